@@ -1,0 +1,113 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from courses.models import Course, Lesson, LessonLink, Status, Tag
+
+
+class LessonInline(admin.TabularInline):
+    model = Lesson
+    fields = ["position", "title", "slug", "status", "xp"]
+    ordering = ["position"]
+    extra = 0
+    show_change_link = True
+    prepopulated_fields = {"slug": ["title"]}
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "position", "is_published", "lesson_count", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "summary", "description"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [LessonInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(lesson_count=Count("lessons"))
+
+    @admin.display(description=_("lessons"), ordering="lesson_count")
+    def lesson_count(self, course: Course) -> int:
+        return course.lesson_count
+
+
+class LessonLinkInline(admin.TabularInline):
+    model = LessonLink
+    fields = ["position", "title", "url"]
+    extra = 1
+
+
+@admin.register(Lesson)
+class LessonAdmin(admin.ModelAdmin):
+    list_display = ["title", "course", "position", "status", "is_published", "published_at", "xp", "reading_minutes"]
+    list_display_links = ["title"]
+    list_filter = ["status", "course", "tags"]
+    list_select_related = ["course"]
+    search_fields = ["title", "summary", "body"]
+    date_hierarchy = "published_at"
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["tags"]
+    readonly_fields = ["reading_minutes", "preview_link"]
+    inlines = [LessonLinkInline]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["course", "title", "slug", "position", "status", "published_at", "preview_link"]}),
+        (_("Content"), {"fields": ["summary", "body", "exercise"]}),
+        (_("Details"), {"fields": ["tags", "xp", "minutes", "reading_minutes"]}),
+    ]
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview)
+        return [path("<int:pk>/preview/", preview, name="courses_lesson_preview"), *super().get_urls()]
+
+    @admin.display(description=_("preview"))
+    def preview_link(self, lesson: Lesson) -> str:
+        if not lesson.pk:
+            return _("Save the lesson to preview it.")
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:courses_lesson_preview", args=[lesson.pk]), _("Preview the lesson")
+        )
+
+    def preview(self, request, pk: int):
+        lesson = get_object_or_404(Lesson.objects.with_page_relations(), pk=pk)
+        if not self.has_view_permission(request, lesson):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "lesson": lesson,
+            "title": _("Preview: %(title)s") % {"title": lesson.title},
+        }
+        return TemplateResponse(request, "admin/courses/lesson/preview.html", context)
+
+    @admin.action(description=_("Publish the selected lessons"), permissions=["change"])
+    def publish(self, request, queryset) -> None:
+        queryset.filter(published_at__isnull=True).update(published_at=timezone.now())
+        count = queryset.update(status=Status.PUBLISHED)
+        self.message_user(
+            request,
+            ngettext("%(count)d lesson published.", "%(count)d lessons published.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unpublish the selected lessons"), permissions=["change"])
+    def unpublish(self, request, queryset) -> None:
+        count = queryset.update(status=Status.DRAFT)
+        self.message_user(
+            request,
+            ngettext("%(count)d lesson unpublished.", "%(count)d lessons unpublished.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}

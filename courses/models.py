@@ -1,0 +1,185 @@
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from courses.markdown import reading_minutes, render_markdown
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class CourseQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+    def visible_to(self, user):
+        return self if user.is_staff else self.published()
+
+    def for_catalogue(self):
+        return self.published().annotate(lesson_count=Count("lessons", filter=Lesson.published_q("lessons__")))
+
+
+class Course(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
+    summary = models.TextField(_("summary"), blank=True)
+    description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
+    description_html = models.TextField(editable=False, default="")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "title"]
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.description_html = render_markdown(self.description).html
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:course", kwargs={"course": self.slug})
+
+    def is_published(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+    is_published.boolean = True
+    is_published.short_description = _("published")
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:tag", kwargs={"tag": self.slug})
+
+
+class LessonQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(Lesson.published_q())
+
+    def visible_to(self, user):
+        return self if user.is_staff else self.published()
+
+    def with_page_relations(self):
+        return self.select_related("course").prefetch_related("tags", "links")
+
+
+class Lesson(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("course"))
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=100, allow_unicode=True)
+    position = models.PositiveIntegerField(_("position"), help_text=_("Order of the lesson in its course."))
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        _("publication date"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the lesson is first published; a future date schedules it."),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="lessons", verbose_name=_("tags"))
+    xp = models.PositiveIntegerField(_("XP reward"), default=10)
+    summary = models.TextField(_("summary"), blank=True)
+    body = models.TextField(_("body"), help_text=_('Markdown. Code blocks: ```python title="A title".'))
+    exercise = models.TextField(_("exercise"), blank=True, help_text=_("Markdown."))
+    minutes = models.PositiveIntegerField(
+        _("reading time override"),
+        null=True,
+        blank=True,
+        help_text=_("Minutes. Leave empty to compute it from the text."),
+    )
+    body_html = models.TextField(editable=False, default="")
+    exercise_html = models.TextField(editable=False, default="")
+    toc = models.JSONField(editable=False, default=list)
+    reading_minutes = models.PositiveIntegerField(_("reading time"), editable=False, default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = LessonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["course", "position"]
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="lesson_unique_slug_in_course"),
+            # Deferred, so lessons can swap positions inside one transaction.
+            models.UniqueConstraint(
+                fields=["course", "position"],
+                name="lesson_unique_position_in_course",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        body = render_markdown(self.body)
+        exercise = render_markdown(self.exercise)
+        self.body_html = body.html
+        self.toc = body.toc
+        self.exercise_html = exercise.html
+        self.reading_minutes = self.minutes or reading_minutes(body.words + exercise.words)
+        if self.status == Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:lesson", kwargs={"course": self.course.slug, "lesson": self.slug})
+
+    def is_published(self) -> bool:
+        return (
+            self.status == Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+            and self.course.status == Status.PUBLISHED
+        )
+
+    is_published.boolean = True
+    is_published.short_description = _("on the site")
+
+    @staticmethod
+    def published_q(prefix: str = "") -> Q:
+        return Q(
+            **{
+                f"{prefix}status": Status.PUBLISHED,
+                f"{prefix}published_at__lte": timezone.now(),
+                f"{prefix}course__status": Status.PUBLISHED,
+            }
+        )
+
+
+class LessonLink(models.Model):
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="links", verbose_name=_("lesson"))
+    title = models.CharField(_("title"), max_length=200)
+    url = models.URLField(_("URL"), max_length=500)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("external link")
+        verbose_name_plural = _("external links")
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,27 @@
+import pytest
+from django.db import connection
+
+
+@pytest.mark.django_db
+def test_healthz_says_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.text == "ok"
+
+
+@pytest.fixture
+def unreachable_database():
+    """Point the connection at a database that does not exist, then put it back."""
+    original = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = "stream_no_such_database"
+    yield
+    connection.close()
+    connection.settings_dict["NAME"] = original
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_is_503_when_the_database_does_not_answer(client, unreachable_database):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.text != "ok"

@@ -1,0 +1,38 @@
+import pytest
+
+from tests.factories import LessonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_english_is_the_default(client):
+    text = client.get("/").text
+    assert '<html lang="en">' in text
+    assert "Courses" in text
+
+
+def test_korean_is_chosen_from_the_browser(client):
+    text = client.get("/", HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9").text
+    assert '<html lang="ko">' in text
+    assert "강의" in text
+
+
+def test_the_language_switch_is_remembered_in_a_cookie(client):
+    response = client.post("/i18n/setlang/", {"language": "ko", "next": "/"})
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == "ko"
+    assert '<html lang="ko">' in client.get("/", HTTP_ACCEPT_LANGUAGE="en").text
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert '<html lang="en">' in client.get("/", HTTP_ACCEPT_LANGUAGE="ko").text
+
+
+def test_lesson_page_in_korean(client):
+    LessonFactory(course__slug="asyncio", slug="one", minutes=22)
+    text = client.get("/courses/asyncio/one/", HTTP_ACCEPT_LANGUAGE="ko").text
+    assert "~22분" in text
+    assert "1 / 1" in text or "레슨 01" in text
+
+
+def test_sign_in_page_in_korean(client):
+    text = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ko").text
+    assert "로그인" in text
