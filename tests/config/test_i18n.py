@@ -30,7 +30,7 @@ def test_lesson_page_in_korean(client):
     LessonFactory(course__slug="asyncio", slug="one", minutes=22)
     text = client.get("/courses/asyncio/one/", HTTP_ACCEPT_LANGUAGE="ko").text
     assert "~22분" in text
-    assert "1 / 1" in text or "레슨 01" in text
+    assert "전체 01강 중 01강" in text
 
 
 def test_sign_in_page_in_korean(client):

@@ -20,7 +20,7 @@ class Command(BaseCommand):
             raise CommandError(f"{error.path}: {error.problem}. Nothing was changed.") from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"Imported “{result.course.title}”: {len(result.created)} lessons created, "
-                f"{len(result.updated)} updated."
+                f"Imported “{result.course.title}”: lessons created: {len(result.created)}, "
+                f"updated: {len(result.updated)}."
             )
         )
