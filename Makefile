@@ -8,7 +8,7 @@ DB := $(PY) -m config.embedded_db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve setup install messages db db-stop db-reset lint format clean _serve-dev _pytest _serve-prod
+.PHONY: run test serve setup install messages db db-stop db-reset bench lint format clean _serve-dev _pytest _serve-prod _bench
 
 run: install messages
 	@$(DB) run -- $(MAKE) --no-print-directory _serve-dev
@@ -61,10 +61,19 @@ db-stop: install
 
 db-reset: install
 	@printf 'Delete every row of the embedded database in .pgdata/ and start over? [y/N] '; \
-		read answer; [ "$$answer" = y ] || [ "$$answer" = Y ] || { echo "Nothing changed."; exit 1; }
-	@$(DB) stop
-	rm -rf .pgdata
-	@$(DB) start
+		read answer; \
+		if [ "$$answer" = y ] || [ "$$answer" = Y ]; then \
+			$(DB) stop && rm -rf .pgdata && $(DB) start; \
+		else \
+			echo "Nothing changed."; \
+		fi
+
+# Times the public pages on the running database (see scripts/bench_pages.py).
+bench: install
+	@$(DB) run -- $(MAKE) --no-print-directory _bench
+
+_bench: setup
+	$(PY) scripts/bench_pages.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -101,17 +101,19 @@ def run(command: list[str]) -> int:
     started = False if os.environ.get("DATABASE_URL") else start()
     child = subprocess.Popen(command)
     signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
+    interrupted = False
     while True:
         try:
             returncode = child.wait()
             break
         except KeyboardInterrupt:
-            continue
+            interrupted = True
     if started:
         # A second Ctrl-C must not interrupt the shutdown.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         stop()
-    return returncode
+    # Ctrl-C is how a developer ends `make run`: not an error.
+    return 0 if interrupted else returncode
 
 
 def main(argv: list[str]) -> int:
@@ -121,7 +123,10 @@ def main(argv: list[str]) -> int:
         return 2
     action, rest = argv[0], argv[1:]
     if action == "start":
-        start()
+        if os.environ.get("DATABASE_URL"):
+            print("DATABASE_URL is set, so the embedded server is not used.")
+        else:
+            start()
     elif action == "stop":
         stop()
     elif action == "status":

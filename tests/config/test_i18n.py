@@ -1,4 +1,7 @@
+from pathlib import Path
+
 import pytest
+from babel.messages.pofile import read_po
 
 from tests.factories import LessonFactory
 
@@ -36,3 +39,16 @@ def test_lesson_page_in_korean(client):
 def test_sign_in_page_in_korean(client):
     text = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ko").text
     assert "로그인" in text
+
+
+def test_every_korean_message_is_translated():
+    path = Path(__file__).resolve().parents[2] / "locale" / "ko" / "LC_MESSAGES" / "django.po"
+    with path.open("rb") as po:
+        catalog = read_po(po)
+    missing = [
+        message.id
+        for message in catalog
+        if message.id
+        and (message.fuzzy or not all(message.string if isinstance(message.string, tuple) else [message.string]))
+    ]
+    assert missing == []
