@@ -1,7 +1,8 @@
 # Stream: `make run` serves the site, `make test` runs the whole suite.
 # Both install into .venv and start the embedded PostgreSQL unless DATABASE_URL is set.
 
-PYTHON ?= $(shell scripts/find-python)
+# PYTHON: the interpreter for .venv; by default the newest Python >= 3.12 found by scripts/find-python.
+PYTHON ?=
 VENV := .venv
 PY := $(VENV)/bin/python
 DB := $(PY) -m config.embedded_db
@@ -24,8 +25,10 @@ serve: install messages
 install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt
-	@test -n "$(PYTHON)" || exit 1
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || { \
+		python="$(PYTHON)"; [ -n "$$python" ] || python=$$(scripts/find-python) || exit 1; \
+		echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV); \
+	}
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@

@@ -84,8 +84,10 @@ def _links(parsed: ParsedFile) -> list[dict]:
 
 def _tags(parsed: ParsedFile) -> list[str]:
     tags = parsed.meta.get("tags") or []
-    if not isinstance(tags, list) or not all(isinstance(tag, str) and tag.strip() for tag in tags):
-        raise CourseImportError(parsed.path, "'tags' must be a list of names")
+    if not isinstance(tags, list) or not all(
+        isinstance(tag, str) and slugify(tag, allow_unicode=True) for tag in tags
+    ):
+        raise CourseImportError(parsed.path, "'tags' must be a list of names with letters or digits")
     return [tag.strip() for tag in tags]
 
 
@@ -113,8 +115,8 @@ def read_course_folder(directory: Path) -> tuple[ParsedFile, list[ParsedFile]]:
             if (value := lesson.meta[key]) in seen:
                 raise CourseImportError(lesson.path, f"{key} {value!r} is also used by {seen[value].name}")
             seen[value] = lesson.path
-        _links(lesson)
-        _tags(lesson)
+        lesson.meta["links"] = _links(lesson)
+        lesson.meta["tags"] = _tags(lesson)
     return course, lessons
 
 
@@ -129,7 +131,7 @@ def import_course(directory: Path) -> ImportResult:
     course.description = course_file.body
     course.position = meta.get("position", 0)
     course.status = meta.get("status", Status.PUBLISHED)
-    _check(course, course_file, exclude=["slug"] if course.pk else [])
+    _check(course, course_file, exclude=[])
     course.save()
     result = ImportResult(course=course)
 
@@ -149,14 +151,13 @@ def import_course(directory: Path) -> ImportResult:
         lesson.body = parsed.body
         _check(lesson, parsed, exclude=["course"])
         lesson.save()
-        for name in _tags(parsed):
-            if name not in tags:
-                tags[name], _ = Tag.objects.get_or_create(
-                    name=name, defaults={"slug": slugify(name, allow_unicode=True)}
-                )
-        lesson.tags.set([tags[name] for name in _tags(parsed)])
+        for name in meta["tags"]:
+            slug = slugify(name, allow_unicode=True)
+            if slug not in tags:
+                tags[slug], _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
+        lesson.tags.set([tags[slugify(name, allow_unicode=True)] for name in meta["tags"]])
         lesson.links.all().delete()
-        for position, link in enumerate(_links(parsed)):
+        for position, link in enumerate(meta["links"]):
             link_object = LessonLink(lesson=lesson, position=position, **link)
             _check(link_object, parsed, exclude=["lesson"])
             link_object.save()

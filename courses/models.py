@@ -159,6 +159,9 @@ class Lesson(models.Model):
     is_published.boolean = True
     is_published.short_description = _("on the site")
 
+    def is_scheduled(self) -> bool:
+        return self.status == Status.PUBLISHED and self.published_at is not None and self.published_at > timezone.now()
+
     @staticmethod
     def published_q(prefix: str = "") -> Q:
         return Q(

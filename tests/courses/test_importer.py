@@ -129,3 +129,22 @@ def test_the_demo_course_imports_cleanly():
         assert lesson.body_html.count('class="code-title"') >= 3
         assert lesson.links.exists()
         assert lesson.exercise_html
+
+
+def test_tags_that_differ_only_in_case_are_one_tag(course_dir):
+    (course_dir / "02-second.md").write_text(
+        LESSON.format(title="Second", slug="second", position=2).replace("[asyncio, basics]", "[AsyncIO]")
+    )
+    call_command("import_course", str(course_dir))
+    assert Tag.objects.filter(slug="asyncio").count() == 1
+    assert Lesson.objects.get(slug="second").tags.get().slug == "asyncio"
+
+
+def test_a_position_taken_by_a_lesson_outside_the_folder_is_reported(course_dir):
+    call_command("import_course", str(course_dir))
+    (course_dir / "02-second.md").unlink()
+    (course_dir / "03-third.md").write_text(LESSON.format(title="Third", slug="third", position=2))
+    before = snapshot()
+    with pytest.raises(CommandError, match="lesson positions clash"):
+        call_command("import_course", str(course_dir))
+    assert snapshot() == before

@@ -124,3 +124,10 @@ def test_unknown_pages_are_404(client):
     assert client.get("/courses/nope/").status_code == 404
     assert client.get("/courses/nope/nothing/").status_code == 404
     assert client.get("/tags/nothing/").status_code == 404
+
+
+def test_a_scheduled_lesson_is_404_for_visitors_and_marked_for_staff(client, staff):
+    LessonFactory(course__slug="asyncio", slug="soon", published_at="2999-01-01T09:00:00Z")
+    assert client.get("/courses/asyncio/soon/").status_code == 404
+    client.force_login(staff)
+    assert "scheduled for Jan. 1, 2999" in client.get("/courses/asyncio/soon/").text
