@@ -19,8 +19,8 @@ class CourseQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self if user.is_staff else self.published()
 
-    def for_catalogue(self):
-        return self.published().annotate(lesson_count=Count("lessons", filter=Lesson.published_q("lessons__")))
+    def for_catalogue(self, user):
+        return self.visible_to(user).annotate(lesson_count=Count("lessons", filter=Lesson.published_q("lessons__")))
 
 
 class Course(models.Model):

@@ -7,7 +7,7 @@ from courses.models import Course, Lesson, Tag
 
 
 def catalogue(request):
-    courses = Course.objects.for_catalogue()
+    courses = Course.objects.for_catalogue(request.user)
     return render(request, "courses/catalogue.html", {"courses": courses})
 
 

@@ -131,3 +131,10 @@ def test_a_scheduled_lesson_is_404_for_visitors_and_marked_for_staff(client, sta
     assert client.get("/courses/asyncio/soon/").status_code == 404
     client.force_login(staff)
     assert "scheduled for Jan. 1, 2999" in client.get("/courses/asyncio/soon/").text
+
+
+def test_staff_see_draft_courses_in_the_catalogue_marked_as_drafts(staff_client):
+    CourseFactory(title="Upcoming course", status=Status.DRAFT)
+    text = staff_client.get("/").text
+    assert "Upcoming course" in text
+    assert "Draft" in text
