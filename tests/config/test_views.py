@@ -25,3 +25,9 @@ def test_healthz_is_503_when_the_database_does_not_answer(client, unreachable_da
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.text != "ok"
+
+
+def test_favicon_ico_points_at_the_site_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("favicon.svg")
