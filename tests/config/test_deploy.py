@@ -38,3 +38,24 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check", DEBUG="false", ALLOWED_HOSTS="stream.example.com")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_github_and_google_sign_in_switch_on_with_their_keys():
+    script = (
+        "from django.conf import settings; "
+        "print(sorted(settings.SOCIALACCOUNT_PROVIDERS)); "
+        "print([app for app in settings.INSTALLED_APPS if '.providers.' in app])"
+    )
+    without = run_manage("shell", "--no-imports", "-c", script)
+    assert without.stdout.splitlines() == ["[]", "[]"], without.stderr
+    keys = {
+        "GITHUB_CLIENT_ID": "gh-id",
+        "GITHUB_CLIENT_SECRET": "gh-secret",
+        "GOOGLE_CLIENT_ID": "g-id",
+        "GOOGLE_CLIENT_SECRET": "g-secret",
+    }
+    with_keys = run_manage("shell", "--no-imports", "-c", script, **keys)
+    assert with_keys.stdout.splitlines() == [
+        "['github', 'google']",
+        "['allauth.socialaccount.providers.github', 'allauth.socialaccount.providers.google']",
+    ], with_keys.stderr
