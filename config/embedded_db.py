@@ -70,6 +70,9 @@ def is_running() -> bool:
 
 def start() -> bool:
     """Start the server (initialising ``PGDATA`` on first use); True if this call started it."""
+    if os.environ.get("DATABASE_URL"):
+        print("DATABASE_URL is set, so the embedded server is not used.", flush=True)
+        return False
     if is_running():
         return False
     import psycopg
@@ -98,7 +101,7 @@ def run(command: list[str]) -> int:
     Ctrl-C reaches the child (same process group) and SIGTERM is passed on to it; either
     way we wait for the child to finish, then stop the server cleanly.
     """
-    started = False if os.environ.get("DATABASE_URL") else start()
+    started = start()
     child = subprocess.Popen(command)
     signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
     interrupted = False
@@ -123,10 +126,7 @@ def main(argv: list[str]) -> int:
         return 2
     action, rest = argv[0], argv[1:]
     if action == "start":
-        if os.environ.get("DATABASE_URL"):
-            print("DATABASE_URL is set, so the embedded server is not used.")
-        else:
-            start()
+        start()
     elif action == "stop":
         stop()
     elif action == "status":

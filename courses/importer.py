@@ -91,7 +91,7 @@ def _tags(parsed: ParsedFile) -> list[str]:
     return [tag.strip() for tag in tags]
 
 
-def _check(instance, parsed: ParsedFile, exclude: list[str]) -> None:
+def _check(instance, parsed: ParsedFile, exclude: list[str] | None = None) -> None:
     try:
         instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
     except ValidationError as error:
@@ -131,7 +131,7 @@ def import_course(directory: Path) -> ImportResult:
     course.description = course_file.body
     course.position = meta.get("position", 0)
     course.status = meta.get("status", Status.PUBLISHED)
-    _check(course, course_file, exclude=[])
+    _check(course, course_file)
     course.save()
     result = ImportResult(course=course)
 
@@ -151,11 +151,13 @@ def import_course(directory: Path) -> ImportResult:
         lesson.body = parsed.body
         _check(lesson, parsed, exclude=["course"])
         lesson.save()
+        lesson_tags = []
         for name in meta["tags"]:
             slug = slugify(name, allow_unicode=True)
             if slug not in tags:
                 tags[slug], _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
-        lesson.tags.set([tags[slugify(name, allow_unicode=True)] for name in meta["tags"]])
+            lesson_tags.append(tags[slug])
+        lesson.tags.set(lesson_tags)
         lesson.links.all().delete()
         for position, link in enumerate(meta["links"]):
             link_object = LessonLink(lesson=lesson, position=position, **link)
