@@ -9,29 +9,51 @@ DB := $(PY) -m config.embedded_db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve setup install messages db db-stop db-reset bench lint format clean _serve-dev _pytest _serve-prod _bench
+.PHONY: run test serve demo install install-dev lock messages db db-stop db-reset bench lint format clean \
+	_serve-dev _pytest _serve-prod _bench _demo _migrate
 
 run: install messages
 	@$(DB) run -- $(MAKE) --no-print-directory _serve-dev
 
-test: install messages
+test: install-dev messages lint
 	@CHROMIUM_PATH="$$(scripts/find-chromium)" && export CHROMIUM_PATH && \
 		$(DB) run -- $(MAKE) --no-print-directory _pytest
 
-# The production server (gunicorn, static files through whitenoise) on the same database.
+# The production server (gunicorn, static files through whitenoise). It never loads the demo course.
 serve: install messages
 	@$(DB) run -- $(MAKE) --no-print-directory _serve-prod
 
+# Loads (or updates) the demo course into the configured database.
+demo: install messages
+	@$(DB) run -- $(MAKE) --no-print-directory _demo
+
 install: $(VENV)/.installed
 
+install-dev: $(VENV)/.installed-dev
+
+# The locks pin every package with its hashes; pip refuses anything else.
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || { \
 		python="$(PYTHON)"; [ -n "$$python" ] || python=$$(scripts/find-python) || exit 1; \
 		echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV); \
 	}
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	@touch $@
+
+# Rebuilds both locks from requirements.in and requirements-dev.in (pip-tools, in a throwaway venv).
+lock:
+	@python="$(PYTHON)"; [ -n "$$python" ] || python=$$(scripts/find-python) || exit 1; \
+		rm -rf $(VENV)-lock && "$$python" -m venv $(VENV)-lock && \
+		$(VENV)-lock/bin/pip install --quiet --disable-pip-version-check pip-tools==7.6.2 && \
+		for name in requirements requirements-dev; do \
+			$(VENV)-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+				--no-emit-index-url --output-file $$name.txt $$name.in || exit 1; \
+		done; \
+		rm -rf $(VENV)-lock
 
 # Compiled with Babel, so GNU gettext need not be installed.
 messages: install
@@ -42,18 +64,27 @@ messages: install
 		fi; \
 	done
 
-setup: install messages
+_migrate:
 	$(PY) manage.py migrate --no-input
+
+_demo: _migrate
 	$(PY) manage.py import_course content/asyncio
 
-_serve-dev: setup
+# The demo course is loaded on the embedded database only: a configured DATABASE_URL may be production.
+_serve-dev: _migrate
+	@if [ -z "$$DATABASE_URL" ]; then \
+		$(PY) manage.py import_course content/asyncio; \
+	else \
+		echo "DATABASE_URL is set, so the demo course is not loaded (make demo loads it)."; \
+	fi
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-_serve-prod: setup
+_serve-prod: _migrate
 	DEBUG=$${DEBUG:-false} $(PY) manage.py collectstatic --no-input --verbosity 0
 	DEBUG=$${DEBUG:-false} $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2}
 
-_pytest: setup
+# pytest-django creates and drops its own test database; the configured one is not touched.
+_pytest:
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 db: install
@@ -72,17 +103,17 @@ db-reset: install
 		fi
 
 # Times the public pages on the running database (see scripts/bench_pages.py).
-bench: install
+bench: install-dev messages
 	@$(DB) run -- $(MAKE) --no-print-directory _bench
 
-_bench: setup
+_bench: _demo
 	$(PY) scripts/bench_pages.py
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 

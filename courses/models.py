@@ -1,3 +1,4 @@
+from django.conf import global_settings, settings
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -27,6 +28,13 @@ class Course(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, unique=True, allow_unicode=True)
     summary = models.TextField(_("summary"), blank=True)
+    language = models.CharField(
+        _("content language"),
+        max_length=10,
+        choices=global_settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language the course is written in; the site's interface keeps the reader's own."),
+    )
     description = models.TextField(_("description"), blank=True, help_text=_("Markdown."))
     description_html = models.TextField(editable=False, default="")
     position = models.PositiveIntegerField(_("position"), default=0)

@@ -17,3 +17,9 @@ def staff(db):
 def staff_client(client, staff):
     client.force_login(staff)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests create many users; the production hasher would spend seconds on each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

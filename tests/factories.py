@@ -10,8 +10,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         model = get_user_model()
         skip_postgeneration_save = True
 
-    username = factory.Sequence(lambda n: f"learner{n}")
-    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    email = factory.Sequence(lambda n: f"learner{n}@example.com")
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation

@@ -13,15 +13,18 @@ PRODUCTION_ENVIRONMENT = {
 
 
 def run_manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    """Run manage.py in a fresh process with ``environment`` (a value of None removes the variable)."""
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in PRODUCTION_ENVIRONMENT and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
+    env |= environment
+    env = {key: value for key, value in env.items() if value is not None}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
-        env=env | environment,
+        env=env,
         capture_output=True,
         text=True,
         check=False,
@@ -29,7 +32,14 @@ def run_manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
 
 
 def test_check_deploy_is_clean_under_production_settings():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENVIRONMENT)
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION_ENVIRONMENT,
+        DATABASE_URL="postgresql://stream@db.example.com/stream",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -59,3 +69,17 @@ def test_github_and_google_sign_in_switch_on_with_their_keys():
         "['github', 'google']",
         "['allauth.socialaccount.providers.github', 'allauth.socialaccount.providers.google']",
     ], with_keys.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = run_manage("check", **(PRODUCTION_ENVIRONMENT | {"ALLOWED_HOSTS": " , "}))
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_production_on_the_embedded_database_is_flagged():
+    result = run_manage("check", **PRODUCTION_ENVIRONMENT, DATABASE_URL=None)
+    assert "stream.W001" in result.stderr
+    assert "DATABASE_URL is not set" in result.stderr
+    development = run_manage("check", DATABASE_URL=None)
+    assert "stream.W001" not in development.stderr

@@ -9,11 +9,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_staff_writes_a_lesson_in_admin_previews_and_publishes_it(page):
     """The admin works under the site's Content-Security-Policy (no console errors)."""
-    StaffFactory(username="editor", email="editor@example.com")
+    StaffFactory(email="editor@example.com")
     CourseFactory(title="Async Python", slug="asyncio")
 
     page.goto("/admin/login/")
-    page.get_by_label("Username").fill("editor")
+    page.get_by_label("E-mail address").fill("editor@example.com")
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Log in").click()
 

@@ -1,0 +1,60 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager):
+    """Learners sign in with their e-mail address; there are no usernames to choose."""
+
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, email: str) -> "User":
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    # Stored in lower case (see save()), so the unique index treats "Ada@Example.com" as "ada@example.com".
+    email = models.EmailField(_("e-mail address"), max_length=254, unique=True)
+    display_name = models.CharField(
+        _("display name"),
+        max_length=50,
+        blank=True,
+        help_text=_("The name other learners see beside your comments and on the leaderboard."),
+    )
+    is_staff = models.BooleanField(
+        _("staff status"), default=False, help_text=_("Staff can sign in to the admin and see drafts.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("learner")
+        verbose_name_plural = _("learners")
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
