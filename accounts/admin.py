@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from config.admin import ValidatedActionsMixin
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -19,7 +20,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ValidatedActionsMixin, DjangoUserAdmin):
     """Django's user admin for accounts that are known by their e-mail address."""
 
     form = UserEditForm

@@ -1,5 +1,7 @@
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE, REASON_NO_REFERER
+from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
@@ -19,3 +21,9 @@ def favicon(request) -> HttpResponsePermanentRedirect:
     """Browsers ask for /favicon.ico on pages that name no icon (the admin's)."""
     # Resolved per request: with the manifest storage the hashed name exists only after collectstatic.
     return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+def csrf_failure(request, reason: str = "") -> HttpResponse:
+    """The expired-form page in the site's layout and language (Django's own is bare English)."""
+    context = {"no_cookie": reason == REASON_NO_CSRF_COOKIE, "no_referer": reason == REASON_NO_REFERER}
+    return render(request, "403_csrf.html", context, status=403)

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin import StreamModelAdmin
 from courses.models import Course, Lesson, LessonLink, Status, Tag
 
 
@@ -22,7 +23,7 @@ class LessonInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(StreamModelAdmin):
     list_display = ["title", "slug", "position", "is_published", "lesson_count", "updated_at"]
     list_filter = ["status"]
     search_fields = ["title", "summary", "description"]
@@ -44,7 +45,7 @@ class LessonLinkInline(admin.TabularInline):
 
 
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(StreamModelAdmin):
     list_display = ["title", "course", "position", "status", "is_published", "published_at", "xp", "reading_minutes"]
     list_display_links = ["title"]
     list_filter = ["status", "course", "tags"]
@@ -107,7 +108,7 @@ class LessonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(StreamModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}

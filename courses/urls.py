@@ -1,12 +1,15 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from courses import views
+from courses.converters import UnicodeSlugConverter
 
 app_name = "courses"
 
+register_converter(UnicodeSlugConverter, "uslug")
+
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
-    path("courses/<str:course>/", views.course_detail, name="course"),
-    path("courses/<str:course>/<str:lesson>/", views.LessonDetailView.as_view(), name="lesson"),
-    path("tags/<str:tag>/", views.tag_detail, name="tag"),
+    path("courses/<uslug:course>/", views.course_detail, name="course"),
+    path("courses/<uslug:course>/<uslug:lesson>/", views.LessonDetailView.as_view(), name="lesson"),
+    path("tags/<uslug:tag>/", views.tag_detail, name="tag"),
 ]

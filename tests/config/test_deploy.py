@@ -83,3 +83,12 @@ def test_production_on_the_embedded_database_is_flagged():
     assert "DATABASE_URL is not set" in result.stderr
     development = run_manage("check", DATABASE_URL=None)
     assert "stream.W001" not in development.stderr
+
+
+def test_a_django_log_line_is_printed_once():
+    """Regression: the root handler repeated every django.* line that Django's own console handler printed."""
+    script = "import logging; logging.getLogger('django.request').warning('marker-5b1e')"
+    for debug in ["true", "false"]:
+        environment = PRODUCTION_ENVIRONMENT | {"DEBUG": debug, "DATABASE_URL": "postgresql://stream@db.invalid/x"}
+        result = run_manage("shell", "--no-imports", "-c", script, **environment)
+        assert result.stderr.count("marker-5b1e") == 1, result.stderr

@@ -1,0 +1,27 @@
+from collections.abc import Callable
+
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse
+
+NUL = "\x00"
+
+
+class RejectNullCharactersMiddleware:
+    """Refuse NUL characters before they reach PostgreSQL, which cannot store them in text.
+
+    A NUL in the path or the query string gets a 400 page (forms reject it in their own fields with a
+    message, so POST bodies are left to them). A cookie carrying one is dropped, as if it had not been sent:
+    no browser makes such a cookie, and the session lookup would otherwise fail on it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if NUL in request.path_info or any(
+            NUL in item for key, values in request.GET.lists() for item in (key, *values)
+        ):
+            raise BadRequest("NUL character in the URL")
+        if any(NUL in value for value in request.COOKIES.values()):
+            request.COOKIES = {name: value for name, value in request.COOKIES.items() if NUL not in value}
+        return self.get_response(request)

@@ -1,0 +1,104 @@
+import pytest
+from django.db import connection
+from django.test import Client
+
+from courses.models import Lesson, Status
+from tests.factories import LessonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_404_page_is_in_the_site_layout_and_the_readers_language(client):
+    response = client.get("/courses/no-such-course/")
+    assert response.status_code == 404
+    assert 'class="site-header"' in response.text
+    assert "Page not found" in response.text
+    assert 'href="/"' in response.text
+    korean = client.get("/courses/no-such-course/", HTTP_ACCEPT_LANGUAGE="ko")
+    assert '<html lang="ko">' in korean.text
+    assert "페이지를 찾을 수 없습니다" in korean.text
+
+
+@pytest.fixture
+def database_down():
+    """Point the connection at a database that does not exist, as if the server were down."""
+    original = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = "stream_no_such_database"
+    yield
+    connection.close()
+    connection.settings_dict["NAME"] = original
+
+
+@pytest.mark.django_db(transaction=True)
+def test_500_page_renders_in_the_site_layout_while_the_database_is_down(database_down):
+    client = Client(raise_request_exception=False)
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="ko")
+    assert response.status_code == 500
+    assert '<html lang="ko">' in response.text
+    assert 'class="site-header"' in response.text
+    assert "문제가 생겼습니다" in response.text
+    assert 'href="/"' in response.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/courses/a%00b/",
+        "/courses/asyncio/one%00/",
+        "/tags/x%00/",
+        "/?page=%00",
+        "/?x%00=1",
+        "/accounts/confirm-email/abc%00def/",
+        "/accounts/password/reset/key/1-%00/",
+        "/accounts/login/?next=%00",
+        "/admin/courses/lesson/?q=%00",
+        "/admin/courses/lesson/?status__exact=%00",
+        "/admin/courses/lesson/%00/change/",
+        "/admin/accounts/user/?q=%00",
+    ],
+)
+def test_a_nul_character_in_the_url_is_a_400_page_not_a_server_error(staff_client, url):
+    """Regression: a %00 in a slug or an admin filter reached PostgreSQL and gave a 500 (DataError)."""
+    LessonFactory(course__slug="asyncio", slug="one")
+    response = staff_client.get(url)
+    assert response.status_code == 400
+    assert "The site cannot read this request" in response.text
+
+
+def test_a_cookie_with_a_nul_character_is_ignored(client):
+    """Regression: a session cookie carrying NUL made the session lookup fail with a 500."""
+    client.cookies["sessionid"] = "abcdefgh\x00ijkl"
+    response = client.get("/")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("slug", ["a%20b", "a.b", "%E2%80%8B", "a%0Ab"])
+def test_a_slug_with_characters_no_slug_can_have_is_404(client, slug):
+    assert client.get(f"/courses/{slug}/").status_code == 404
+    assert client.get(f"/tags/{slug}/").status_code == 404
+
+
+def test_korean_slugs_still_resolve(client):
+    LessonFactory(course__slug="파이썬", slug="첫-걸음", title="First steps")
+    assert client.get("/courses/파이썬/첫-걸음/").status_code == 200
+
+
+def test_a_tampered_admin_selection_is_refused_with_a_message(staff_client):
+    lesson = LessonFactory(status=Status.DRAFT, published_at=None)
+    for selection in (["x"], ["1\x00"], [str(lesson.pk), "nope"]):
+        response = staff_client.post(
+            "/admin/courses/lesson/", {"action": "publish", "_selected_action": selection}, follow=True
+        )
+        assert response.status_code == 200
+        assert "The selection was not valid" in response.text
+    assert Lesson.objects.get().status == Status.DRAFT
+
+
+def test_an_expired_form_gets_a_page_that_says_why(learner):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/i18n/setlang/", {"language": "ko"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert 'class="site-header"' in response.text
+    assert "The form has expired" in response.text
+    assert "Allow cookies for this site" in response.text
