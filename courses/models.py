@@ -1,4 +1,6 @@
 from django.conf import global_settings, settings
+from urllib.parse import urlsplit
+
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -194,3 +196,12 @@ class LessonLink(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def href(self) -> str:
+        """The URL if it is a web address, else "" (a row written past validation must not become a script link)."""
+        try:
+            scheme = urlsplit(self.url.strip()).scheme
+        except ValueError:
+            return ""
+        return self.url.strip() if scheme.lower() in {"http", "https"} else ""
