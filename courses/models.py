@@ -1,6 +1,6 @@
-from django.conf import global_settings, settings
 from urllib.parse import urlsplit
 
+from django.conf import global_settings, settings
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse

@@ -31,9 +31,10 @@ def test_a_link_saved_past_validation_is_not_rendered_as_a_live_href(client, url
 def test_a_web_link_is_rendered_as_a_link(client):
     lesson = LessonFactory(course__slug="asyncio", slug="one")
     LessonLink.objects.create(lesson=lesson, title="Docs", url="https://docs.python.org/3/")
-    assert '<a href="https://docs.python.org/3/" rel="noopener external">Docs</a>' in client.get(
-        "/courses/asyncio/one/"
-    ).text
+    assert (
+        '<a href="https://docs.python.org/3/" rel="noopener external">Docs</a>'
+        in client.get("/courses/asyncio/one/").text
+    )
 
 
 @pytest.mark.parametrize(
@@ -41,7 +42,7 @@ def test_a_web_link_is_rendered_as_a_link(client):
     [
         "[click](javascript:alert(1))",
         "[click](JAVASCRIPT:alert(1))",
-        "<a href=\"javascript:alert(1)\">click</a>",
+        '<a href="javascript:alert(1)">click</a>',
         "<script>alert(1)</script>",
         "![x](javascript:alert(1))",
     ],
