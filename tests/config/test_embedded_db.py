@@ -1,0 +1,70 @@
+"""The embedded server shared by several `make run` / `make test` in one checkout (a real PostgreSQL)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def environment(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env["STREAM_PGDATA"] = str(tmp_path / "pgdata")
+    yield env
+    subprocess.run([sys.executable, "-m", "config.embedded_db", "stop"], cwd=BASE_DIR, env=env, check=False)
+
+
+def embedded_db(environment, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "config.embedded_db", *args],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def start_user(environment) -> subprocess.Popen:
+    """`embedded_db run -- sleep`, as `make run` does with the web server; returns once it is registered."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "config.embedded_db", "run", "--", "sleep", "300"], cwd=BASE_DIR, env=environment
+    )
+    registration = Path(environment["STREAM_PGDATA"] + ".users") / str(process.pid)
+    deadline = time.monotonic() + 60
+    while not registration.exists():
+        assert process.poll() is None, "the run command ended early"
+        assert time.monotonic() < deadline, "the run command did not start the server in 60 s"
+        time.sleep(0.1)
+    return process
+
+
+def finish(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) is not None
+
+
+def test_only_the_last_user_of_the_embedded_server_stops_it(environment):
+    """Regression: with two `make run` in one checkout, stopping either stopped the database under the other."""
+    first = start_user(environment)
+    second = start_user(environment)
+    assert embedded_db(environment, "status") == "running"
+
+    finish(first)
+    assert embedded_db(environment, "status") == "running"
+
+    finish(second)
+    assert embedded_db(environment, "status") == "stopped"
+
+
+def test_a_server_started_by_hand_outlives_the_runs_that_used_it(environment):
+    embedded_db(environment, "start")
+    finish(start_user(environment))
+    assert embedded_db(environment, "status") == "running"
