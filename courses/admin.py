@@ -1,20 +1,35 @@
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config.admin import StreamModelAdmin
-from courses.models import Course, Lesson, LessonLink, Status, Tag
+from courses.models import Course, Lesson, LessonLink, Tag
+from courses.services import publish_lessons, unpublish_lessons
+
+
+class LessonInlineForm(forms.ModelForm):
+    def validate_constraints(self) -> None:
+        """Leave the position out of the per-lesson database check, so lessons can swap places in one save.
+
+        Every lesson of the course is in the inline, and the formset itself refuses two forms with the same
+        position; the deferred unique constraint checks the result at commit.
+        """
+        try:
+            self.instance.validate_constraints(exclude={*self._get_validation_exclusions(), "position"})
+        except ValidationError as error:
+            self._update_errors(error)
 
 
 class LessonInline(admin.TabularInline):
     model = Lesson
+    form = LessonInlineForm
     fields = ["position", "title", "slug", "status", "xp"]
     ordering = ["position"]
     extra = 0
@@ -89,8 +104,7 @@ class LessonAdmin(StreamModelAdmin):
 
     @admin.action(description=_("Publish the selected lessons"), permissions=["change"])
     def publish(self, request, queryset) -> None:
-        queryset.filter(published_at__isnull=True).update(published_at=timezone.now())
-        count = queryset.update(status=Status.PUBLISHED)
+        count = publish_lessons(lessons=queryset)
         self.message_user(
             request,
             ngettext("%(count)d lesson published.", "%(count)d lessons published.", count) % {"count": count},
@@ -99,7 +113,7 @@ class LessonAdmin(StreamModelAdmin):
 
     @admin.action(description=_("Unpublish the selected lessons"), permissions=["change"])
     def unpublish(self, request, queryset) -> None:
-        count = queryset.update(status=Status.DRAFT)
+        count = unpublish_lessons(lessons=queryset)
         self.message_user(
             request,
             ngettext("%(count)d lesson unpublished.", "%(count)d lessons unpublished.", count) % {"count": count},

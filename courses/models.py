@@ -144,16 +144,28 @@ class Lesson(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
-        body = render_markdown(self.body)
-        exercise = render_markdown(self.exercise)
-        self.body_html = body.html
-        self.toc = body.toc
-        self.exercise_html = exercise.html
-        self.reading_minutes = self.minutes or reading_minutes(body.words + exercise.words)
+    RENDERED_FROM = frozenset({"body", "exercise", "minutes"})
+
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        """Render the Markdown (unless ``update_fields`` leaves the sources alone) and date a first publication.
+
+        This is the one place that sets ``published_at`` when a lesson is first published: the admin's bulk
+        action goes through it too (``courses.services.publish_lessons``).
+        """
+        if update_fields is None or not self.RENDERED_FROM.isdisjoint(update_fields):
+            body = render_markdown(self.body)
+            exercise = render_markdown(self.exercise)
+            self.body_html = body.html
+            self.toc = body.toc
+            self.exercise_html = exercise.html
+            self.reading_minutes = self.minutes or reading_minutes(body.words + exercise.words)
+            if update_fields is not None:
+                update_fields = {*update_fields, "body_html", "toc", "exercise_html", "reading_minutes"}
         if self.status == Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
-        super().save(*args, **kwargs)
+            if update_fields is not None:
+                update_fields = {*update_fields, "published_at"}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("courses:lesson", kwargs={"course": self.course.slug, "lesson": self.slug})

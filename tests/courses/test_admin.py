@@ -86,3 +86,84 @@ def test_preview_needs_staff(client, learner):
     response = client.get(f"/admin/courses/lesson/{lesson.pk}/preview/")
     assert response.status_code == 302
     assert "/admin/login/" in response.headers["Location"]
+
+
+def course_form(course, lessons: list[dict]) -> dict:
+    """The course change form as the admin posts it, with the lessons inline."""
+    data = {
+        "title": course.title,
+        "slug": course.slug,
+        "summary": course.summary,
+        "language": course.language,
+        "description": course.description,
+        "position": course.position,
+        "status": course.status,
+        "lessons-TOTAL_FORMS": len(lessons),
+        "lessons-INITIAL_FORMS": sum(1 for lesson in lessons if lesson.get("id")),
+        "lessons-MIN_NUM_FORMS": 0,
+        "lessons-MAX_NUM_FORMS": 1000,
+    }
+    for index, lesson in enumerate(lessons):
+        data |= {f"lessons-{index}-{key}": value for key, value in lesson.items()}
+        data[f"lessons-{index}-course"] = course.pk
+    return data
+
+
+def inline_row(lesson, **overrides) -> dict:
+    row = {
+        "id": lesson.pk,
+        "position": lesson.position,
+        "title": lesson.title,
+        "slug": lesson.slug,
+        "status": lesson.status,
+        "xp": lesson.xp,
+    }
+    return row | overrides
+
+
+def test_an_author_swaps_two_lessons_in_the_course_admin_in_one_save(staff_client):
+    """Regression: the inline refused the swap ("Lesson with this Course and Position already exists")."""
+    course = CourseFactory()
+    first = LessonFactory(course=course, position=1, slug="first")
+    second = LessonFactory(course=course, position=2, slug="second")
+    data = course_form(course, [inline_row(first, position=2), inline_row(second, position=1)])
+    response = staff_client.post(f"/admin/courses/course/{course.pk}/change/", data)
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    assert list(course.lessons.order_by("position").values_list("slug", flat=True)) == ["second", "first"]
+
+
+def test_two_lessons_given_the_same_position_in_the_course_admin_are_refused(staff_client):
+    course = CourseFactory()
+    first = LessonFactory(course=course, position=1, slug="first")
+    second = LessonFactory(course=course, position=2, slug="second")
+    data = course_form(course, [inline_row(first, position=3), inline_row(second, position=3, title="Kept title")])
+    response = staff_client.post(f"/admin/courses/course/{course.pk}/change/", data)
+    assert response.status_code == 200
+    assert "Please correct the duplicate data for position" in response.text
+    assert "Kept title" in response.text
+    assert list(course.lessons.order_by("position").values_list("position", flat=True)) == [1, 2]
+
+
+def test_a_lesson_moved_onto_a_taken_position_in_its_own_form_gets_a_form_error(staff_client):
+    course = CourseFactory()
+    LessonFactory(course=course, position=1, slug="first")
+    second = LessonFactory(course=course, position=2, slug="second", title="Second")
+    data = lesson_form(course, title="Second", slug="second", position=1, status=Status.PUBLISHED)
+    response = staff_client.post(f"/admin/courses/lesson/{second.pk}/change/", data)
+    assert response.status_code == 200
+    assert "already exists" in response.text
+    second.refresh_from_db()
+    assert second.position == 2
+
+
+def test_bulk_publishing_dates_only_first_publications(staff_client):
+    course = CourseFactory()
+    earlier = "2024-03-01T09:00:00Z"
+    republished = LessonFactory(course=course, status=Status.DRAFT, published_at=earlier)
+    new = LessonFactory(course=course, status=Status.DRAFT, published_at=None)
+    staff_client.post("/admin/courses/lesson/", {"action": "publish", "_selected_action": [republished.pk, new.pk]})
+    republished.refresh_from_db()
+    new.refresh_from_db()
+    assert republished.status == new.status == Status.PUBLISHED
+    assert republished.published_at.isoformat() == "2024-03-01T09:00:00+00:00"
+    assert new.published_at is not None
