@@ -2,7 +2,7 @@ from django.conf import global_settings, settings
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from courses.markdown import reading_minutes, render_markdown
@@ -53,7 +53,9 @@ class Course(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        self.description_html = render_markdown(self.description).html
+        # The HTML carries accessible names (heading anchors, code blocks): in the course's language.
+        with translation.override(self.language):
+            self.description_html = render_markdown(self.description).html
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -143,12 +145,14 @@ class Lesson(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        body = render_markdown(self.body)
-        exercise = render_markdown(self.exercise)
+        # The HTML carries accessible names (heading anchors, code blocks): in the course's language.
+        with translation.override(self.course.language):
+            body = render_markdown(self.body)
+            exercise = render_markdown(self.exercise)
         self.body_html = body.html
         self.toc = body.toc
         self.exercise_html = exercise.html
-        self.reading_minutes = self.minutes or reading_minutes(body.words + exercise.words)
+        self.reading_minutes = self.minutes or reading_minutes(body.amount + exercise.amount)
         if self.status == Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         super().save(*args, **kwargs)
