@@ -4,7 +4,7 @@ from django.conf import global_settings, settings
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from courses.markdown import reading_minutes, render_markdown
@@ -55,8 +55,20 @@ class Course(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        self.description_html = render_markdown(self.description).html
+        # The HTML carries accessible names (heading anchors, code blocks): in the course's language.
+        with translation.override(self.language):
+            self.description_html = render_markdown(self.description).html
+        language_changed = (
+            self.pk is not None and Course.objects.filter(pk=self.pk).exclude(language=self.language).exists()
+        )
         super().save(*args, **kwargs)
+        if language_changed:
+            # The lessons' stored HTML names its headings and code blocks in the old language.
+            lessons = list(self.lessons.all())
+            for lesson in lessons:
+                lesson.course = self
+                lesson.render()
+            Lesson.objects.bulk_update(lessons, fields=sorted(Lesson.RENDERED))
 
     def get_absolute_url(self) -> str:
         return reverse("courses:course", kwargs={"course": self.slug})
@@ -145,6 +157,7 @@ class Lesson(models.Model):
         return self.title
 
     RENDERED_FROM = frozenset({"body", "exercise", "minutes"})
+    RENDERED = frozenset({"body_html", "toc", "exercise_html", "reading_minutes"})
 
     def save(self, *args, update_fields=None, **kwargs) -> None:
         """Render the Markdown (unless ``update_fields`` leaves the sources alone) and date a first publication.
@@ -153,14 +166,9 @@ class Lesson(models.Model):
         action goes through it too (``courses.services.publish_lessons``).
         """
         if update_fields is None or not self.RENDERED_FROM.isdisjoint(update_fields):
-            body = render_markdown(self.body)
-            exercise = render_markdown(self.exercise)
-            self.body_html = body.html
-            self.toc = body.toc
-            self.exercise_html = exercise.html
-            self.reading_minutes = self.minutes or reading_minutes(body.words + exercise.words)
+            self.render()
             if update_fields is not None:
-                update_fields = {*update_fields, "body_html", "toc", "exercise_html", "reading_minutes"}
+                update_fields = {*update_fields, *self.RENDERED}
         if self.status == Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
             if update_fields is not None:
@@ -169,6 +177,17 @@ class Lesson(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:lesson", kwargs={"course": self.course.slug, "lesson": self.slug})
+
+    def render(self) -> None:
+        """Store the lesson's HTML, table of contents and reading time, made from its Markdown."""
+        # The HTML carries accessible names (heading anchors, code blocks): in the course's language.
+        with translation.override(self.course.language):
+            body = render_markdown(self.body)
+            exercise = render_markdown(self.exercise)
+        self.body_html = body.html
+        self.toc = body.toc
+        self.exercise_html = exercise.html
+        self.reading_minutes = self.minutes or reading_minutes(body.amount + exercise.amount)
 
     def is_published(self) -> bool:
         return (

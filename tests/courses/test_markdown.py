@@ -1,4 +1,14 @@
-from courses.markdown import parse_info, reading_minutes, render_markdown
+from django.utils import translation
+
+from courses.markdown import (
+    CODE_COLUMNS_THAT_ALWAYS_FIT,
+    TextAmount,
+    code_columns,
+    measure_prose,
+    parse_info,
+    reading_minutes,
+    render_markdown,
+)
 
 
 def test_code_block_shows_title_language_and_highlighting():
@@ -61,7 +71,71 @@ def test_info_string_accepts_single_quotes_and_extra_attributes():
     assert parse_info("Python title='A b' linenos=1") == ("python", {"title": "A b", "linenos": "1"})
 
 
-def test_reading_time_is_at_least_a_minute_and_grows_with_words():
-    assert reading_minutes(0) == 1
-    assert reading_minutes(2000) == 10
-    assert render_markdown("word " * 400).words == 400
+def test_heading_links_are_named_after_their_section_and_sit_beside_the_heading():
+    """Pins heading anchors read as "#" by screen readers, inside the heading's own name."""
+    html = render_markdown("## First `x` part\n\ntext\n").html
+    assert '<h2 id="first-x-part">First <code>x</code> part</h2>' in html
+    assert (
+        '<a class="header-anchor" href="#first-x-part" aria-label="Link to the section “First x part”">#</a>' in html
+    )
+
+
+def test_accessible_names_are_written_in_the_active_language():
+    with translation.override("ko"):
+        html = render_markdown(
+            "## 첫째 부분\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+            '```python title="긴 줄"\nresult = some_function(argument_one, argument_two)\n```\n'
+        ).html
+    assert 'aria-label="“첫째 부분” 절로 가는 링크"' in html
+    assert 'aria-label="표 1"' in html
+    assert 'aria-label="코드 1: 긴 줄 (python)"' in html
+
+
+def test_a_code_block_wider_than_a_phone_is_a_named_region_reachable_by_keyboard():
+    """Pins axe's "scrollable region must be focusable" on wide code blocks."""
+    long_line = "result = some_function_with_a_long_name(argument_one, argument_two)\n"
+    html = render_markdown(f'```python title="Hello"\n{long_line}```\n\n```console\n$ {long_line}```\n').html
+    assert '<pre tabindex="0" role="region" aria-label="Code 1: Hello (python)">' in html
+    assert '<pre tabindex="0" role="region" aria-label="Code 2 (console)">' in html
+
+
+def test_a_code_block_that_fits_a_phone_is_no_extra_tab_stop():
+    fits = "x" * CODE_COLUMNS_THAT_ALWAYS_FIT
+    assert "tabindex" not in render_markdown(f"```\n{fits}\n```\n").html
+    assert "tabindex" in render_markdown(f"```\n{fits}x\n```\n").html
+
+
+def test_code_width_counts_wide_characters_twice_and_tabs_to_the_next_stop():
+    assert code_columns("# 한글\nab") == 6
+    assert code_columns("\tx") == 5
+    assert code_columns("") == 0
+
+
+def test_tables_scroll_inside_a_named_focusable_box():
+    html = render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n\n| c |\n|---|\n| 3 |\n").html
+    assert '<div class="table-scroll" tabindex="0" role="region" aria-label="Table 1"><table>' in html
+    assert 'aria-label="Table 2"' in html
+    assert html.count("</table>\n</div>") == 2
+
+
+def test_korean_and_chinese_are_counted_by_the_character_and_the_rest_by_the_word():
+    assert measure_prose("asyncio는 이벤트 루프를 씁니다.") == TextAmount(words=1, hangul=10)
+    assert measure_prose("東京で会いましょう, OK?") == TextAmount(words=1, han_and_kana=9)
+    assert measure_prose("Hello, world — it's 3 o'clock.") == TextAmount(words=5)
+
+
+def test_reading_time_of_an_english_and_a_korean_lesson_of_known_length():
+    """Pins a 9,000-character Korean lesson read as "~6 min": whitespace-separated words at 200 a minute."""
+    code = "```python\n" + "print(1)\n" * 25 + "```\n"
+    english = render_markdown("word " * 2380 + "\n\n" + code).amount
+    assert english == TextAmount(words=2380, code_lines=25)
+    assert reading_minutes(english) == 13  # 2,380 words at 238 a minute, 25 lines of code at 500 an hour
+
+    korean = render_markdown("가나다라마바사아자차 " * 588 + "\n\n" + code + code).amount
+    assert korean == TextAmount(hangul=5880, words=0, code_lines=50)
+    assert reading_minutes(korean) == 16  # 5,880 syllables at 588 a minute, 50 lines of code
+
+
+def test_reading_time_is_at_least_a_minute_and_reads_the_link_text_not_the_address():
+    assert reading_minutes(TextAmount()) == 1
+    assert render_markdown("[two words](https://example.com/a/b/c)").amount == TextAmount(words=2)

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from courses.models import Lesson, Status
 from tests.factories import CourseFactory, LessonFactory
@@ -12,6 +13,30 @@ def test_saving_a_lesson_stores_its_html_toc_and_reading_time():
     assert '<h2 id="intro">' in lesson.body_html
     assert lesson.toc == [{"level": 2, "id": "intro", "title": "Intro"}]
     assert lesson.reading_minutes == 3
+
+
+def test_a_korean_lesson_is_timed_by_its_syllables_not_its_spaces():
+    """Pins a Korean lesson of 9,000 characters shown as "~6 min" (200 space-separated words a minute)."""
+    body = "## 소개\n\n" + "가나다라마 " * 1400  # 7,000 syllables, 8,400 characters
+    exercise = "```python\n" + "print(1)\n" * 25 + "```\n"
+    lesson = LessonFactory(course__language="ko", body=body, exercise=exercise)
+    assert lesson.reading_minutes == 15  # 7,002 syllables at 588 a minute + 25 lines of code at 500 an hour
+
+
+def test_the_lesson_html_speaks_its_courses_language_whatever_the_editors():
+    """Names written into the HTML at save time (heading links, code blocks) match the content's lang."""
+    long_line = "result = some_function_with_a_long_name(argument_one, argument_two)"
+    body = f'## 시작\n\n```python title="예제"\n{long_line}\n```\n'
+    with translation.override("en"):
+        korean = LessonFactory(course__language="ko", body=body, exercise="### 힌트\n")
+        english = LessonFactory(course__language="en", body="## Start\n")
+    assert 'aria-label="“시작” 절로 가는 링크"' in korean.body_html
+    assert 'aria-label="코드 1: 예제 (python)"' in korean.body_html
+    assert 'aria-label="“힌트” 절로 가는 링크"' in korean.exercise_html
+    assert 'aria-label="Link to the section “Start”"' in english.body_html
+    with translation.override("ko"):
+        course = CourseFactory(language="en", description="## About\n")
+    assert 'aria-label="Link to the section “About”"' in course.description_html
 
 
 def test_an_authors_reading_time_wins_over_the_computed_one():
@@ -37,3 +62,14 @@ def test_published_excludes_drafts_future_dates_and_draft_courses():
     LessonFactory(course=course, published_at="2999-01-01T00:00:00Z")
     LessonFactory(course=CourseFactory(status=Status.DRAFT))
     assert list(Lesson.objects.published()) == [visible]
+
+
+def test_changing_a_courses_language_re_renders_its_lessons():
+    """The lessons' stored accessible names follow the course's language when it changes."""
+    lesson = LessonFactory(course__language="en", body="## Start\n\nWords.\n")
+    assert "Link to the section" in lesson.body_html
+    course = lesson.course
+    course.language = "ko"
+    course.save()
+    lesson.refresh_from_db()
+    assert "절로 가는 링크" in lesson.body_html

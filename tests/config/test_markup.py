@@ -1,0 +1,64 @@
+"""Markup rules the Nu HTML Checker enforces, checked on the pieces every page shares."""
+
+from html.parser import HTMLParser
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+# Elements that may hold phrasing content only, and elements that are never phrasing content.
+PHRASING_ONLY = {"p", "span", "label", "button", "a", "em", "strong", "small", "h1", "h2", "h3", "h4", "h5", "h6"}
+BLOCK = {"address", "article", "aside", "blockquote", "details", "div", "dl", "fieldset", "figure", "footer"}
+BLOCK |= {"form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "main", "nav", "ol", "p", "pre"}
+BLOCK |= {"section", "table", "ul"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Nesting(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.misplaced: list[str] = []
+        self.list_roles: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        parent = next((open_tag for open_tag in reversed(self.stack) if open_tag in PHRASING_ONLY), None)
+        if tag in BLOCK and parent:
+            self.misplaced.append(f"<{tag}> inside <{parent}>")
+        if tag in {"ul", "ol", "li"} and dict(attrs).get("role") in {"status", "alert", "log"}:
+            self.list_roles.append(f"<{tag} role={dict(attrs)['role']}>")
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            del self.stack[len(self.stack) - 1 - self.stack[::-1].index(tag) :]
+
+
+def nesting(page: str) -> _Nesting:
+    parser = _Nesting()
+    parser.feed(page)
+    return parser
+
+
+@pytest.mark.parametrize("url", ["/accounts/signup/", "/accounts/login/", "/accounts/password/reset/"])
+def test_account_forms_put_no_block_inside_a_paragraph(client, url):
+    """Pins the sign-up page's password rules, a <ul>, inside the <p> of allauth's form.as_p."""
+    page = client.get(url).text
+    assert "<form" in page
+    assert nesting(page).misplaced == []
+
+
+def test_account_forms_of_a_signed_in_learner_put_no_block_inside_a_paragraph(client, learner):
+    client.force_login(learner)
+    for url in ["/accounts/email/", "/accounts/password/change/"]:
+        assert nesting(client.get(url).text).misplaced == [], url
+
+
+def test_flash_messages_are_a_status_region_around_a_plain_list(client, learner):
+    """Pins role="status" on the <ul> of flash messages, a role a list may not take."""
+    client.force_login(learner)
+    page = client.post("/accounts/logout/", follow=True).text
+    assert "You have signed out." in page
+    assert '<div class="messages" role="status">' in page
+    assert nesting(page).list_roles == []
