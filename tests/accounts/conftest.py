@@ -1,6 +1,5 @@
 import signal
 import socket
-from urllib.parse import quote
 
 import pytest
 from django.core.cache import cache
@@ -44,14 +43,3 @@ def unreachable_smtp(settings):
         }
     }
     return port
-
-
-def database_url(settings_dict: dict) -> str:
-    """A DATABASE_URL for the database the tests run on, for the site processes a test starts."""
-    user = quote(settings_dict["USER"] or "")
-    password = f":{quote(settings_dict['PASSWORD'])}" if settings_dict["PASSWORD"] else ""
-    host = settings_dict["HOST"] or settings_dict["OPTIONS"].get("host", "")
-    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
-    if host.startswith("/"):  # a unix socket folder, as with the embedded server
-        return f"postgresql://{user}{password}@/{settings_dict['NAME']}?host={host}"
-    return f"postgresql://{user}{password}@{host}{port}/{settings_dict['NAME']}"

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from django.contrib.sites.models import Site
 from django.core import mail
-from django.db import connection
 
-from tests.accounts.conftest import database_url
+from tests.accounts.live import database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_cache")]
 
@@ -69,7 +68,7 @@ def test_site_name_and_domain_come_from_the_environment():
     environment = {
         "SITE_NAME": "Pyeong Academy",
         "SITE_DOMAIN": "learn.example.org",
-        "DATABASE_URL": database_url(connection.settings_dict),
+        "DATABASE_URL": database_url(),
     }
     migrated = run_manage("migrate", "--no-input", **environment)
     assert migrated.returncode == 0, migrated.stderr
