@@ -1,5 +1,6 @@
 import pytest
 from allauth.account.models import EmailAddress
+from django.core.management import call_command
 
 from tests.factories import StaffFactory
 
@@ -51,3 +52,16 @@ def test_a_signed_in_learner_is_told_the_admin_is_for_staff(client, learner):
     assert response.status_code == 403
     assert "Admin is for staff" in response.text
     assert f"You are signed in as {learner.email}, which is not a staff account." in response.text
+
+
+def test_a_superuser_made_on_the_command_line_signs_in_to_the_admin(client, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "an operator passphrase 7")
+    call_command("createsuperuser", "--no-input", email="Operator@Example.com", verbosity=0)
+
+    response = client.post(
+        "/accounts/login/",
+        {"login": "operator@example.com", "password": "an operator passphrase 7", "next": "/admin/"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1] == ("/admin/", 302)
+    assert "Site administration" in response.text
