@@ -126,7 +126,15 @@ if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "stream_cache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "stream_cache",
+            # Past MAX_ENTRIES the cache drops a third of its rows, rate-limit records too: a flood
+            # of sign-in attempts must not be able to wipe the records that limit it.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 # Slow work (e-mail) is queued in the database and done by `manage.py db_worker`, which
 # `make run` and `make serve` start beside the web server.
