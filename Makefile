@@ -70,6 +70,11 @@ _migrate:
 _demo: _migrate
 	$(PY) manage.py import_course content/asyncio
 
+# The web server and the task worker run side by side under honcho (Procfile.dev, Procfile): Ctrl-C or
+# SIGTERM stops both, and so does either one exiting. exec hands make's signals straight to honcho.
+# `-e /dev/null`: configuration comes from the environment only, never from a .env file.
+HONCHO = PYTHONUNBUFFERED=1 HOST=$(HOST) exec $(VENV)/bin/honcho start -e /dev/null -p $(PORT)
+
 # The demo course is loaded on the embedded database only: a configured DATABASE_URL may be production.
 _serve-dev: _migrate
 	@if [ -z "$$DATABASE_URL" ]; then \
@@ -77,11 +82,11 @@ _serve-dev: _migrate
 	else \
 		echo "DATABASE_URL is set, so the demo course is not loaded (make demo loads it)."; \
 	fi
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(HONCHO) -f Procfile.dev
 
 _serve-prod: _migrate
 	DEBUG=$${DEBUG:-false} $(PY) manage.py collectstatic --no-input --verbosity 0
-	DEBUG=$${DEBUG:-false} $(VENV)/bin/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-2}
+	DEBUG=$${DEBUG:-false} $(HONCHO) -f Procfile
 
 # pytest-django creates and drops its own test database; the configured one is not touched.
 _pytest:

@@ -19,9 +19,18 @@ class UserManager(BaseUserManager):
         return user
 
     def create_superuser(self, email: str, password: str | None = None, **extra_fields) -> "User":
+        """An operator's account (`manage.py createsuperuser`): its address counts as confirmed.
+
+        Staff sign in through allauth, which asks for a confirmed address first; the person at
+        the server's command line needs no confirmation e-mail to reach the admin.
+        """
+        from allauth.account.models import EmailAddress
+
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
-        return self.create_user(email, password, **extra_fields)
+        user = self.create_user(email, password, **extra_fields)
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+        return user
 
     def get_by_natural_key(self, email: str) -> "User":
         return self.get(email__iexact=email)

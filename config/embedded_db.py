@@ -173,8 +173,8 @@ def run(command: list[str]) -> int:
             # A second Ctrl-C must not interrupt the shutdown.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             _leave()
-    # Ctrl-C is how a developer ends `make run`: not an error.
-    return 0 if interrupted else returncode
+    # Ctrl-C is how a developer ends `make run`: not an error. A child ended by a signal exits 128 + its number.
+    return 0 if interrupted else (returncode if returncode >= 0 else 128 - returncode)
 
 
 def main(argv: list[str]) -> int:

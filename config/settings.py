@@ -8,6 +8,7 @@ server (see ``config.embedded_db``), e-mail goes to the console. Production sets
 import os
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "django_tasks_db",
     "courses",
     "progress",
     "accounts",
@@ -131,9 +133,25 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache holds allauth's rate limits, so every web process must see the same one: Redis when
+# REDIS_URL is set, else a table in the database (created after every migrate, see accounts/apps.py).
 if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "stream_cache",
+            # Past MAX_ENTRIES the cache drops a third of its rows, rate-limit records too: a flood
+            # of sign-in attempts must not be able to wipe the records that limit it.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# Slow work (e-mail) is queued in the database and done by `manage.py db_worker`, which
+# `make run` and `make serve` start beside the web server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -146,15 +164,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTH_USER_MODEL = "accounts.User"
+
+# The name and domain that e-mails and the sites framework use; applied to the Site row after
+# every migrate (accounts/apps.py). Links in e-mails use the host of the request that sent them.
 SITE_ID = 1
+SITE_NAME = os.environ.get("SITE_NAME", "Stream")
+SITE_DOMAIN = os.environ.get("SITE_DOMAIN") or next(
+    (host.lstrip(".") for host in ALLOWED_HOSTS if host not in {"*", "."}), "localhost"
+)
+
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
+# Confirming in the browser that signed up signs in and returns to the page the sign-up came from.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Stream] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# allauth's defaults, plus our "send the confirmation link again" form (accounts.services).
+ACCOUNT_RATE_LIMITS = {"resend_confirmation": "5/m/ip,20/h/ip"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 
 # E-mail: the console in development; SMTP in production (EMAIL_HOST, default a local MTA).
@@ -175,8 +206,16 @@ if os.environ.get("EMAIL_HOST") or not DEBUG:
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Stream <noreply@localhost>")
+    # Readable in the terminal and kept in .mail/ for the staff-only inbox at /dev/mail/.
+    MAILERS = {
+        "default": {
+            "BACKEND": "accounts.mail.DevelopmentEmailBackend",
+            "OPTIONS": {"file_path": BASE_DIR / ".mail"},
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", f"{SITE_NAME} <noreply@{urlsplit('//' + SITE_DOMAIN).hostname}>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en"

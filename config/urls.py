@@ -1,13 +1,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as accounts_views
 from config.views import favicon, healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon),
+    # Before admin.site.urls: staff sign in through allauth, with its rate limits.
+    path("admin/login/", accounts_views.admin_login),
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("dev/mail/", accounts_views.development_mailbox, name="development_mailbox"),
+    path("dev/mail/<slug:name>/", accounts_views.development_mail, name="development_mail"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("courses.urls")),
 ]

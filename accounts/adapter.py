@@ -1,0 +1,29 @@
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from django.contrib.sites.shortcuts import get_current_site
+from django.http import HttpRequest
+from django.urls import reverse
+
+from accounts.mail import queue_email
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth, as Stream wants it: account e-mail goes through the task queue."""
+
+    def send_mail(self, template_prefix: str, email: str, context_data: dict) -> None:
+        """Render now, in the request (its host, its language), and let the worker send it.
+
+        allauth sends inside the request; an unreachable mail server then answered 500 after
+        the account was made. Queued, the request never waits for or fails on the mail server.
+        """
+        request = context.request
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {"request": request, "email": email, "current_site": get_current_site(request), **context_data},
+        )
+        queue_email(message=message, kind=template_prefix.rpartition("/")[2])
+
+    def get_password_change_redirect_url(self, request: HttpRequest) -> str:
+        """Back to the account settings, which lead on, instead of the empty password form again."""
+        return reverse("account_settings")

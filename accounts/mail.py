@@ -1,0 +1,130 @@
+"""Account e-mail: queued in the request, sent by the worker, kept on disk in development.
+
+The request renders the message (so links carry the request's host and the visitor's
+language) and queues it when its transaction commits; ``accounts.tasks.send_email`` sends
+it from ``manage.py db_worker``. A mail server that is down therefore never fails a
+sign-up or a password reset: the worker retries with backoff and logs what went wrong.
+"""
+
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage as ParsedMessage
+from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.utils import timezone
+
+DEVELOPMENT_BACKEND = "accounts.mail.DevelopmentEmailBackend"
+
+
+def queue_email(*, message: EmailMessage, kind: str) -> None:
+    """Send ``message`` from the worker once the current transaction commits.
+
+    ``kind`` names the e-mail in logs (e.g. ``account/email/password_reset_key``): logs never
+    show the body, which holds the links and their tokens.
+    """
+    from accounts.tasks import send_email
+
+    html = next(
+        (content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), None
+    )
+    transaction.on_commit(
+        partial(
+            send_email.enqueue,
+            kind=kind,
+            subject=message.subject,
+            body=message.body,
+            html=html,
+            from_email=message.from_email,
+            to=list(message.to),
+            headers=dict(message.extra_headers),
+        )
+    )
+
+
+def build_message(
+    *, subject: str, body: str, html: str | None, from_email: str, to: list[str], headers: dict[str, str]
+) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(subject, body, from_email, to, headers=headers)
+    if html:
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+class DevelopmentEmailBackend(BaseEmailBackend):
+    """Prints each message readably and keeps it as an .eml file for the inbox at /dev/mail/.
+
+    Django's console backend prints the wire format: quoted-printable or base64 bodies whose
+    links cannot be copied. Files, not memory, because the web server and the worker are
+    separate processes.
+    """
+
+    def __init__(self, *, file_path: str | Path, stream=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.folder = Path(file_path)
+        self.stream = stream or sys.stdout
+
+    def send_messages(self, email_messages: list[EmailMessage]) -> int:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for message in email_messages:
+            name = f"{timezone.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:12]}"
+            (self.folder / f"{name}.eml").write_bytes(message.message().as_bytes())
+            self.stream.write(
+                f"{'-' * 79}\n"
+                f"E-mail to {', '.join(message.recipients())} (kept in {self.folder / name}.eml, "
+                f"and at /dev/mail/{name}/ for staff)\n"
+                f"Subject: {message.subject}\n\n{message.body}\n{'-' * 79}\n"
+            )
+            self.stream.flush()
+        return len(email_messages)
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message the development backend kept, as the inbox shows it."""
+
+    name: str
+    subject: str
+    to: str
+    sent_at: datetime | None
+    text: str
+
+
+def development_mail_folder() -> Path | None:
+    """The folder of kept messages, or None unless this is development with the development backend."""
+    mailer = settings.MAILERS.get("default", {})
+    if not settings.DEBUG or mailer.get("BACKEND") != DEVELOPMENT_BACKEND:
+        return None
+    return Path(mailer["OPTIONS"]["file_path"])
+
+
+def _read(path: Path) -> StoredMessage:
+    with path.open("rb") as file:
+        parsed: ParsedMessage = BytesParser(policy=policy.default).parse(file)
+    body = parsed.get_body(preferencelist=("plain", "html"))
+    return StoredMessage(
+        name=path.stem,
+        subject=str(parsed["subject"] or ""),
+        to=str(parsed["to"] or ""),
+        sent_at=parsedate_to_datetime(parsed["date"]) if parsed["date"] else None,
+        text=body.get_content() if body else "",
+    )
+
+
+def stored_messages(folder: Path) -> list[StoredMessage]:
+    """Every kept message, newest first."""
+    return [_read(path) for path in sorted(folder.glob("*.eml"), reverse=True)]
+
+
+def stored_message(folder: Path, name: str) -> StoredMessage | None:
+    path = folder / f"{name}.eml"
+    return _read(path) if path.is_file() else None

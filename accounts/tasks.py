@@ -1,0 +1,69 @@
+"""The worker's side of account e-mail: send, and retry with backoff when the mail server fails."""
+
+import logging
+from datetime import timedelta
+
+from django.tasks import TaskContext, TaskResult, TaskResultStatus, task
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from accounts.mail import build_message
+
+logger = logging.getLogger(__name__)
+
+# Seconds to wait before each further attempt: five attempts over about two and a half hours,
+# well inside the three days that verification and password-reset links stay valid.
+RETRY_DELAYS = (60, 5 * 60, 30 * 60, 2 * 60 * 60)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+
+
+@task(takes_context=True)
+def send_email(
+    context: TaskContext,
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    html: str | None,
+    from_email: str,
+    to: list[str],
+    headers: dict[str, str],
+) -> None:
+    """Send a message rendered by the request; a failure is logged and raised (see retry_failed_email)."""
+    message = build_message(subject=subject, body=body, html=html, from_email=from_email, to=to, headers=headers)
+    try:
+        message.send()
+    except Exception as error:
+        attempt = context.attempt
+        domains = ", ".join(sorted({address.rpartition("@")[2] for address in to}))
+        outcome = f"retrying in {RETRY_DELAYS[attempt - 1]} s" if attempt < MAX_ATTEMPTS else "giving up"
+        # The recipient's domain and the error, never the body: it holds the links and their tokens.
+        logger.error(
+            "Could not send the %s e-mail to a recipient at %s (attempt %d of %d, %s): %s: %s",
+            kind,
+            domains,
+            attempt,
+            MAX_ATTEMPTS,
+            outcome,
+            type(error).__name__,
+            error,
+        )
+        raise
+
+
+def retry_failed_email(sender, task_result: TaskResult, **kwargs) -> None:
+    """Puts a failed send_email back in the queue for a later attempt, until MAX_ATTEMPTS.
+
+    Connected to ``task_finished``, which the worker sends after it marked the task failed.
+    The task stays one row whose ``worker_ids`` count its attempts, so the admin shows one
+    e-mail that was tried N times, and it ends FAILED when the attempts are used up.
+    """
+    if task_result.task.func is not send_email.func or task_result.status != TaskResultStatus.FAILED:
+        return
+    if task_result.attempts >= MAX_ATTEMPTS:
+        return
+    DBTaskResult.objects.filter(id=task_result.id, status=TaskResultStatus.FAILED).update(
+        status=TaskResultStatus.READY,
+        run_after=timezone.now() + timedelta(seconds=RETRY_DELAYS[task_result.attempts - 1]),
+        finished_at=None,
+    )

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from accounts import views
+
+# Included under /accounts/ before allauth's own URLs, so the verification page here wins.
+urlpatterns = [
+    path("settings/", views.account_settings, name="account_settings"),
+    path("confirm-email/", views.VerificationSentView.as_view(), name="account_email_verification_sent"),
+    path("resend-confirmation/", views.resend_confirmation, name="account_resend_confirmation"),
+]

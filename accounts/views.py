@@ -1,0 +1,106 @@
+from allauth.account.decorators import secure_admin_login
+from allauth.account.stages import EmailVerificationStage, LoginStageController
+from allauth.account.views import EmailVerificationSentView
+from django.contrib import admin, messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.forms import AccountSettingsForm, ResendConfirmationForm
+from accounts.mail import development_mail_folder, stored_message, stored_messages
+from accounts.services import send_new_confirmation
+
+
+def _pending_email(request: HttpRequest) -> str:
+    """The address of a sign-up or sign-in in this session that waits for its e-mail to be confirmed."""
+    stage = LoginStageController.enter(request, EmailVerificationStage.key)
+    if stage is None or stage.login.user is None:
+        return ""
+    return stage.login.email or stage.login.user.email
+
+
+class VerificationSentView(EmailVerificationSentView):
+    """allauth's "verify your e-mail" page, with a way to have the link sent again."""
+
+    def get_context_data(self, **kwargs) -> dict:
+        email = _pending_email(self.request)
+        return super().get_context_data(
+            pending_email=email, resend_form=ResendConfirmationForm(initial={"email": email}), **kwargs
+        )
+
+
+@require_http_methods(["GET", "POST"])
+def resend_confirmation(request: HttpRequest) -> HttpResponse:
+    """Send a new confirmation link: for a lost or expired one, signed in or not."""
+    form = ResendConfirmationForm(request.POST or None, initial={"email": _pending_email(request)})
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        if send_new_confirmation(request=request, email=email):
+            messages.info(
+                request,
+                _(
+                    "If %(email)s belongs to an account that still needs confirming, a new link is on its way. "
+                    "It can take a few minutes to arrive."
+                )
+                % {"email": email},
+            )
+        else:
+            messages.error(
+                request,
+                _(
+                    "A link was sent to %(email)s a short while ago. Check your inbox and spam folder, or ask "
+                    "again in a few minutes."
+                )
+                % {"email": email},
+            )
+        return redirect("account_email_verification_sent")
+    return render(request, "account/resend_confirmation.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_settings(request: HttpRequest) -> HttpResponse:
+    form = AccountSettingsForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your settings are saved."))
+        return redirect("account_settings")
+    return render(request, "account/settings.html", {"form": form})
+
+
+@secure_admin_login
+def _admin_login(request: HttpRequest, **kwargs) -> HttpResponse:
+    return admin.site.login(request, **kwargs)
+
+
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The admin's sign-in is the site's (allauth's, rate-limited); learners are told it is for staff.
+
+    Django's own admin login form checked passwords without any limit.
+    """
+    if request.user.is_authenticated and not (request.user.is_staff and request.user.is_active):
+        return render(request, "account/admin_refused.html", status=403)
+    return _admin_login(request)
+
+
+def _development_mail_folder(request: HttpRequest):
+    folder = development_mail_folder()
+    if folder is None or not request.user.is_staff:
+        raise Http404
+    return folder
+
+
+def development_mailbox(request: HttpRequest) -> HttpResponse:
+    """The e-mails the site sent, in development only and for staff only (404 otherwise)."""
+    folder = _development_mail_folder(request)
+    return render(request, "account/development_mailbox.html", {"messages_sent": stored_messages(folder)})
+
+
+def development_mail(request: HttpRequest, name: str) -> HttpResponse:
+    folder = _development_mail_folder(request)
+    message = stored_message(folder, name)
+    if message is None:
+        raise Http404
+    return render(request, "account/development_mail.html", {"message": message})

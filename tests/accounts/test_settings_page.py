@@ -1,0 +1,46 @@
+import pytest
+from allauth.account.models import EmailAddress
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def verified_learner(learner):
+    EmailAddress.objects.create(user=learner, email=learner.email, primary=True, verified=True)
+    return learner
+
+
+def test_the_learner_is_named_by_e_mail_until_they_choose_a_display_name(client, verified_learner):
+    """Regression: a username nobody chose was shown ("Successfully signed in as learner2.en.")."""
+    response = client.post(
+        "/accounts/login/", {"login": verified_learner.email, "password": "correct horse battery"}, follow=True
+    )
+    assert f"Successfully signed in as {verified_learner.email}." in response.text
+    assert 'href="/accounts/settings/"' in response.text, "the user menu links to the settings"
+
+    saved = client.post("/accounts/settings/", {"display_name": "  Ada   Lovelace "}, follow=True)
+    assert "Your settings are saved." in saved.text
+    verified_learner.refresh_from_db()
+    assert verified_learner.display_name == "Ada Lovelace"
+    assert '<span class="visually-hidden">Account settings: </span>Ada Lovelace</a>' in saved.text
+
+    client.post("/accounts/logout/")
+    response = client.post(
+        "/accounts/login/", {"login": verified_learner.email, "password": "correct horse battery"}, follow=True
+    )
+    assert "Successfully signed in as Ada Lovelace." in response.text
+
+
+def test_a_display_name_has_a_length_limit(client, verified_learner):
+    client.force_login(verified_learner)
+    response = client.post("/accounts/settings/", {"display_name": "x" * 51})
+    assert response.status_code == 200
+    assert "errorlist" in response.text
+    verified_learner.refresh_from_db()
+    assert verified_learner.display_name == ""
+
+
+def test_the_settings_page_needs_sign_in(client):
+    response = client.get("/accounts/settings/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/accounts/settings/"
