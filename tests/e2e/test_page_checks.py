@@ -17,6 +17,7 @@ import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import Error as PlaywrightError
 
 from courses.models import LessonLink, Status
 from tests.factories import CourseFactory, LessonFactory, StaffFactory, TagFactory, UserFactory
@@ -257,11 +258,17 @@ def test_every_page_passes_axe_and_the_nu_html_checker(browser, live_server, vnu
             context.add_cookies(
                 [{"name": k, "value": v, "url": live_server.url} for k, v in cookies[page_type.visitor].items()]
             )
-            page, response = visit(context, page_type, language, findings[page_type.name, language])
-            source = tmp_path / f"{page_type.name}-{language}.html"
-            source.write_bytes(response.body())
-            sources[source] = (page_type, language)
-            check_with_axe(page, page_type, language, findings[page_type.name, language])
+            try:
+                page, response = visit(context, page_type, language, findings[page_type.name, language])
+            except PlaywrightError as error:  # the next pages are still checked
+                findings[page_type.name, language].failures.append(
+                    f"{page_type.name} {page_type.path} [{language}]: the visit failed: {error.message}"
+                )
+            else:
+                source = tmp_path / f"{page_type.name}-{language}.html"
+                source.write_bytes(response.body())
+                sources[source] = (page_type, language)
+                check_with_axe(page, page_type, language, findings[page_type.name, language])
             context.close()
     check_with_nu(vnu_jar, sources, findings)
 
