@@ -17,6 +17,7 @@ run: install messages
 
 test: install-dev messages lint
 	@CHROMIUM_PATH="$$(scripts/find-chromium)" && export CHROMIUM_PATH && \
+		VNU_JAR="$$($(PY) scripts/find-vnu)" && export VNU_JAR && \
 		$(DB) run -- $(MAKE) --no-print-directory _pytest
 
 # The production server (gunicorn, static files through whitenoise). It never loads the demo course.

@@ -1,0 +1,282 @@
+"""Every page type, in English and Korean, passes axe-core (light and dark) and the Nu HTML Checker.
+
+Each page is opened once per language in headless Chromium; axe-core checks the live page in both
+colour schemes, and the server's HTML of all pages goes to one run of the Nu HTML Checker (vnu.jar,
+from `scripts/find-vnu`). A new page type is one more line in PAGES.
+"""
+
+import json
+import os
+import subprocess
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from axe_playwright_python.base import AXE_SCRIPT
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import Error as PlaywrightError
+
+from courses.models import LessonLink, Status
+from tests.factories import CourseFactory, LessonFactory, StaffFactory, TagFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LANGUAGES = ["en", "ko"]
+SCHEMES = ["light", "dark"]
+FAILING_IMPACTS = {"serious", "critical"}
+FAILING_NU_TYPES = {"error", "non-document-error"}
+# One short run: the JVM's quick compiler alone halves its CPU time, and then needs a deeper stack.
+NU_JAVA_OPTIONS = ["-XX:TieredStopAtLevel=1", "-Xss4m"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class PageType:
+    """A kind of page the site serves, and how a visitor reaches it."""
+
+    name: str
+    path: str
+    visitor: str = "anonymous"  # or "learner", "staff": signed in before the visit
+    form: dict[str, str] | None = None  # fields filled in, by name, then submitted; {language} is replaced
+    status: int = 200
+    lands_on: str | None = None  # the path after the visit (and the form's redirects), if not `path`
+
+    @property
+    def landing(self) -> str:
+        return self.lands_on or self.path
+
+
+PAGES = [
+    PageType("catalogue", "/"),
+    PageType("course", "/courses/asyncio/"),
+    PageType("lesson", "/courses/asyncio/tasks/"),
+    PageType("tag", "/tags/asyncio/"),
+    PageType("not-found", "/no-such-page/", status=404),
+    PageType("sign-in", "/accounts/login/"),
+    PageType("sign-up", "/accounts/signup/"),
+    PageType(
+        "sign-up-errors", "/accounts/signup/", form={"email": "x@example.com", "password1": "a", "password2": "b"}
+    ),
+    PageType("password-reset", "/accounts/password/reset/"),
+    PageType(
+        "verification-sent",
+        "/accounts/signup/",
+        form={
+            "email": "new-{language}@example.com",
+            "password1": "a long passphrase 42",
+            "password2": "a long passphrase 42",
+        },
+        lands_on="/accounts/confirm-email/",
+    ),
+    PageType("lesson-learner", "/courses/asyncio/tasks/", visitor="learner"),
+    PageType("draft-lesson-staff", "/courses/asyncio/draft/", visitor="staff"),
+]
+
+# Wider than any screen: its code block scrolls sideways.
+LONG_LINE = (
+    "results = await asyncio.gather("
+    + ", ".join(f'fetch("https://example.com/{n}/a/long/path/to/a/resource?with=query")' for n in range(4))
+    + ", return_exceptions=True)"
+)
+
+LESSON_BODY = f"""\
+Tasks let one program wait for many things at once.
+Read [the asyncio documentation](https://docs.python.org/3/library/asyncio.html) or go back to
+[the first lesson](/courses/asyncio/first/).
+
+## Tasks run side by side
+
+`asyncio.create_task()` schedules a coroutine right away.
+
+```python title="Two tasks at once"
+import asyncio
+
+
+async def main():
+    first = asyncio.create_task(asyncio.sleep(1, result="first"))
+    second = asyncio.create_task(asyncio.sleep(1, result="second"))
+    print(await first, await second)
+
+
+asyncio.run(main())
+```
+
+### A line wider than any screen
+
+```python title="Gather with a long call"
+{LONG_LINE}
+```
+
+## Comparing the ways
+
+| way | runs | returns |
+| --- | --- | --- |
+| `await coroutine` | one at a time | its result |
+| `asyncio.gather()` | side by side | a list of results |
+
+> A task is scheduled as soon as it is created, even before anything awaits it.
+
+```console title="Running it"
+$ python tasks.py
+first second
+```
+"""
+
+EXERCISE = """\
+Start three tasks that sleep for 1, 2 and 3 seconds and print how long `gather()` took:
+
+1. Create the tasks.
+2. Await them together.
+"""
+
+
+def make_site() -> dict[str, dict[str, str]]:
+    """The content every page in PAGES needs; returns each visitor's cookies."""
+    course = CourseFactory(title="Python asyncio", slug="asyncio", summary="Coroutines, tasks and timeouts.")
+    tags = [TagFactory(name="asyncio"), TagFactory(name="tasks"), TagFactory(name="비동기", slug="비동기")]
+    LessonFactory(course=course, slug="first", title="Coroutines", position=1)
+    lesson = LessonFactory(
+        course=course,
+        slug="tasks",
+        title="Tasks and gather",
+        position=2,
+        summary="Run coroutines side by side.",
+        body=LESSON_BODY,
+        exercise=EXERCISE,
+    )
+    lesson.tags.set(tags)
+    LessonLink.objects.create(
+        lesson=lesson, title="Coroutines and Tasks", url="https://docs.python.org/3/", position=1
+    )
+    LessonLink.objects.create(lesson=lesson, title="PEP 492", url="https://peps.python.org/pep-0492/", position=2)
+    LessonFactory(course=course, slug="timeouts", title="Timeouts", position=3)
+    LessonFactory(
+        course=course,
+        slug="draft",
+        title="Cancellation",
+        position=4,
+        status=Status.DRAFT,
+        body=LESSON_BODY,
+    )
+    return {"anonymous": {}, "learner": session_cookie(UserFactory()), "staff": session_cookie(StaffFactory())}
+
+
+def session_cookie(user) -> dict[str, str]:
+    client = Client()
+    client.force_login(user)
+    return {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+
+
+@dataclass
+class Findings:
+    failures: list[str] = field(default_factory=list)  # serious or critical, Nu errors, visits gone wrong
+    notes: list[str] = field(default_factory=list)  # the rest: reported as warnings, not failed
+
+
+def visit(context, page_type: PageType, language: str, findings: Findings):
+    """Open the page as a visitor would (filling in its form); returns the browser page and the server's response."""
+    page = context.new_page()
+    response = page.goto(page_type.path)
+    if page_type.form:
+        for name, value in page_type.form.items():
+            page.locator(f"main [name={name}]").fill(value.format(language=language))
+        with page.expect_navigation() as navigation:
+            page.locator(f"main [name={name}]").press("Enter")
+        response = navigation.value
+    where = f"{page_type.name} {page_type.landing} [{language}]"
+    if response.status != page_type.status:
+        findings.failures.append(f"{where}: HTTP {response.status}, expected {page_type.status}")
+    if (path := unquote(urlsplit(page.url).path)) != page_type.landing:
+        findings.failures.append(f"{where}: landed on {path}")
+    if (lang := page.locator("html").get_attribute("lang")) != language:
+        findings.failures.append(f'{where}: <html lang="{lang}">, not in the visitor\'s language')
+    return page, response
+
+
+def check_with_axe(page, page_type: PageType, language: str, findings: Findings) -> None:
+    """axe-core on the live page in each colour scheme, injected through DevTools: the site's CSP stays on."""
+    page.evaluate(AXE_SCRIPT)
+    for scheme in SCHEMES:
+        page.emulate_media(color_scheme=scheme)
+        for violation in page.evaluate("axe.run({resultTypes: ['violations']})")["violations"]:
+            where = f"{page_type.name} {page_type.landing} [{language}, {scheme}] axe {violation['id']}"
+            for node in violation["nodes"]:
+                target = " ".join(map(str, node["target"]))
+                if violation["impact"] in FAILING_IMPACTS:
+                    findings.failures.append(
+                        f"{where} ({violation['impact']}): {violation['help']}\n    at {target}: {node['html'][:200]}"
+                        "\n    " + node["failureSummary"].replace("\n", "\n    ")
+                    )
+                else:
+                    findings.notes.append(f"{where} ({violation['impact']}): {violation['help']} at {target}")
+
+
+def check_with_nu(vnu_jar: str, sources: dict[Path, tuple[PageType, str]], findings: dict) -> None:
+    """The server's HTML of every page in one run of the Nu HTML Checker (its JVM takes seconds to start)."""
+    options = ["--format", "json", "--stdout", "--exit-zero-always"]
+    result = subprocess.run(
+        ["java", *NU_JAVA_OPTIONS, "-jar", vnu_jar, *options, *map(str, sources)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        pytest.fail(f"The Nu HTML Checker did not run:\n{result.stderr}", pytrace=False)
+    for message in json.loads(result.stdout)["messages"]:
+        page_type, language = sources[Path(urlsplit(message["url"]).path)]
+        text = (
+            f"{page_type.name} {page_type.landing} [{language}] Nu line {message.get('lastLine', '?')}, "
+            f"column {message.get('firstColumn', message.get('lastColumn', '?'))}: {message['message']}"
+            + (f"\n    {message['extract']!r}" if message.get("extract") else "")
+        )
+        page_findings = findings[page_type.name, language]
+        (page_findings.failures if message["type"] in FAILING_NU_TYPES else page_findings.notes).append(text)
+
+
+@pytest.fixture
+def vnu_jar() -> str:
+    if jar := os.environ.get("VNU_JAR"):
+        return jar
+    # Outside `make test`, which exports VNU_JAR: the same script, which fetches the jar on first use.
+    found = subprocess.run([str(ROOT / "scripts" / "find-vnu")], capture_output=True, text=True)
+    if found.returncode:
+        pytest.fail(f"The HTML checks need the Nu HTML Checker:\n{found.stderr}", pytrace=False)
+    return found.stdout.strip()
+
+
+def test_every_page_passes_axe_and_the_nu_html_checker(browser, live_server, vnu_jar, tmp_path):
+    """Each page of PAGES in each language: axe-core on the live page, light and dark, and Nu on its HTML."""
+    cookies = make_site()
+    findings = {(page_type.name, language): Findings() for page_type in PAGES for language in LANGUAGES}
+    sources: dict[Path, tuple[PageType, str]] = {}
+    for language in LANGUAGES:
+        for page_type in PAGES:
+            context = browser.new_context(base_url=live_server.url, locale=language)
+            context.set_default_timeout(10_000)
+            context.add_cookies(
+                [{"name": k, "value": v, "url": live_server.url} for k, v in cookies[page_type.visitor].items()]
+            )
+            try:
+                page, response = visit(context, page_type, language, findings[page_type.name, language])
+            except PlaywrightError as error:  # the next pages are still checked
+                findings[page_type.name, language].failures.append(
+                    f"{page_type.name} {page_type.path} [{language}]: the visit failed: {error.message}"
+                )
+            else:
+                source = tmp_path / f"{page_type.name}-{language}.html"
+                source.write_bytes(response.body())
+                sources[source] = (page_type, language)
+                check_with_axe(page, page_type, language, findings[page_type.name, language])
+            context.close()
+    check_with_nu(vnu_jar, sources, findings)
+
+    if notes := [note for found in findings.values() for note in found.notes]:
+        warnings.warn("moderate or minor axe-core violations and Nu warnings:\n" + "\n".join(notes), stacklevel=1)
+    if failures := [failure for found in findings.values() for failure in found.failures]:
+        pytest.fail(
+            f"{len(failures)} serious or critical axe-core violations, Nu HTML Checker errors or failed visits:\n"
+            + "\n".join(failures),
+            pytrace=False,
+        )
