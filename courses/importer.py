@@ -1,24 +1,43 @@
 """Import a course from a folder of Markdown files with YAML front matter.
 
-The folder holds ``course.md`` (the course) and one file per lesson. Every file is
-read and validated before anything is written, and the writes happen in one
-transaction: a malformed file is reported with its name and changes nothing.
-Running the import again updates the course in place (matched by slugs).
+The folder holds ``course.md`` (the course) and one ``.md`` file per lesson. Every file is
+read and every value checked against the models' limits before anything is written; the
+writes happen in one transaction. A problem is reported with the file's name and changes
+nothing. Running the import again updates the course in place (matched by slugs).
 """
 
+import datetime
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
 from django.utils.text import slugify
 
 from courses.models import Course, Lesson, LessonLink, Status, Tag
 
 COURSE_FILE = "course.md"
-COURSE_KEYS = {"title", "slug", "position", "status", "summary"}
-LESSON_KEYS = {"title", "slug", "position", "status", "xp", "tags", "summary", "minutes", "links", "exercise"}
+# The longest demo lesson is about 15 KB. A lesson is rendered in one go on import and
+# served as one page, so a file far beyond that is a mistake, not a lesson.
+MAX_FILE_BYTES = 512 * 1024
+# Every file is held in memory until the transaction commits: this bounds it (to 100 MB).
+MAX_LESSONS = 200
+LINK_SCHEMES = {"http", "https"}
+
+COURSE_TEXT_KEYS = ("title", "slug", "language", "status", "summary")
+COURSE_NUMBER_KEYS = ("position",)
+LESSON_TEXT_KEYS = ("title", "slug", "status", "summary", "exercise")
+LESSON_NUMBER_KEYS = ("position", "xp", "minutes")
+COURSE_KEYS = {*COURSE_TEXT_KEYS, *COURSE_NUMBER_KEYS}
+LESSON_KEYS = {*LESSON_TEXT_KEYS, *LESSON_NUMBER_KEYS, "tags", "links"}
+
+# First key of the two-key advisory lock taken while a course is written ('cimp');
+# the second key is a hash of the course's slug.
+IMPORT_LOCK_CLASS = 0x63696D70
 
 
 class CourseImportError(Exception):
@@ -36,18 +55,124 @@ class ParsedFile:
 
 
 @dataclass
+class LessonPlan:
+    """A lesson as it will be written: checked field values, tags (slug → name) and links."""
+
+    path: Path
+    fields: dict
+    tags: dict[str, str]
+    links: list[dict[str, str]]
+
+
+@dataclass
+class CoursePlan:
+    path: Path
+    fields: dict
+    lessons: list[LessonPlan]
+
+
+@dataclass
 class ImportResult:
     course: Course
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
 
 
-def read_markdown_file(path: Path, allowed_keys: set[str]) -> ParsedFile:
+def _shorten(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _kind(value: object) -> str:
+    """What YAML made of a value, in an author's words (never the value: it may be huge)."""
+    match value:
+        case str():
+            return "text"
+        case bool():
+            return "true/false"
+        case int():
+            return "a negative number" if value < 0 else "a number"
+        case float():
+            return "a decimal number"
+        case list():
+            return "a list"
+        case dict():
+            return "a mapping"
+        case datetime.date():
+            return "a date"
+        case _:
+            return f"a YAML {type(value).__name__}"
+
+
+def _text(path: Path, key: str, value: object) -> str:
+    """``value`` if it is text PostgreSQL can store."""
+    if not isinstance(value, str):
+        raise CourseImportError(path, f"{key} must be text, not {_kind(value)}")
+    if "\x00" in value:
+        raise CourseImportError(path, f"{key} contains a NUL character")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise CourseImportError(path, "is not UTF-8 text") from None
-    lines = text.splitlines(keepends=True)
+        value.encode()
+    except UnicodeEncodeError:
+        raise CourseImportError(
+            path, f"{key} contains a character that is not valid Unicode (a lone surrogate such as \\ud800)"
+        ) from None
+    return value
+
+
+def _check(instance: models.Model, path: Path, label: str = "", exclude: list[str] | None = None) -> None:
+    """The model's own field validation (lengths, number ranges, slugs, choices, URLs)."""
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{name}: {' '.join(str(message).rstrip('.') for message in messages)}"
+            for name, messages in error.message_dict.items()
+        )
+        raise CourseImportError(path, f"{label}{problems}") from None
+
+
+def _resolve(path: Path, root: Path) -> Path:
+    """The file ``path`` names: a regular file inside ``root``, through symlinks that stay inside."""
+    if path.is_symlink():
+        target = os.readlink(path)
+        if not path.exists():
+            raise CourseImportError(path, f"is a symbolic link to {target}, which leads to no file")
+        if not Path(os.path.realpath(path)).is_relative_to(root):
+            raise CourseImportError(
+                path,
+                f"is a symbolic link to {target}, outside the course folder; only links to files inside it are read",
+            )
+    if path.is_dir():
+        raise CourseImportError(path, "is a folder, not a Markdown file")
+    if not path.is_file():
+        raise CourseImportError(path, "is not a regular file")
+    return path
+
+
+def _read_text(path: Path) -> str:
+    try:
+        if (size := path.stat().st_size) > MAX_FILE_BYTES:
+            raise CourseImportError(
+                path,
+                f"is {size:,} bytes; a course file may be at most "
+                f"{MAX_FILE_BYTES:,} bytes ({MAX_FILE_BYTES // 1024} KB)",
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise CourseImportError(path, f"cannot be read ({error.strerror})") from None
+    try:
+        # utf-8-sig: a byte order mark some editors write at the start is dropped.
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CourseImportError(path, f"is not UTF-8 text (line {data.count(b'\n', 0, error.start) + 1})") from None
+    if "\x00" in text:
+        raise CourseImportError(
+            path, f"contains a NUL character on line {text.count('\n', 0, text.index('\x00')) + 1}"
+        )
+    return text
+
+
+def read_markdown_file(path: Path, allowed_keys: set[str]) -> ParsedFile:
+    lines = _read_text(path).splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         raise CourseImportError(path, "must start with a front matter block between '---' lines")
     try:
@@ -56,113 +181,188 @@ def read_markdown_file(path: Path, allowed_keys: set[str]) -> ParsedFile:
         raise CourseImportError(path, "the front matter block is not closed with '---'") from None
     try:
         meta = yaml.safe_load("".join(lines[1:end])) or {}
+    # PyYAML lets Python's own errors through for some values (dates like 2024-13-45,
+    # integers of over 4,300 digits) and for deep nesting.
     except yaml.YAMLError as error:
         raise CourseImportError(path, f"invalid YAML front matter: {error}") from None
+    except ValueError as error:
+        raise CourseImportError(
+            path, f"invalid YAML front matter: {error} (quote a value to keep it as text)"
+        ) from None
+    except RecursionError:
+        raise CourseImportError(path, "invalid YAML front matter: it is nested too deeply") from None
     if not isinstance(meta, dict):
         raise CourseImportError(path, "the front matter must be a mapping of keys to values")
     if unknown := set(meta) - allowed_keys:
-        raise CourseImportError(path, f"unknown front matter keys: {', '.join(sorted(map(str, unknown)))}")
+        names = sorted(key[:40] if isinstance(key, str) else _kind(key) for key in unknown)
+        raise CourseImportError(path, f"unknown front matter keys: {', '.join(names)}")
+    # A key written with no value is a key left out.
+    meta = {key: value for key, value in meta.items() if value is not None}
+    for key in allowed_keys & {*COURSE_TEXT_KEYS, *LESSON_TEXT_KEYS}:
+        if key in meta:
+            _text(path, f"'{key}'", meta[key])
     for key in ("title", "slug"):
-        if not isinstance(meta.get(key), str) or not meta[key].strip():
-            raise CourseImportError(path, f"'{key}' is required and must be text")
+        if not meta.get(key, "").strip():
+            raise CourseImportError(path, f"'{key}' is required")
     if meta.get("status", Status.PUBLISHED) not in Status.values:
         raise CourseImportError(path, f"'status' must be one of {', '.join(Status.values)}")
-    for key in ("position", "xp", "minutes"):
+    for key in allowed_keys & {*COURSE_NUMBER_KEYS, *LESSON_NUMBER_KEYS}:
         if key in meta and (not isinstance(meta[key], int) or isinstance(meta[key], bool) or meta[key] < 0):
-            raise CourseImportError(path, f"'{key}' must be a whole number, not {meta[key]!r}")
+            raise CourseImportError(path, f"'{key}' must be a whole number of 0 or more, not {_kind(meta[key])}")
     return ParsedFile(path=path, meta=meta, body="".join(lines[end + 1 :]).strip() + "\n")
 
 
-def _links(parsed: ParsedFile) -> list[dict]:
-    links = parsed.meta.get("links") or []
+def _links(parsed: ParsedFile) -> list[dict[str, str]]:
+    links = parsed.meta.get("links", [])
     if not isinstance(links, list) or not all(
         isinstance(link, dict) and set(link) == {"title", "url"} for link in links
     ):
         raise CourseImportError(parsed.path, "'links' must be a list of entries with a 'title' and a 'url'")
-    return links
+    checked = []
+    for number, link in enumerate(links, start=1):
+        title = _text(parsed.path, f"link {number}: 'title'", link["title"])
+        url = _text(parsed.path, f"link {number}: 'url'", link["url"])
+        if urlsplit(url).scheme.lower() not in LINK_SCHEMES:
+            raise CourseImportError(
+                parsed.path, f"link {number}: the url {_shorten(url)} must start with http:// or https://"
+            )
+        _check(LessonLink(title=title, url=url), parsed.path, f"link {number}: ", exclude=["lesson"])
+        checked.append({"title": title, "url": url})
+    return checked
 
 
-def _tags(parsed: ParsedFile) -> list[str]:
-    tags = parsed.meta.get("tags") or []
-    if not isinstance(tags, list) or not all(
-        isinstance(tag, str) and slugify(tag, allow_unicode=True) for tag in tags
-    ):
-        raise CourseImportError(parsed.path, "'tags' must be a list of names with letters or digits")
-    return [tag.strip() for tag in tags]
+def _tags(parsed: ParsedFile) -> dict[str, str]:
+    """The lesson's tags, slug → name: a tag is known by its slug, so AsyncIO and asyncio are one tag."""
+    names = parsed.meta.get("tags", [])
+    if not isinstance(names, list):
+        raise CourseImportError(parsed.path, f"'tags' must be a list of names, not {_kind(names)}")
+    tags: dict[str, str] = {}
+    for number, name in enumerate(names, start=1):
+        if not isinstance(name, str):
+            raise CourseImportError(
+                parsed.path, f"'tags' must be a list of names, and entry {number} is {_kind(name)}"
+            )
+        name = _text(parsed.path, "'tags'", name).strip()
+        if not (slug := slugify(name, allow_unicode=True)):
+            raise CourseImportError(parsed.path, f"tag {_shorten(name)} has no letters or digits")
+        _check(Tag(name=name, slug=slug), parsed.path, f"tag {_shorten(name)}: ")
+        tags.setdefault(slug, name)
+    return tags
 
 
-def _check(instance, parsed: ParsedFile, exclude: list[str] | None = None) -> None:
+def _lesson_files(directory: Path) -> list[Path]:
+    """The lesson files: every ``*.md`` but course.md; dotfiles (editor and lock files) are ignored."""
     try:
-        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
-        raise CourseImportError(parsed.path, problems) from None
+        names = sorted(
+            entry.name
+            for entry in os.scandir(directory)
+            if entry.name.endswith(".md") and not entry.name.startswith(".") and entry.name != COURSE_FILE
+        )
+    except OSError as error:
+        raise CourseImportError(directory, f"cannot be read ({error.strerror})") from None
+    if len(names) > MAX_LESSONS:
+        raise CourseImportError(directory, f"holds {len(names)} lesson files; a course may have at most {MAX_LESSONS}")
+    return [directory / name for name in names]
 
 
-def read_course_folder(directory: Path) -> tuple[ParsedFile, list[ParsedFile]]:
+def read_course_folder(directory: Path) -> CoursePlan:
+    """Read and check every file of the course in ``directory``; nothing is written."""
+    root = Path(os.path.realpath(directory))
     course_path = directory / COURSE_FILE
-    if not course_path.is_file():
+    if not course_path.exists() and not course_path.is_symlink():
         raise CourseImportError(course_path, "is missing: every course folder needs a course.md")
-    course = read_markdown_file(course_path, COURSE_KEYS)
-    lessons = [
-        read_markdown_file(path, LESSON_KEYS) for path in sorted(directory.glob("*.md")) if path.name != COURSE_FILE
-    ]
+    course_file = read_markdown_file(_resolve(course_path, root), COURSE_KEYS)
+    meta = course_file.meta
+    language = meta.get("language", Course._meta.get_field("language").get_default())
+    if language not in dict(Course._meta.get_field("language").choices):
+        raise CourseImportError(
+            course_path, f"'language' must be a language code Django knows, such as en or ko, not {_shorten(language)}"
+        )
+    course_fields = {
+        "slug": meta["slug"],
+        "title": meta["title"],
+        "summary": meta.get("summary", ""),
+        "language": language,
+        "description": course_file.body,
+        "position": meta.get("position", 0),
+        "status": meta.get("status", Status.PUBLISHED),
+    }
+    _check(Course(**course_fields), course_path)
+
+    lessons: list[LessonPlan] = []
     seen_slugs: dict[str, Path] = {}
     seen_positions: dict[int, Path] = {}
-    for index, lesson in enumerate(lessons, start=1):
-        lesson.meta.setdefault("position", index)
+    for index, path in enumerate(_lesson_files(directory), start=1):
+        parsed = read_markdown_file(_resolve(path, root), LESSON_KEYS)
+        meta = parsed.meta
+        lesson_fields = {
+            "slug": meta["slug"],
+            "title": meta["title"],
+            "position": meta.get("position", index),
+            "status": meta.get("status", Status.PUBLISHED),
+            "xp": meta.get("xp", Lesson._meta.get_field("xp").get_default()),
+            "summary": meta.get("summary", ""),
+            "minutes": meta.get("minutes"),
+            "exercise": meta.get("exercise", ""),
+            "body": parsed.body,
+        }
+        _check(Lesson(**lesson_fields), path, exclude=["course"])
         for seen, key in ((seen_slugs, "slug"), (seen_positions, "position")):
-            if (value := lesson.meta[key]) in seen:
-                raise CourseImportError(lesson.path, f"{key} {value!r} is also used by {seen[value].name}")
-            seen[value] = lesson.path
-        lesson.meta["links"] = _links(lesson)
-        lesson.meta["tags"] = _tags(lesson)
-    return course, lessons
+            if (value := lesson_fields[key]) in seen:
+                raise CourseImportError(path, f"{key} {value!r} is also used by {seen[value].name}")
+            seen[value] = path
+        lessons.append(LessonPlan(path=path, fields=lesson_fields, tags=_tags(parsed), links=_links(parsed)))
+    return CoursePlan(path=course_path, fields=course_fields, lessons=lessons)
+
+
+def _tags_by_slug(plan: CoursePlan) -> dict[str, Tag]:
+    """Every tag the course's lessons name: found by slug, else by name (an admin may have
+    given it a slug of its own, and names are unique too), else created.
+
+    Created in slug order, so two imports that create the same tags wait for each other
+    instead of deadlocking.
+    """
+    wanted: dict[str, str] = {}
+    for lesson in plan.lessons:
+        for slug, name in lesson.tags.items():
+            wanted.setdefault(slug, name)
+    existing = list(Tag.objects.filter(Q(slug__in=wanted) | Q(name__in=wanted.values())))
+    by_slug = {tag.slug: tag for tag in existing}
+    by_name = {tag.name: tag for tag in existing}
+    return {
+        slug: by_slug.get(slug)
+        or by_name.get(wanted[slug])
+        or Tag.objects.get_or_create(slug=slug, defaults={"name": wanted[slug]})[0]
+        for slug in sorted(wanted)
+    }
 
 
 @transaction.atomic
-def import_course(directory: Path) -> ImportResult:
-    """Create or update the course in ``directory`` and its lessons, all or nothing."""
-    course_file, lesson_files = read_course_folder(directory)
-    meta = course_file.meta
-    course = Course.objects.filter(slug=meta["slug"]).first() or Course(slug=meta["slug"])
-    course.title = meta["title"]
-    course.summary = meta.get("summary", "")
-    course.description = course_file.body
-    course.position = meta.get("position", 0)
-    course.status = meta.get("status", Status.PUBLISHED)
-    _check(course, course_file)
+def _write(plan: CoursePlan) -> ImportResult:
+    """Write a checked course. Holds an advisory lock on the course's slug until commit,
+    so a second import of the same course waits, then finds the first one's rows and
+    updates them (instead of failing on the unique slug)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [IMPORT_LOCK_CLASS, plan.fields["slug"]])
+    course = Course.objects.filter(slug=plan.fields["slug"]).first() or Course()
+    for name, value in plan.fields.items():
+        setattr(course, name, value)
     course.save()
     result = ImportResult(course=course)
 
+    tags = _tags_by_slug(plan)
     existing = {lesson.slug: lesson for lesson in course.lessons.all()}
-    tags: dict[str, Tag] = {}
-    for parsed in lesson_files:
-        meta = parsed.meta
-        lesson = existing.get(meta["slug"]) or Lesson(course=course, slug=meta["slug"])
-        (result.updated if lesson.pk else result.created).append(meta["slug"])
-        lesson.title = meta["title"]
-        lesson.position = meta["position"]
-        lesson.status = meta.get("status", Status.PUBLISHED)
-        lesson.xp = meta.get("xp", 10)
-        lesson.summary = meta.get("summary", "")
-        lesson.minutes = meta.get("minutes")
-        lesson.exercise = meta.get("exercise", "")
-        lesson.body = parsed.body
-        _check(lesson, parsed, exclude=["course"])
+    for lesson_plan in plan.lessons:
+        lesson = existing.get(lesson_plan.fields["slug"]) or Lesson(course=course)
+        (result.updated if lesson.pk else result.created).append(lesson_plan.fields["slug"])
+        for name, value in lesson_plan.fields.items():
+            setattr(lesson, name, value)
         lesson.save()
-        lesson_tags = []
-        for name in meta["tags"]:
-            slug = slugify(name, allow_unicode=True)
-            if slug not in tags:
-                tags[slug], _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
-            lesson_tags.append(tags[slug])
-        lesson.tags.set(lesson_tags)
+        lesson.tags.set([tags[slug] for slug in lesson_plan.tags])
         lesson.links.all().delete()
-        for position, link in enumerate(meta["links"]):
-            link_object = LessonLink(lesson=lesson, position=position, **link)
-            _check(link_object, parsed, exclude=["lesson"])
-            link_object.save()
+        LessonLink.objects.bulk_create(
+            LessonLink(lesson=lesson, position=position, **link) for position, link in enumerate(lesson_plan.links)
+        )
     try:
         # Lesson positions are checked at commit (a deferred constraint, so lessons can swap);
         # check them now, so a clash is reported like any other problem.
@@ -171,6 +371,11 @@ def import_course(directory: Path) -> ImportResult:
             cursor.execute("SET CONSTRAINTS lesson_unique_position_in_course DEFERRED")
     except IntegrityError as error:
         raise CourseImportError(
-            directory / COURSE_FILE, f"lesson positions clash with lessons that are not in the folder ({error})"
+            plan.path, f"lesson positions clash with lessons that are not in the folder ({error})"
         ) from None
     return result
+
+
+def import_course(*, directory: Path) -> ImportResult:
+    """Create or update the course in ``directory`` and its lessons, all or nothing."""
+    return _write(read_course_folder(directory))

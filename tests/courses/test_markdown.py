@@ -59,6 +59,12 @@ def test_headings_get_anchors_and_a_table_of_contents():
     ]
 
 
+def test_repeated_headings_get_distinct_anchors():
+    rendered = render_markdown("## A\n\n## A\n\n### A-1\n\n## A\n\n## A-1\n\n#### A\n")
+    assert [entry["id"] for entry in rendered.toc] == ["a", "a-1", "a-1-1", "a-2", "a-1-2"]
+    assert 'href="#a-1-2"' in rendered.html
+
+
 def test_inline_code_lists_tables_and_quotes():
     html = render_markdown("Use `await`.\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> note\n").html
     assert "<code>await</code>" in html
