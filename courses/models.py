@@ -21,7 +21,20 @@ class CourseQuerySet(models.QuerySet):
         return self if user.is_staff else self.published()
 
     def for_catalogue(self, user):
-        return self.visible_to(user).annotate(lesson_count=Count("lessons", filter=Lesson.published_q("lessons__")))
+        """What the catalogue's cards show (never a description), with each course's published lessons counted.
+
+        Ordered explicitly: Django leaves Meta.ordering out of a query with GROUP BY.
+        """
+        return (
+            self.visible_to(user)
+            .annotate(lesson_count=Count("lessons", filter=Lesson.published_q("lessons__")))
+            .only("title", "slug", "summary", "status", "language")
+            .order_by("position", "title")
+        )
+
+    def for_page(self):
+        """A course page shows the description's HTML, never its Markdown."""
+        return self.defer("description")
 
 
 class Course(models.Model):
@@ -89,8 +102,28 @@ class LessonQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self if user.is_staff else self.published()
 
+    def for_list(self):
+        """What a row in a list of lessons shows: no body or exercise; of the course, its name, state and language."""
+        return self.select_related("course").only(
+            "title",
+            "slug",
+            "position",
+            "status",
+            "published_at",
+            "reading_minutes",
+            "course__title",
+            "course__slug",
+            "course__status",
+            "course__language",
+        )
+
     def with_page_relations(self):
-        return self.select_related("course").prefetch_related("tags", "links")
+        """A lesson's page: its HTML, tags and links, without the Markdown they were rendered from."""
+        return (
+            self.select_related("course")
+            .prefetch_related("tags", "links")
+            .defer("body", "exercise", "course__description", "course__description_html")
+        )
 
 
 class Lesson(models.Model):
