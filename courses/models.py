@@ -1,6 +1,6 @@
 from django.conf import global_settings, settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Func, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,13 +23,14 @@ class CourseQuerySet(models.QuerySet):
     def for_catalogue(self, user):
         """What the catalogue's cards show (never a description), with each course's published lessons counted.
 
-        Ordered explicitly: Django leaves Meta.ordering out of a query with GROUP BY.
+        Counted by a subquery rather than a join and GROUP BY: the database counts the lessons
+        of the courses on the page only, and the paginator's COUNT(*) reads the courses alone.
         """
+        published_lessons = Lesson.objects.published().filter(course=OuterRef("pk")).order_by()
         return (
             self.visible_to(user)
-            .annotate(lesson_count=Count("lessons", filter=Lesson.published_q("lessons__")))
+            .annotate(lesson_count=Subquery(published_lessons.values(count=Func("pk", function="COUNT"))))
             .only("title", "slug", "summary", "status", "language")
-            .order_by("position", "title")
         )
 
     def for_page(self):
