@@ -78,35 +78,39 @@ class Timing:
     p95: float
 
 
-def time_page(client, url: str, requests: int) -> Timing:
-    """One request's SQL queries, then the median and 95th percentile of ``requests`` requests, in ms."""
+def time_pages(pages: dict[str, str], requests: int, *, baseline: str | None = None) -> None:
+    """Print each page's queries and times (and, with a baseline page, its median as a multiple of that one's).
+
+    The pages are requested in turns, so a slow moment of the machine weighs on all of them alike.
+    """
     from django.db import connection
-
-    counter = QueryCounter()
-    with connection.execute_wrapper(counter):
-        response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    timings = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        client.get(url)
-        timings.append((time.perf_counter() - start) * 1000)
-    return Timing(url, counter.count, statistics.median(timings), statistics.quantiles(timings, n=20)[-1])
-
-
-def time_pages(pages: dict[str, str], requests: int, *, baseline: str | None = None) -> list[Timing]:
-    """Print each page's queries and times (and, with a baseline page, its median as a multiple of that one's)."""
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1")
-    timings = [time_page(client, url, requests) for url in pages.values()]
-    base = next((t.median for name, t in zip(pages, timings, strict=True) if name == baseline), None)
+    queries = {}
+    for name, url in pages.items():
+        counter = QueryCounter()
+        with connection.execute_wrapper(counter):
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        queries[name] = counter.count
+    samples: dict[str, list[float]] = {name: [] for name in pages}
+    for _ in range(requests):
+        for name, url in pages.items():
+            start = time.perf_counter()
+            client.get(url)
+            samples[name].append((time.perf_counter() - start) * 1000)
+    timings = {
+        name: Timing(
+            url, queries[name], statistics.median(samples[name]), statistics.quantiles(samples[name], n=20)[-1]
+        )
+        for name, url in pages.items()
+    }
     print(f"{'page':<28} {'url':<44} {'queries':>7} {'median ms':>9} {'p95 ms':>7}", end="")
     print(f" {'x ' + baseline:>14}" if baseline else "")
-    for name, timing in zip(pages, timings, strict=True):
+    for name, timing in timings.items():
         print(f"{name:<28} {timing.url:<44} {timing.queries:>7} {timing.median:>9.2f} {timing.p95:>7.2f}", end="")
-        print(f" {timing.median / base:>14.1f}" if base else "")
-    return timings
+        print(f" {timing.median / timings[baseline].median:>14.1f}" if baseline else "")
 
 
 def demo_pages() -> dict[str, str]:
