@@ -108,12 +108,14 @@ db-reset: install
 			echo "Nothing changed."; \
 		fi
 
-# Times the public pages on the running database (see scripts/bench_pages.py).
+# Times the public pages of the demo course, then those of a large site that lives in a database of
+# its own (<database>_bench on the same server), with one gunicorn worker's memory (scripts/bench_pages.py).
 bench: install-dev messages
 	@$(DB) run -- $(MAKE) --no-print-directory _bench
 
 _bench: _demo
 	$(PY) scripts/bench_pages.py
+	$(PY) scripts/bench_pages.py --large-site
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -2,7 +2,7 @@ from urllib.parse import urlsplit
 
 from django.conf import global_settings, settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Func, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +23,21 @@ class CourseQuerySet(models.QuerySet):
         return self if user.is_staff else self.published()
 
     def for_catalogue(self, user):
-        return self.visible_to(user).annotate(lesson_count=Count("lessons", filter=Lesson.published_q("lessons__")))
+        """What the catalogue's cards show (never a description), with each course's published lessons counted.
+
+        Counted by a subquery rather than a join and GROUP BY: the database counts the lessons
+        of the courses on the page only, and the paginator's COUNT(*) reads the courses alone.
+        """
+        published_lessons = Lesson.objects.published().filter(course=OuterRef("pk")).order_by()
+        return (
+            self.visible_to(user)
+            .annotate(lesson_count=Subquery(published_lessons.values(count=Func("pk", function="COUNT"))))
+            .only("title", "slug", "summary", "status", "language")
+        )
+
+    def for_page(self):
+        """A course page shows the description's HTML, never its Markdown."""
+        return self.defer("description")
 
 
 class Course(models.Model):
@@ -103,8 +117,28 @@ class LessonQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self if user.is_staff else self.published()
 
+    def for_list(self):
+        """What a row in a list of lessons shows: no body or exercise; of the course, its name, state and language."""
+        return self.select_related("course").only(
+            "title",
+            "slug",
+            "position",
+            "status",
+            "published_at",
+            "reading_minutes",
+            "course__title",
+            "course__slug",
+            "course__status",
+            "course__language",
+        )
+
     def with_page_relations(self):
-        return self.select_related("course").prefetch_related("tags", "links")
+        """A lesson's page: its HTML, tags and links, without the Markdown they were rendered from."""
+        return (
+            self.select_related("course")
+            .prefetch_related("tags", "links")
+            .defer("body", "exercise", "course__description", "course__description_html")
+        )
 
 
 class Lesson(models.Model):

@@ -1,33 +1,72 @@
 from dataclasses import dataclass
 
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.generic import DetailView
 
 from courses.models import Course, Lesson, Tag
 
+# Page sizes a reader expects of each list:
+# - the catalogue's cards fill rows of 1, 2, 3 or 4 columns, and 24 fills every such row;
+# - a course is read in order, and 100 rows show the whole of almost any course on one page;
+# - a tag gathers lessons of many courses, like search results: 50 keep the page short.
+CATALOGUE_PAGE_SIZE = 24
+COURSE_PAGE_SIZE = 100
+TAG_PAGE_SIZE = 50
+
+
+def paginate(request, items, *, per_page: int, allow_empty: bool = True) -> dict:
+    """The page of ``items`` that ``?page=N`` asks for, as template context.
+
+    Anything but a page number in range is a 404 (not the last page, as Django's
+    ``get_page`` would answer), so every page of a list has one URL. With
+    ``allow_empty=False``, an empty list is a 404 too.
+    """
+    paginator = Paginator(items, per_page, allow_empty_first_page=allow_empty)
+    number = request.GET.get("page", "1")
+    if not (number.isascii() and number.isdigit()):  # int() would also take " 2", "+2" and "2_0"
+        raise Http404("No such page.")
+    try:
+        page = paginator.page(number)
+    except InvalidPage:
+        raise Http404("No such page.") from None
+    page_range = list(paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1))
+    return {"page_obj": page, "page_range": page_range}
+
 
 def catalogue(request):
-    courses = Course.objects.for_catalogue(request.user)
-    return render(request, "courses/catalogue.html", {"courses": courses})
+    pagination = paginate(request, Course.objects.for_catalogue(request.user), per_page=CATALOGUE_PAGE_SIZE)
+    return render(request, "courses/catalogue.html", {"courses": pagination["page_obj"].object_list, **pagination})
 
 
 def course_detail(request, course: str):
-    course = get_object_or_404(Course.objects.visible_to(request.user), slug=course)
-    lessons = (
-        Lesson.objects.visible_to(request.user).filter(course=course).select_related("course").order_by("position")
+    course = get_object_or_404(Course.objects.visible_to(request.user).for_page(), slug=course)
+    lessons = Lesson.objects.visible_to(request.user).filter(course=course).for_list().order_by("position")
+    pagination = paginate(request, lessons, per_page=COURSE_PAGE_SIZE)
+    return render(
+        request,
+        "courses/course_detail.html",
+        {"course": course, "lessons": pagination["page_obj"].object_list, **pagination},
     )
-    return render(request, "courses/course_detail.html", {"course": course, "lessons": lessons})
 
 
 def tag_detail(request, tag: str):
+    """A tag's lessons; a 404 while the reader can see none of them (a tag of drafts stays private)."""
     tag = get_object_or_404(Tag, slug=tag)
     lessons = (
         Lesson.objects.visible_to(request.user)
         .filter(tags=tag)
-        .select_related("course")
+        .for_list()
         .order_by("course__position", "course__title", "position")
     )
-    return render(request, "courses/tag_detail.html", {"tag": tag, "lessons": lessons})
+    pagination = paginate(request, lessons, per_page=TAG_PAGE_SIZE, allow_empty=False)
+    return render(
+        request,
+        "courses/tag_detail.html",
+        {"tag": tag, "lessons": pagination["page_obj"].object_list, **pagination},
+    )
 
 
 @dataclass
@@ -50,20 +89,18 @@ class LessonDetailView(DetailView):
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
-        lesson = self.object
-        siblings = list(
-            Lesson.objects.visible_to(self.request.user)
-            .filter(course=lesson.course)
-            .order_by("position")
-            .only("slug", "title", "position", "course_id")
-        )
-        index = next(i for i, sibling in enumerate(siblings) if sibling.pk == lesson.pk)
-        for sibling in siblings:
-            sibling.course = lesson.course  # for get_absolute_url without a query each
-        context["position"] = Neighbours(
-            number=index + 1,
-            total=len(siblings),
-            previous=siblings[index - 1] if index > 0 else None,
-            next=siblings[index + 1] if index + 1 < len(siblings) else None,
-        )
+        context["position"] = self.neighbours(self.object)
         return context
+
+    def neighbours(self, lesson: Lesson) -> Neighbours:
+        """Two queries however long the course: its count, and the lessons just before and after."""
+        siblings = Lesson.objects.visible_to(self.request.user).filter(course_id=lesson.course_id)
+        counts = siblings.aggregate(total=Count("pk"), number=Count("pk", filter=Q(position__lte=lesson.position)))
+        columns = ("slug", "title", "position", "course_id")
+        before = siblings.filter(position__lt=lesson.position).order_by("-position").only(*columns)[:1]
+        after = siblings.filter(position__gt=lesson.position).order_by("position").only(*columns)[:1]
+        adjacent = {"previous": None, "next": None}
+        for sibling in before.union(after, all=True):
+            sibling.course = lesson.course  # for get_absolute_url without a query each
+            adjacent["previous" if sibling.position < lesson.position else "next"] = sibling
+        return Neighbours(number=counts["number"], total=counts["total"], **adjacent)
