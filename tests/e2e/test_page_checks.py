@@ -55,6 +55,8 @@ PAGES = [
     PageType("lesson", "/courses/asyncio/tasks/"),
     PageType("tag", "/tags/asyncio/"),
     PageType("not-found", "/no-such-page/", status=404),
+    PageType("bad-request", "/?page=%00", status=400, lands_on="/"),
+    PageType("expired-confirmation", "/accounts/confirm-email/no-such-key/"),
     PageType("sign-in", "/accounts/login/"),
     PageType("sign-up", "/accounts/signup/"),
     PageType(
@@ -71,7 +73,12 @@ PAGES = [
         },
         lands_on="/accounts/confirm-email/",
     ),
+    PageType("password-reset-sent", "/accounts/password/reset/done/"),
     PageType("lesson-learner", "/courses/asyncio/tasks/", visitor="learner"),
+    PageType("account-settings", "/accounts/settings/", visitor="learner"),
+    PageType("password-change", "/accounts/password/change/", visitor="learner"),
+    PageType("email-addresses", "/accounts/email/", visitor="learner"),
+    PageType("admin-refused", "/admin/", visitor="learner", status=403, lands_on="/admin/login/"),
     PageType("draft-lesson-staff", "/courses/asyncio/draft/", visitor="staff"),
 ]
 
