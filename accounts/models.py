@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.validators import validate_display_name
+
 
 class UserManager(BaseUserManager):
     """Learners sign in with their e-mail address; there are no usernames to choose."""
@@ -44,6 +46,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=50,
         blank=True,
         help_text=_("The name other learners see beside your comments and on the leaderboard."),
+        validators=[validate_display_name],
     )
     is_staff = models.BooleanField(
         _("staff status"), default=False, help_text=_("Staff can sign in to the admin and see drafts.")

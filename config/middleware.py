@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
+from django.views.defaults import bad_request
 
 NUL = "\x00"
 
@@ -21,7 +22,9 @@ class RejectNullCharactersMiddleware:
         if NUL in request.path_info or any(
             NUL in item for key, values in request.GET.lists() for item in (key, *values)
         ):
-            raise BadRequest("NUL character in the URL")
+            # Answered here rather than raised: a raised BadRequest is logged with a traceback, which
+            # would let anyone fill the logs with a few bytes of URL.
+            return bad_request(request, BadRequest("NUL character in the URL"))
         if any(NUL in value for value in request.COOKIES.values()):
             request.COOKIES = {name: value for name, value in request.COOKIES.items() if NUL not in value}
         return self.get_response(request)

@@ -184,6 +184,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 # allauth's defaults, plus our "send the confirmation link again" form (accounts.services).
 ACCOUNT_RATE_LIMITS = {"resend_confirmation": "5/m/ip,20/h/ip"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True

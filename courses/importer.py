@@ -16,9 +16,8 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
-from django.utils.text import slugify
 
-from courses.models import Course, Lesson, LessonLink, Status, Tag
+from courses.models import Course, Lesson, LessonLink, Status, Tag, tag_slug
 
 COURSE_FILE = "course.md"
 # The longest demo lesson is about 15 KB. A lesson is rendered in one go on import and
@@ -243,11 +242,19 @@ def _tags(parsed: ParsedFile) -> dict[str, str]:
                 parsed.path, f"'tags' must be a list of names, and entry {number} is {_kind(name)}"
             )
         name = _text(parsed.path, "'tags'", name).strip()
-        if not (slug := slugify(name, allow_unicode=True)):
+        if not (slug := tag_slug(name)):
             raise CourseImportError(parsed.path, f"tag {_shorten(name)} has no letters or digits")
         _check(Tag(name=name, slug=slug), parsed.path, f"tag {_shorten(name)}: ")
-        tags.setdefault(slug, name)
+        _same_tag(parsed.path, slug, tags.setdefault(slug, name), name)
     return tags
+
+
+def _same_tag(path: Path, slug: str, known: str, name: str) -> None:
+    """Names with one address are one tag only if they differ in case alone ("asyncio", "AsyncIO")."""
+    if known.casefold() != name.casefold():
+        raise CourseImportError(
+            path, f"the tags {_shorten(known)} and {_shorten(name)} would share one page, /tags/{slug}/: rename one"
+        )
 
 
 def _lesson_files(directory: Path) -> list[Path]:
@@ -325,10 +332,13 @@ def _tags_by_slug(plan: CoursePlan) -> dict[str, Tag]:
     wanted: dict[str, str] = {}
     for lesson in plan.lessons:
         for slug, name in lesson.tags.items():
-            wanted.setdefault(slug, name)
+            _same_tag(lesson.path, slug, wanted.setdefault(slug, name), name)
     existing = list(Tag.objects.filter(Q(slug__in=wanted) | Q(name__in=wanted.values())))
     by_slug = {tag.slug: tag for tag in existing}
     by_name = {tag.name: tag for tag in existing}
+    for slug, tag in by_slug.items():
+        if slug in wanted:
+            _same_tag(plan.path, slug, tag.name, wanted[slug])
     return {
         slug: by_slug.get(slug)
         or by_name.get(wanted[slug])

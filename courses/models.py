@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Func, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from courses.markdown import reading_minutes, render_markdown
@@ -92,6 +93,15 @@ class Course(models.Model):
 
     is_published.boolean = True
     is_published.short_description = _("published")
+
+
+# Symbols that tell tags apart but that slugify would drop: C, C++ and C# must not share /tags/c/.
+TAG_SYMBOL_WORDS = {"+": " plus ", "#": " sharp ", "*": " star ", "&": " and "}
+
+
+def tag_slug(name: str) -> str:
+    """The address of the tag called ``name``: "C++" is c-plus-plus, "AsyncIO" is asyncio."""
+    return slugify("".join(TAG_SYMBOL_WORDS.get(char, char) for char in name), allow_unicode=True)
 
 
 class Tag(models.Model):

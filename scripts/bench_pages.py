@@ -167,7 +167,10 @@ def measure_worker(*, database_url: str, urls: list[str], requests: int) -> tupl
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            [
+                *[sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"],
+                *["--workers", "1", "--no-control-socket"],
+            ],
             env=env,
             cwd=ROOT,
             stdout=log,

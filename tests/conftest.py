@@ -1,4 +1,6 @@
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from tests.factories import StaffFactory, UserFactory
 
@@ -23,3 +25,11 @@ def staff_client(client, staff):
 def fast_password_hashing(settings):
     """Tests create many users; the production hasher would spend seconds on each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request in Korean leaves Korean active in its thread."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

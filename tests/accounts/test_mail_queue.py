@@ -104,3 +104,22 @@ def test_email_is_queued_when_the_transaction_commits_and_not_if_it_rolls_back()
         queue_email(message=message, kind="test")
         assert not DBTaskResult.objects.exists()
     assert DBTaskResult.objects.count() == 1
+
+
+def test_an_email_claimed_by_a_worker_that_died_is_sent_later(client, deliver_mail):
+    """Review finding: a worker killed (kill -9, out of memory) while sending left its task RUNNING for good.
+
+    No worker takes a RUNNING task again, so the confirmation or reset e-mail was never sent, retried,
+    marked failed or logged. Here a worker claimed the e-mail an hour ago and was never heard of again.
+    """
+    client.post("/accounts/signup/", {"email": "ada@example.com", "password1": PASSWORD, "password2": PASSWORD})
+    DBTaskResult.objects.update(
+        status=TaskResultStatus.RUNNING,
+        started_at=timezone.now() - timedelta(hours=1),
+        worker_ids=["a-worker-that-was-killed"],
+    )
+
+    deliver_mail()
+
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
+    assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL

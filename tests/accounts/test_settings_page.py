@@ -44,3 +44,44 @@ def test_the_settings_page_needs_sign_in(client):
     response = client.get("/accounts/settings/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/accounts/settings/"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u200b",  # zero-width space
+        "\u3164",  # Hangul filler: looks like nothing
+        "\u00ad\u00ad",  # soft hyphens
+        "\u202eecilA",  # right-to-left override: shows as "Alice"
+        "Ada\u2066Lovelace",  # a left-to-right isolate that never ends
+    ],
+)
+def test_a_display_name_is_visible_text_without_direction_controls(client, verified_learner, name):
+    """Review finding: a learner could take a name that shows as nothing, or one reversed by a bidi control.
+
+    The display name is shown beside comments and on the leaderboard, where an invisible or
+    reordered name hides who wrote what.
+    """
+    client.force_login(verified_learner)
+    response = client.post("/accounts/settings/", {"display_name": name})
+    assert response.status_code == 200
+    assert "errorlist" in response.text
+    verified_learner.refresh_from_db()
+    assert verified_learner.display_name == ""
+
+
+@pytest.mark.parametrize("name", ["a" + "\u0301" * 4, "ada@example.com"])
+def test_a_display_name_cannot_hide_letters_under_accents_or_be_an_email_address(client, verified_learner, name):
+    client.force_login(verified_learner)
+    response = client.post("/accounts/settings/", {"display_name": name})
+    assert "errorlist" in response.text
+    verified_learner.refresh_from_db()
+    assert verified_learner.display_name == ""
+
+
+@pytest.mark.parametrize("name", ["Ada Lovelace", "김 코딩", "👩\u200d💻 Grace", "Zoë", "@ada_dev", "李小龍"])
+def test_ordinary_display_names_are_kept(client, verified_learner, name):
+    client.force_login(verified_learner)
+    client.post("/accounts/settings/", {"display_name": name})
+    verified_learner.refresh_from_db()
+    assert verified_learner.display_name == name

@@ -1,7 +1,13 @@
 import re
+import threading
 
 import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core import mail
+
+from accounts.models import User
+from tests.accounts.live import Browser
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +67,61 @@ def test_account_pages_use_the_site_layout(client):
         assert 'class="site-header"' in text
         assert 'class="account-card"' in text
         assert "csrfmiddlewaretoken" in text
+
+
+def sign_up_at_once(server: str, email: str, times: int) -> list[int]:
+    """Submits the sign-up form for ``email`` from ``times`` browsers at the same moment; their statuses."""
+    browsers = [Browser(server) for _ in range(times)]
+    barrier = threading.Barrier(times)
+    statuses = []
+
+    def submit(browser: Browser) -> None:
+        barrier.wait()
+        fields = {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+        statuses.append(browser.submit("/accounts/signup/", fields)[0])
+
+    threads = [threading.Thread(target=submit, args=(browser,)) for browser in browsers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+class QuickPBKDF2Hasher(PBKDF2PasswordHasher):
+    """Hashes in about 50 ms, as a real sign-up spends time between its check and its insert."""
+
+    iterations = 50_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sign_ups_of_one_address_at_once_make_one_account_and_no_server_error(live_server, clean_cache, settings):
+    """Review finding: a double-submitted sign-up answered 500 (UniqueViolation on the user's e-mail).
+
+    allauth checks that the address is free, then inserts; a second request in between fails the
+    insert. With `make run`, six double submissions out of six gave one 500.
+    """
+    settings.PASSWORD_HASHERS = [f"{__name__}.QuickPBKDF2Hasher"]
+    statuses = []
+    for attempt in range(5):
+        email = f"twice{attempt}@example.com"
+        statuses += sign_up_at_once(live_server.url, email, times=2)
+        assert User.objects.filter(email=email).count() == 1
+        assert EmailAddress.objects.filter(email=email).count() == 1
+
+    assert 500 not in statuses, statuses
+
+
+def test_an_address_longer_than_the_database_keeps_is_refused_not_cut_short(client):
+    """Review finding: a 262-character address made an account for its first 254 characters ("…@exa").
+
+    The form accepts up to 320 characters, the user's e-mail column 254; allauth cut the value to
+    fit, and the confirmation was queued to the cut address, which nobody entered.
+    """
+    email = "a" * 250 + "@example.com"
+    response = client.post("/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD})
+
+    assert response.status_code == 200
+    assert "errorlist" in response.text
+    assert not User.objects.exists()
+    assert not EmailAddress.objects.exists()

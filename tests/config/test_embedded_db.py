@@ -27,8 +27,9 @@ def embedded_db(environment, *args: str) -> str:
         env=environment,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout.strip()
 
 

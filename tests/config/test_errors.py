@@ -102,3 +102,19 @@ def test_an_expired_form_gets_a_page_that_says_why(learner):
     assert 'class="site-header"' in response.text
     assert "The form has expired" in response.text
     assert "Allow cookies for this site" in response.text
+
+
+def test_the_too_many_requests_page_is_in_the_site_layout_and_the_readers_language(client, settings):
+    """Review finding: past a rate limit (30 sign-ins or 20 sign-ups a minute from one address) allauth
+    answered 429 with a bare English page: no layout, no lang, no way back, in Korean too."""
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "signup": "1/m/ip"}
+    fields = {"email": "ada@example.com", "password1": "a long passphrase 42", "password2": "a long passphrase 42"}
+    client.post("/accounts/signup/", fields)
+
+    response = client.post("/accounts/signup/", {**fields, "email": "bob@example.com"}, HTTP_ACCEPT_LANGUAGE="ko")
+
+    assert response.status_code == 429
+    assert '<html lang="ko">' in response.text
+    assert 'class="site-header"' in response.text
+    assert 'href="/"' in response.text
+    assert "You have sent too many requests" not in response.text

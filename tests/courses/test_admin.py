@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.test import Client
 
@@ -167,3 +169,18 @@ def test_bulk_publishing_dates_only_first_publications(staff_client):
     assert republished.status == new.status == Status.PUBLISHED
     assert republished.published_at.isoformat() == "2024-03-01T09:00:00+00:00"
     assert new.published_at is not None
+
+
+def test_view_on_site_opens_the_lesson_on_the_host_the_admin_is_using(staff_client):
+    """Review finding: under `make run` the admin's "View on site" led to http://localhost/… (port 80).
+
+    The sites framework's domain (SITE_DOMAIN, by default the first of ALLOWED_HOSTS, without a port)
+    is put in front of the lesson's path, instead of the host the admin was opened on.
+    """
+    lesson = LessonFactory(course__slug="asyncio", slug="timeouts")
+    admin_page = staff_client.get(f"/admin/courses/lesson/{lesson.pk}/change/", HTTP_HOST="127.0.0.1:8000")
+    target = re.search(r'href="([^"]+)"[^>]*class="viewsitelink"', admin_page.text)[1]
+    if target.startswith("/admin/r/"):  # Django's redirecting shortcut
+        target = staff_client.get(target, HTTP_HOST="127.0.0.1:8000")["Location"]
+
+    assert target in {"/courses/asyncio/timeouts/", "http://127.0.0.1:8000/courses/asyncio/timeouts/"}

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 from django.utils import translation
+from django.utils.text import slugify
 
 from courses.importer import MAX_FILE_BYTES, MAX_LESSONS, CourseImportError, read_course_folder
 from courses.models import Course, Lesson, LessonLink, Status, Tag
@@ -377,6 +378,25 @@ def test_a_tag_named_like_an_existing_tag_with_another_slug_is_that_tag(course_d
     assert tag in Lesson.objects.get(slug="first").tags.all()
 
 
+@pytest.mark.parametrize(("existing", "written"), [("C++", "C#"), ("C", "C++"), ("F#", "F*")])
+def test_tags_whose_names_differ_by_more_than_case_are_never_one_tag(course_dir, existing, written):
+    """Review finding: a lesson tagged "C#" was shown as tagged "C++" and listed on the C++ tag page.
+
+    slugify drops "#", "+" and "*", so C, C++, C# and F#, F* have one slug each, and a tag is found
+    by its slug. Refusing the import (naming the tag) or keeping the tags apart would both do.
+    """
+    TagFactory(name=existing, slug=slugify(existing))
+    (course_dir / "02-second.md").write_text(
+        LESSON.format(title="Second", slug="second", position=2).replace("[asyncio, basics]", f'["{written}"]')
+    )
+    try:
+        call_command("import_course", str(course_dir))
+    except CommandError as error:
+        assert written in str(error)
+        return
+    assert list(Lesson.objects.get(slug="second").tags.values_list("name", flat=True)) == [written]
+
+
 def test_a_position_taken_by_a_lesson_outside_the_folder_is_reported(course_dir):
     call_command("import_course", str(course_dir))
     (course_dir / "02-second.md").unlink()
@@ -590,3 +610,25 @@ def test_simultaneous_imports_of_courses_that_share_new_tags_both_succeed(tmp_pa
         "Imported “two”: lessons created: 2, updated: 0.\n",
     ]
     assert sorted(Tag.objects.values_list("slug", flat=True)) == tags
+
+
+def test_tags_that_would_share_one_page_are_refused_by_name(course_dir):
+    (course_dir / "02-second.md").write_text(
+        LESSON.format(title="Second", slug="second", position=2).replace("[asyncio, basics]", '["C#", "C sharp"]')
+    )
+    with pytest.raises(CommandError, match=r"the tags 'C#' and 'C sharp' would share one page, /tags/c-sharp/"):
+        call_command("import_course", str(course_dir))
+    assert not Tag.objects.exists()
+
+
+def test_tag_pages_keep_symbols_apart_in_their_addresses(course_dir, client):
+    (course_dir / "02-second.md").write_text(
+        LESSON.format(title="Second", slug="second", position=2).replace("[asyncio, basics]", '["C++", "C#", "C"]')
+    )
+    call_command("import_course", str(course_dir))
+    assert sorted(Tag.objects.filter(name__startswith="C").values_list("slug", flat=True)) == [
+        "c",
+        "c-plus-plus",
+        "c-sharp",
+    ]
+    assert "Second" in client.get("/tags/c-plus-plus/").text

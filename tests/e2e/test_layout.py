@@ -1,6 +1,8 @@
 """Every page fits a phone: nothing scrolls sideways, wide things scroll in their own box
 and can be reached by keyboard, and every link and button is big enough to tap."""
 
+from itertools import pairwise
+
 import pytest
 from django.test import Client
 from playwright.sync_api import expect
@@ -271,3 +273,26 @@ def test_every_link_and_button_is_big_enough_or_spaced_enough_to_tap(page, reade
                 page.goto(url)
                 crowded += [f"{url} at {width} px: {failure}" for failure in page.evaluate(UNDERSIZED_AND_CROWDED)]
     assert crowded == []
+
+
+@pytest.mark.parametrize("width", [320, 390, 1280])
+def test_keyboard_focus_moves_through_the_header_in_the_order_it_is_shown(page, reader, site, width):
+    """Review finding: on a phone the "Courses" link is shown on the header's third row (CSS order: 3)
+    but focused second, between the brand and the language switch on the first row (WCAG 2.4.3)."""
+    reader("en", width)
+    page.goto("/")
+    focused = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        where = page.evaluate(
+            """() => { const element = document.activeElement;
+                       if (!element.closest('.site-header')) return null;
+                       const box = element.getBoundingClientRect();
+                       return [element.textContent.trim(), box.top + box.height / 2]; }"""
+        )
+        if where is None and focused:
+            break
+        if where is not None:
+            focused.append(where)
+    rows = [round(middle) for _, middle in focused]
+    assert all(later >= earlier - 10 for earlier, later in pairwise(rows)), focused

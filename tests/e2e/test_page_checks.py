@@ -80,6 +80,17 @@ PAGES = [
     PageType("email-addresses", "/accounts/email/", visitor="learner"),
     PageType("admin-refused", "/admin/", visitor="learner", status=403, lands_on="/admin/login/"),
     PageType("draft-lesson-staff", "/courses/asyncio/draft/", visitor="staff"),
+    # Page types that issue 5 added, found missing here by the review.
+    PageType("bad-request", "/?q=%00", status=400, lands_on="/"),
+    PageType("admin-refused", "/admin/", visitor="learner", status=403, lands_on="/admin/login/"),
+    PageType("password-reset-done", "/accounts/password/reset/done/"),
+    PageType("reset-link-invalid", "/accounts/password/reset/key/1-set-password/"),
+    PageType("confirmation-link-invalid", "/accounts/confirm-email/not-a-key/"),
+    PageType("resend-confirmation", "/accounts/resend-confirmation/"),
+    PageType("account-settings", "/accounts/settings/", visitor="learner"),
+    PageType("email-addresses", "/accounts/email/", visitor="learner"),
+    PageType("password-change", "/accounts/password/change/", visitor="learner"),
+    PageType("sign-out", "/accounts/logout/", visitor="learner"),
 ]
 
 # Wider than any screen: its code block scrolls sideways.
