@@ -85,3 +85,12 @@ def test_ordinary_display_names_are_kept(client, verified_learner, name):
     client.post("/accounts/settings/", {"display_name": name})
     verified_learner.refresh_from_db()
     assert verified_learner.display_name == name
+
+
+def test_only_the_main_action_of_the_email_page_is_styled_as_one(client, verified_learner):
+    """Review finding: Make primary, Re-send and Remove were three equal, touching primary buttons."""
+    client.force_login(verified_learner)
+    text = client.get("/accounts/email/").text
+    assert 'class="button-secondary"' in text
+    assert 'class="button-danger button-delete"' in text
+    assert '<span class="badge badge-success badge-email badge-verified">' in text
