@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.utils import translation
 
 from tests.factories import StaffFactory, UserFactory
@@ -33,3 +34,14 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def database_down():
+    """Point the connection at a database that does not exist, as if the server were down; then put it back."""
+    original = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = "stream_no_such_database"
+    yield
+    connection.close()
+    connection.settings_dict["NAME"] = original

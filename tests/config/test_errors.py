@@ -1,5 +1,4 @@
 import pytest
-from django.db import connection
 from django.test import Client
 
 from courses.models import Lesson, Status
@@ -17,17 +16,6 @@ def test_404_page_is_in_the_site_layout_and_the_readers_language(client):
     korean = client.get("/courses/no-such-course/", HTTP_ACCEPT_LANGUAGE="ko")
     assert '<html lang="ko">' in korean.text
     assert "페이지를 찾을 수 없습니다" in korean.text
-
-
-@pytest.fixture
-def database_down():
-    """Point the connection at a database that does not exist, as if the server were down."""
-    original = connection.settings_dict["NAME"]
-    connection.close()
-    connection.settings_dict["NAME"] = "stream_no_such_database"
-    yield
-    connection.close()
-    connection.settings_dict["NAME"] = original
 
 
 @pytest.mark.django_db(transaction=True)
