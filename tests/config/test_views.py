@@ -9,6 +9,12 @@ def test_healthz_says_ok_when_the_database_answers(client):
     assert response.text == "ok"
 
 
+@pytest.mark.django_db
+def test_healthz_is_never_answered_from_a_cache(client):
+    """A proxy that cached "ok" would report a dead database as healthy."""
+    assert "no-store" in client.get("/healthz").headers["Cache-Control"]
+
+
 @pytest.fixture
 def unreachable_database():
     """Point the connection at a database that does not exist, then put it back."""
