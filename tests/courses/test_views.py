@@ -275,6 +275,20 @@ def test_draft_course_is_404_for_visitors(client):
     assert client.get("/courses/soon/").status_code == 404
 
 
+def test_a_draft_course_is_hidden_from_signed_in_learners_too(client, learner):
+    CourseFactory(slug="soon", title="Coming soon", status=Status.DRAFT)
+    client.force_login(learner)
+    assert "Coming soon" not in client.get("/").text
+    assert client.get("/courses/soon/").status_code == 404
+
+
+def test_staff_see_every_lesson_of_a_draft_course_marked_as_a_draft(staff_client):
+    """Its lessons are not on the site while the course is a draft, however they are set themselves."""
+    LessonFactory(course__slug="soon", course__status=Status.DRAFT, slug="ready", title="Ready", minutes=1)
+    assert lesson_rows(staff_client.get("/courses/soon/").text) == ["01 Ready Draft ~1 min"]
+    assert "draft — visible to staff only" in staff_client.get("/courses/soon/ready/").text
+
+
 def test_staff_see_a_draft_course_marked_as_draft(staff_client):
     CourseFactory(slug="soon", title="Coming soon", status=Status.DRAFT)
     assert only(elements(staff_client.get("/courses/soon/").text, "h1")).text == "Coming soon Draft"
@@ -293,6 +307,21 @@ def test_lesson_page_shows_position_state_tags_code_and_neighbours(client):
     assert 'href="/courses/asyncio/lesson-1/" rel="prev"' in text
     assert 'href="/courses/asyncio/lesson-3/" rel="next"' in text
     assert 'href="https://docs.python.org/3/"' in text
+
+
+def test_further_reading_and_tags_are_listed_in_a_stable_order(client):
+    """Links in the order the author gave them, tags alphabetically."""
+    lesson = LessonFactory(course__slug="asyncio", slug="one")
+    for position, title in [(2, "Second link"), (1, "First link"), (3, "Third link")]:
+        LessonLink.objects.create(lesson=lesson, title=title, url=f"https://example.com/{position}", position=position)
+    lesson.tags.set([TagFactory(name=name, slug=name) for name in ["queues", "asyncio", "tasks"]])
+    text = client.get("/courses/asyncio/one/").text
+    assert [a.text for a in elements(text, "a", rel="noopener external")] == [
+        "First link",
+        "Second link",
+        "Third link",
+    ]
+    assert [a.text for a in elements(text, "a", **{"class": "tag"})] == ["#asyncio", "#queues", "#tasks"]
 
 
 def test_first_lesson_has_no_previous_link_and_last_no_next(client):
@@ -315,6 +344,15 @@ def test_neighbours_and_number_follow_positions_not_creation_order(client):
     assert "Lesson 02 of 03" in text
     assert neighbour(text, "prev") == ("/courses/asyncio/first/", "Previous lesson First")
     assert neighbour(text, "next") == ("/courses/asyncio/third/", "Next lesson Third")
+
+
+def test_next_and_previous_are_the_lessons_right_beside_this_one(client):
+    course = CourseFactory(slug="asyncio")
+    for position in range(1, 6):
+        LessonFactory(course=course, position=position, slug=f"lesson-{position}", title=f"Lesson {position}")
+    text = client.get("/courses/asyncio/lesson-3/").text
+    assert neighbour(text, "prev") == ("/courses/asyncio/lesson-2/", "Previous lesson Lesson 2")
+    assert neighbour(text, "next") == ("/courses/asyncio/lesson-4/", "Next lesson Lesson 4")
 
 
 def test_neighbours_stay_in_the_lessons_course(client):
@@ -423,6 +461,16 @@ def test_tag_page_orders_lessons_by_course_then_position_with_the_course_name(cl
         "E1 Earlier course · ~3 min",
         "E2 Earlier course · ~3 min",
         "L1 Later course · ~3 min",
+    ]
+
+
+def test_tag_page_follows_the_catalogues_order_of_courses_not_their_titles(client):
+    tag = TagFactory(slug="asyncio")
+    for title, position in [("Advanced", 2), ("Basics", 1)]:
+        LessonFactory(course__title=title, course__position=position, title=f"{title} lesson", minutes=1).tags.add(tag)
+    assert lesson_rows(client.get("/tags/asyncio/").text) == [
+        "Basics lesson Basics · ~1 min",
+        "Advanced lesson Advanced · ~1 min",
     ]
 
 
