@@ -1,6 +1,7 @@
 """Staff manage learners in the admin, where an account is known by its e-mail address."""
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from tests.factories import UserFactory
@@ -27,6 +28,20 @@ def test_staff_add_a_learner_whose_address_is_kept_in_lower_case(staff_client):
     assert again.status_code == 200
     assert "Learner with this E-mail address already exists." in again.text
     assert User.objects.filter(email__iexact="grace.hopper@example.com").count() == 1
+
+
+def test_staff_find_learners_by_address(staff_client):
+    UserFactory(email="grace@example.com", display_name="Amazing Grace")
+    UserFactory(email="ada@example.com")
+    text = staff_client.get("/admin/accounts/user/", {"q": "grace@"}).text
+    assert "grace@example.com" in text and "ada@example.com" not in text
+
+
+def test_a_second_superuser_with_a_taken_address_in_other_capitals_is_refused():
+    call_command("createsuperuser", "--no-input", email="operator@example.com", verbosity=0)
+    with pytest.raises(CommandError, match="already taken"):
+        call_command("createsuperuser", "--no-input", email="Operator@Example.com", verbosity=0)
+    assert User.objects.count() == 1
 
 
 def test_staff_changing_an_address_to_a_taken_one_in_other_capitals_get_a_form_error(staff_client):
