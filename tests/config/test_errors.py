@@ -102,3 +102,20 @@ def test_an_expired_form_gets_a_page_that_says_why(learner):
     assert 'class="site-header"' in response.text
     assert "The form has expired" in response.text
     assert "Allow cookies for this site" in response.text
+
+
+@pytest.mark.parametrize(("url", "status"), [("/courses/no-such-course/", 404), ("/courses/a%00b/", 400)])
+def test_an_error_page_offers_the_way_back_to_the_catalogue(client, url, status):
+    response = client.get(url)
+    assert response.status_code == status
+    assert '<a class="button" href="/">Go to the course catalogue</a>' in response.text
+
+
+def test_a_form_sent_over_https_without_a_referer_gets_a_page_that_says_why():
+    """Browsers or extensions that strip the Referer header break forms on HTTPS: the page says which setting."""
+    client = Client(enforce_csrf_checks=True)
+    client.get("/")  # the page that sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    response = client.post("/i18n/setlang/", {"language": "ko", "csrfmiddlewaretoken": token}, secure=True)
+    assert response.status_code == 403
+    assert "Allow the Referer header for this site" in response.text

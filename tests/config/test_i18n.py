@@ -33,6 +33,20 @@ def test_the_language_switch_is_remembered_in_a_cookie(client):
     assert '<html lang="en">' in client.get("/", HTTP_ACCEPT_LANGUAGE="ko").text
 
 
+def test_the_language_switch_names_each_language_in_itself_and_returns_to_the_page(client):
+    """Each name in its own language ("한국어" read with Korean voice); the current one marked and not a button."""
+    LessonFactory(course__slug="asyncio", slug="one")
+    page = client.get("/courses/asyncio/one/?from=feed").text
+    switch = page[page.index('<form class="language-switch"') : page.index("</form>", page.index("language-switch"))]
+    assert '<span class="visually-hidden">Language</span>' in switch
+    assert '<input type="hidden" name="next" value="/courses/asyncio/one/?from=feed">' in switch
+    buttons = [" ".join(button.split()) for button in re.findall(r"<button [^>]*>[^<]*</button>", switch)]
+    assert buttons == [
+        '<button type="submit" name="language" value="en" lang="en" aria-current="true" disabled>English</button>',
+        '<button type="submit" name="language" value="ko" lang="ko" >한국어</button>',
+    ]
+
+
 def test_the_language_choice_outlives_the_browser_session(client):
     """A cookie without an age is forgotten when the browser closes: the reader would switch again every visit."""
     cookie = client.post("/i18n/setlang/", {"language": "ko", "next": "/"}).cookies["django_language"]

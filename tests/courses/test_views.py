@@ -423,6 +423,13 @@ def test_a_scheduled_lesson_is_404_for_visitors_and_marked_for_staff(client, sta
     assert "scheduled for Jan. 1, 2999" in client.get("/courses/asyncio/soon/").text
 
 
+def test_a_draft_with_a_future_date_is_a_draft_not_scheduled(staff_client):
+    LessonFactory(course__slug="asyncio", slug="later", status=Status.DRAFT, published_at=FUTURE)
+    text = staff_client.get("/courses/asyncio/later/").text
+    assert "draft — visible to staff only" in text
+    assert "scheduled" not in text
+
+
 def test_a_lesson_of_a_draft_course_is_404_for_visitors(client):
     LessonFactory(course__slug="soon", course__status=Status.DRAFT, slug="lesson")
     assert client.get("/courses/soon/lesson/").status_code == 404
@@ -438,6 +445,62 @@ def test_unknown_pages_are_404(client):
     assert client.get("/courses/nope/").status_code == 404
     assert client.get("/courses/nope/nothing/").status_code == 404
     assert client.get("/tags/nothing/").status_code == 404
+
+
+def test_the_lesson_page_offers_its_summary_to_search_engines_and_a_linked_table_of_contents(client):
+    LessonFactory(
+        course__slug="asyncio",
+        course__title="Async Python",
+        slug="one",
+        summary="Run two things at once.",
+        body="## Tasks\n\n### Cancelling\n\nText.\n",
+    )
+    text = client.get("/courses/asyncio/one/").text
+    assert '<meta name="description" content="Run two things at once.">' in text
+    assert '<nav class="toc" aria-labelledby="toc-title">' in text
+    assert [(li.attrs, li.text) for li in elements(text.split('<nav class="toc"')[1], "li")[:2]] == [
+        ({"class": "toc-level-2"}, "Tasks"),
+        ({"class": "toc-level-3"}, "Cancelling"),
+    ]
+    assert [(a.attrs["href"], a.text) for a in elements(text.split('<nav class="toc"')[1], "a")[:2]] == [
+        ("#tasks", "Tasks"),
+        ("#cancelling", "Cancelling"),
+    ]
+
+
+def test_a_lesson_without_headings_links_or_exercise_shows_none_of_those_sections(client):
+    LessonFactory(course__slug="asyncio", slug="bare", body="Just words.\n", exercise="")
+    text = client.get("/courses/asyncio/bare/").text
+    for absent in ["On this page", "Further reading", "Exercise", 'name="description" content=""']:
+        assert absent not in text
+
+
+CATALOGUE_CRUMB = ("/", "Courses")
+COURSE_CRUMB = ("/courses/asyncio/", "Async Python")
+
+
+@pytest.mark.parametrize(
+    ("url", "crumbs"),
+    [
+        ("/courses/asyncio/", [CATALOGUE_CRUMB]),
+        ("/courses/asyncio/one/", [CATALOGUE_CRUMB, COURSE_CRUMB]),
+        ("/tags/asyncio/", [CATALOGUE_CRUMB]),
+    ],
+)
+def test_breadcrumbs_lead_back_to_the_catalogue_and_the_course(client, url, crumbs):
+    LessonFactory(course__slug="asyncio", course__title="Async Python", slug="one").tags.add(
+        TagFactory(slug="asyncio")
+    )
+    text = client.get(url).text
+    start = text.index('<nav class="breadcrumbs"')
+    assert [(a.attrs["href"], a.text) for a in elements(text[start : text.index("</nav>", start)], "a")] == crumbs
+
+
+def test_the_course_description_is_shown_as_formatted_text(client):
+    CourseFactory(slug="asyncio", description="## Before you start\n\nKnow *functions*.\n")
+    text = client.get("/courses/asyncio/").text
+    assert '<h2 id="before-you-start">Before you start</h2>' in text
+    assert "<em>functions</em>" in text
 
 
 # A tag's page
@@ -558,7 +621,7 @@ def test_a_long_list_continues_on_page_2_with_stable_links(client, list_name, si
     assert " · Page 2 · Stream</title>" in second
 
 
-@pytest.mark.parametrize("page", ["3", "0", "-1", "x", "", "1.5", "+2", " 2", "2_0", "last", "²", "9" * 5000])
+@pytest.mark.parametrize("page", ["3", "0", "-1", "x", "", "1.5", "+2", " 2", "2_0", "last", "²", "٢", "9" * 5000])
 def test_a_page_that_is_not_a_number_in_range_is_404(client, page):
     url = fill("tag", TAG_PAGE_SIZE + 1)
     assert client.get(url, {"page": page}).status_code == 404
