@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -108,6 +109,7 @@ def test_a_debug_value_that_is_neither_true_nor_false_stops_the_start():
 
 PRODUCTION_REQUESTS = """
 import json
+import re
 from django.test import Client
 client = Client(HTTP_HOST="stream.example.com")
 proxied = {"HTTP_X_FORWARDED_PROTO": "https"}
@@ -141,6 +143,7 @@ def test_production_sends_visitors_to_https_but_answers_health_checks_over_http(
 
 MAIL_SETTINGS = """
 import json
+import re
 from django.conf import settings
 mailer = settings.MAILERS["default"]
 print(json.dumps({"backend": mailer["BACKEND"], **mailer["OPTIONS"], "from": settings.DEFAULT_FROM_EMAIL}))
@@ -171,6 +174,7 @@ def test_mail_is_sent_from_the_first_allowed_host_when_no_site_domain_is_set():
 
 CROSS_ORIGIN_FORMS = """
 import json
+import re
 from django.conf import settings
 from django.test import Client, override_settings
 # The manifest of hashed static names exists only after collectstatic; the refusal page needs one.
@@ -205,3 +209,25 @@ def test_a_sign_in_provider_with_half_its_keys_stays_off():
         "shell", "--no-imports", "-c", script, GITHUB_CLIENT_ID="gh-id", GOOGLE_CLIENT_SECRET="g-secret"
     )
     assert result.stdout.splitlines() == ["[]"], result.stderr
+
+
+STATIC_IN_PRODUCTION = """
+import json, tempfile
+from django.core.management import call_command
+from django.templatetags.static import static
+from django.test import Client, override_settings
+with tempfile.TemporaryDirectory() as root, override_settings(STATIC_ROOT=root):
+    call_command("collectstatic", "--no-input", verbosity=0)
+    url = static("css/site.css")
+    response = Client(HTTP_HOST="stream.example.com").get(url, secure=True)
+    print(json.dumps([url, response.status_code, response.headers.get("Cache-Control")]))
+"""
+
+
+def test_production_serves_static_files_under_hashed_names_cached_for_good():
+    """A deploy changes the names of changed files, so browsers never mix an old stylesheet with a new page."""
+    result = run_manage("shell", "--no-imports", "-c", STATIC_IN_PRODUCTION, **PRODUCTION_ENVIRONMENT)
+    assert result.returncode == 0, result.stderr
+    url, status, cache_control = json.loads(result.stdout)
+    assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", url)
+    assert (status, cache_control) == (200, "max-age=315360000, public, immutable")
