@@ -201,6 +201,13 @@ def test_catalogue_orders_courses_by_position_then_title(client):
     assert titles == ["First", "Second a", "Second b", "Third"]
 
 
+def test_catalogue_follows_the_authors_positions_over_alphabetical_order(client):
+    CourseFactory(title="Advanced asyncio", position=2)
+    CourseFactory(title="Zero to Python", position=1)
+    titles = [text.split(" A course.")[0] for text in card_texts(client.get("/").text)]
+    assert titles == ["Zero to Python", "Advanced asyncio"]
+
+
 def test_catalogue_links_each_course_to_its_page(client):
     CourseFactory(title="Async Python", slug="asyncio")
     assert only(elements(client.get("/").text, "a", href="/courses/asyncio/")).text == "Async Python"
