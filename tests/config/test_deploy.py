@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from tests.accounts.live import database_url
 
@@ -231,3 +232,9 @@ def test_production_serves_static_files_under_hashed_names_cached_for_good():
     url, status, cache_control = json.loads(result.stdout)
     assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", url)
     assert (status, cache_control) == (200, "max-age=315360000, public, immutable")
+
+
+@pytest.mark.django_db
+def test_the_migrations_describe_the_models_as_they_are():
+    """A model change without its migration passes every test on a fresh database and breaks the next deploy."""
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
