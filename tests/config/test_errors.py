@@ -79,6 +79,12 @@ def test_a_slug_with_characters_no_slug_can_have_is_404(client, slug):
     assert client.get(f"/tags/{slug}/").status_code == 404
 
 
+@pytest.mark.parametrize("slug", ["a.b", "a%20b", "%E2%80%8B"])
+def test_a_slug_no_slug_can_have_is_refused_before_the_database_is_asked(client, django_assert_num_queries, slug):
+    with django_assert_num_queries(0):
+        assert client.get(f"/courses/{slug}/x/").status_code == 404
+
+
 def test_korean_slugs_still_resolve(client):
     LessonFactory(course__slug="파이썬", slug="첫-걸음", title="First steps")
     assert client.get("/courses/파이썬/첫-걸음/").status_code == 200

@@ -222,7 +222,10 @@ def test_the_preview_of_a_published_lesson_says_so_and_links_to_it_with_its_exer
 
 def test_unpublishing_keeps_the_first_publication_date(staff_client):
     lesson = LessonFactory(published_at="2024-03-01T09:00:00Z")
-    staff_client.post("/admin/courses/lesson/", {"action": "unpublish", "_selected_action": [lesson.pk]})
+    response = staff_client.post(
+        "/admin/courses/lesson/", {"action": "unpublish", "_selected_action": [lesson.pk]}, follow=True
+    )
+    assert "1 lesson unpublished." in response.text
     staff_client.post("/admin/courses/lesson/", {"action": "publish", "_selected_action": [lesson.pk]})
     lesson.refresh_from_db()
     assert lesson.status == Status.PUBLISHED
@@ -240,3 +243,10 @@ def test_publishing_from_the_lesson_list_works_outside_a_test_transaction(staff_
     )
     assert "2 lessons published." in response.text
     assert Lesson.objects.published().count() == 2
+
+
+def test_staff_find_a_lesson_by_words_of_its_text(staff_client):
+    LessonFactory(title="Queues", body="A semaphore limits how many tasks run at once.")
+    LessonFactory(title="Something else")
+    text = staff_client.get("/admin/courses/lesson/", {"q": "semaphore"}).text
+    assert "Queues" in text and "Something else" not in text

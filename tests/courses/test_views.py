@@ -634,6 +634,13 @@ def test_a_page_that_is_not_a_number_in_range_is_404(client, page):
     assert client.get(url, {"page": page}).status_code == 404
 
 
+def test_a_full_catalogue_page_fills_every_row_of_one_to_four_columns(client):
+    """The cards sit in 1, 2, 3 or 4 columns by screen width: a page of 25 would leave one card alone in a row."""
+    url = fill("catalogue", 30)
+    cards = len(card_texts(client.get(url).text))
+    assert cards > 12 and cards % 12 == 0
+
+
 def test_a_list_of_one_page_has_no_page_links(client):
     url = fill("course", 3)
     text = client.get(url).text
