@@ -291,7 +291,7 @@ def test_a_draft_course_is_hidden_from_signed_in_learners_too(client, learner):
 
 def test_staff_see_every_lesson_of_a_draft_course_marked_as_a_draft(staff_client):
     """Its lessons are not on the site while the course is a draft, however they are set themselves."""
-    LessonFactory(course__slug="soon", course__status=Status.DRAFT, slug="ready", title="Ready", minutes=1)
+    LessonFactory(course__slug="soon", course__status=Status.DRAFT, position=1, slug="ready", title="Ready", minutes=1)
     assert lesson_rows(staff_client.get("/courses/soon/").text) == ["01 Ready Draft ~1 min"]
     assert "draft — visible to staff only" in staff_client.get("/courses/soon/ready/").text
 
