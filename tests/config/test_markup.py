@@ -97,3 +97,17 @@ def test_every_navigation_is_named_apart_and_the_skip_link_reaches_the_content(c
     names = landmarks.navigation_names
     assert None not in names and len(set(names)) == len(names), names
     assert landmarks.skip_target == "#main" and "main#main" in landmarks.ids
+
+
+@pytest.mark.parametrize("url", ["/", "/accounts/login/", "/no-such-page/"])
+def test_pages_are_laid_out_for_the_width_of_a_phone(client, url):
+    """Without it a phone lays the page out 980 px wide and shrinks it: text too small to read, no reflow."""
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in client.get(url).text
+
+
+def test_code_colours_follow_the_readers_colour_scheme(client):
+    page = client.get("/").text
+    assert (
+        '<link rel="stylesheet" href="/static/css/pygments-light.css" media="(prefers-color-scheme: light)">' in page
+    )
+    assert '<link rel="stylesheet" href="/static/css/pygments-dark.css" media="(prefers-color-scheme: dark)">' in page
