@@ -67,6 +67,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.display_name or self.email
 
+    def clean(self) -> None:
+        """Lower-case the address before the forms' unique check, so it compares it as save() will store it."""
+        super().clean()
+        self.email = self.email.strip().lower()
+
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)

@@ -65,3 +65,18 @@ def test_a_superuser_made_on_the_command_line_signs_in_to_the_admin(client, monk
     )
     assert response.redirect_chain[-1] == ("/admin/", 302)
     assert "Site administration" in response.text
+
+
+def test_a_learner_who_signs_out_from_the_refusal_is_taken_to_the_staff_sign_in(client, learner):
+    client.force_login(learner)
+    refusal = client.get("/admin/login/").text
+    assert '<input type="hidden" name="next" value="/admin/">' in refusal
+    response = client.post("/accounts/logout/", {"next": "/admin/"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/login/?next=%2Fadmin%2F"
+
+
+def test_only_staff_see_the_link_to_the_admin(client, learner, staff):
+    client.force_login(learner)
+    assert 'href="/admin/"' not in client.get("/").text
+    client.force_login(staff)
+    assert '<a href="/admin/">Admin</a>' in client.get("/").text

@@ -68,3 +68,22 @@ def test_the_inbox_is_for_staff_in_development_only(client, learner, staff, deve
     settings.DEBUG = True
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend"}}
     assert client.get("/dev/mail/").status_code == 404
+
+
+def keep(folder, name: str, subject: str, date: str) -> None:
+    """A message as the development backend keeps it."""
+    folder.joinpath(f"{name}.eml").write_text(
+        f"Subject: {subject}\nTo: ada@example.com\nDate: {date}\nContent-Type: text/plain\n\nBody\n"
+    )
+
+
+def test_the_inbox_lists_the_newest_mail_first_with_when_it_was_sent(client, staff, development_mail):
+    client.force_login(staff)
+    assert "No e-mails yet." in client.get("/dev/mail/").text
+
+    keep(development_mail, "20250101-090000-aaaaaaaaaaaa", "Older", "Wed, 01 Jan 2025 09:00:00 +0000")
+    keep(development_mail, "20250302-090000-bbbbbbbbbbbb", "Newer", "Sun, 02 Mar 2025 09:00:00 +0000")
+    inbox = client.get("/dev/mail/").text
+    assert re.findall(r'<a href="/dev/mail/[\w-]+/">(\w+)</a>', inbox) == ["Newer", "Older"]
+    assert '<time datetime="2025-03-02T09:00:00+00:00">' in inbox
+    assert '<time datetime="2025-03-02T09:00:00+00:00">' in client.get("/dev/mail/20250302-090000-bbbbbbbbbbbb/").text

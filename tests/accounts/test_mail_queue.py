@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.tasks import TaskResultStatus
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.mail import queue_email
 from accounts.models import User
-from accounts.tasks import MAX_ATTEMPTS, RETRY_DELAYS
+from accounts.tasks import MAX_ATTEMPTS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_cache")]
 
@@ -58,7 +58,8 @@ def test_a_failed_send_is_retried_with_backoff_then_marked_failed_and_logged(
 
     assert result.status == TaskResultStatus.FAILED
     assert result.exception_class_path == "builtins.ConnectionRefusedError"
-    assert [round(delay / timedelta(seconds=1), -1) for delay in delays] == list(RETRY_DELAYS)
+    # 1 minute, 5 minutes, 30 minutes, 2 hours: the schedule the README promises.
+    assert [round(delay / timedelta(seconds=1), -1) for delay in delays] == [60, 300, 1800, 7200]
     deliver_mail()
     assert len(DBTaskResult.objects.get().worker_ids) == MAX_ATTEMPTS, "no attempt after the last"
 
@@ -123,3 +124,17 @@ def test_an_email_claimed_by_a_worker_that_died_is_sent_later(client, deliver_ma
 
     assert [message.to for message in mail.outbox] == [["ada@example.com"]]
     assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL
+
+
+def test_an_e_mail_keeps_its_html_version_and_headers_through_the_queue(deliver_mail):
+    """allauth sends an HTML version when a template has one (account/email/*_message.html)."""
+    message = EmailMultiAlternatives(
+        "Subject", "Plain text", "from@example.com", ["to@example.com"], headers={"Reply-To": "help@example.com"}
+    )
+    message.attach_alternative("<p>Rich text</p>", "text/html")
+    with transaction.atomic():
+        queue_email(message=message, kind="test")
+    deliver_mail()
+    [sent] = mail.outbox
+    assert (sent.body, sent.alternatives) == ("Plain text", [("<p>Rich text</p>", "text/html")])
+    assert sent.message()["Reply-To"] == "help@example.com"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.cache import cache
 
 from tests.accounts.live import Browser, free_port, site_environment, wait_until_serving
 from tests.factories import UserFactory
@@ -61,4 +62,16 @@ def test_a_sign_in_lock_in_one_process_holds_in_another(two_servers):
         assert "you specified are not correct" in sign_in(first, learner.email, "wrong password")
     page = sign_in(second, learner.email, PASSWORD)
 
+    assert "Too many failed login attempts. Try again later." in page
+
+
+def test_a_flood_of_other_visitors_does_not_wipe_a_sign_in_lock(client):
+    """The cache drops a third of its rows past MAX_ENTRIES: records of many other visitors must not get there."""
+    learner = UserFactory(email="ada@example.com")
+    EmailAddress.objects.create(user=learner, email=learner.email, primary=True, verified=True)
+    for _ in range(5):
+        client.post("/accounts/login/", {"login": learner.email, "password": "wrong password"})
+    cache.set_many({f"visitor-{n}": 1 for n in range(400)})  # what many other visitors leave behind
+
+    page = client.post("/accounts/login/", {"login": learner.email, "password": PASSWORD}).text
     assert "Too many failed login attempts. Try again later." in page

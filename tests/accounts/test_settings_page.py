@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from allauth.account.models import EmailAddress
 
@@ -94,3 +96,23 @@ def test_only_the_main_action_of_the_email_page_is_styled_as_one(client, verifie
     assert 'class="button-secondary"' in text
     assert 'class="button-danger button-delete"' in text
     assert '<span class="badge badge-success badge-email badge-verified">' in text
+
+
+def test_the_account_pages_say_who_is_signed_in_and_mark_the_current_page(client, verified_learner):
+    client.force_login(verified_learner)
+    settings_page = client.get("/accounts/settings/").text
+    assert f"You sign in as <strong>{verified_learner.email}</strong>." in settings_page
+    assert '<a href="/accounts/settings/" aria-current="page">Account settings</a>' in settings_page
+    addresses = client.get("/accounts/email/").text
+    assert '<a href="/accounts/email/" aria-current="page">E-mail addresses</a>' in addresses
+    assert '<a href="/accounts/settings/">Account settings</a>' in addresses
+
+
+def test_the_e_mail_page_has_the_primary_address_chosen(client, verified_learner):
+    """Its buttons act on the chosen address: nothing chosen, "Re-send" or "Remove" did nothing."""
+    EmailAddress.objects.create(user=verified_learner, email="second@example.com", verified=False)
+    client.force_login(verified_learner)
+    radios = re.findall(r"<input [^>]*type=\"radio\"[^>]*>", client.get("/accounts/email/").text)
+    checked = [re.search(r'value="([^"]+)"', radio)[1] for radio in radios if " checked" in radio]
+    assert len(radios) == 2
+    assert checked == [verified_learner.email]

@@ -8,6 +8,7 @@ from django.core import mail
 
 from accounts.models import User
 from tests.accounts.live import Browser
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +126,35 @@ def test_an_address_longer_than_the_database_keeps_is_refused_not_cut_short(clie
     assert "errorlist" in response.text
     assert not User.objects.exists()
     assert not EmailAddress.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("kq8#zt", "This password is too short. It must contain at least 8 characters."),
+        ("password123", "This password is too common."),
+        ("ada.lovelace", "The password is too similar to the e-mail address."),
+        ("4815162342", "This password is entirely numeric."),
+    ],
+)
+def test_sign_up_refuses_a_weak_password_and_says_why(client, password, reason):
+    response = client.post(
+        "/accounts/signup/", {"email": "ada.lovelace@example.com", "password1": password, "password2": password}
+    )
+    assert response.status_code == 200
+    assert reason in response.text
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signing_up_with_a_taken_address_tells_only_its_owner(client, deliver_mail, clean_cache):
+    """The page answers as for a new address, so nobody learns who has an account; the owner gets a mail."""
+    owner = UserFactory(email="ada@example.com")
+    EmailAddress.objects.create(user=owner, email=owner.email, primary=True, verified=True)
+    response = sign_up(client, "Ada@Example.com")
+    assert response.redirect_chain[-1][0] == "/accounts/confirm-email/"
+    assert list(User.objects.values_list("email", flat=True)) == ["ada@example.com"]
+    deliver_mail()
+    assert [(message.to, message.subject) for message in mail.outbox] == [
+        (["ada@example.com"], "[Stream] Account Already Exists")
+    ]

@@ -121,3 +121,53 @@ def test_a_password_reset_ends_with_a_way_to_sign_in(client):
     text = client.get("/accounts/password/reset/key/done/").text
     assert "Your password is now changed." in text
     assert 'href="/accounts/login/"' in text
+
+
+def test_one_visitor_cannot_have_links_sent_to_many_addresses(client, deliver_mail):
+    """Five a minute from one address: the form must not be a way to flood strangers' inboxes."""
+    for n in range(6):
+        stranger = UserFactory(email=f"stranger{n}@example.com")
+        EmailAddress.objects.create(user=stranger, email=stranger.email, primary=True, verified=False)
+    answers = [
+        client.post("/accounts/resend-confirmation/", {"email": f"stranger{n}@example.com"}, follow=True).text
+        for n in range(6)
+    ]
+    assert all("a new link is on its way" in answer for answer in answers[:5])
+    assert "A link was sent to stranger5@example.com a short while ago." in answers[5]
+    deliver_mail()
+    assert len(mail.outbox) == 5
+
+
+def test_an_address_written_in_capitals_shares_the_limit_of_the_address(client, deliver_mail):
+    """The per-address limit counts "Ada@Example.com" as "ada@example.com": case cannot multiply the mails."""
+    sign_up(client, "ada@example.com")
+    client.cookies.clear()
+    for variant in ["ADA@example.com", "Ada@Example.com"]:
+        answer = client.post("/accounts/resend-confirmation/", {"email": variant}, follow=True).text
+        assert f"A link was sent to {variant} a short while ago." in answer
+    deliver_mail()
+    assert len(mail.outbox) == 1
+
+
+def test_asking_for_a_link_for_something_that_is_not_an_address_says_so(client, deliver_mail):
+    response = client.post("/accounts/resend-confirmation/", {"email": "ada at example"})
+    assert response.status_code == 200
+    assert "Enter a valid email address." in response.text
+    deliver_mail()
+    assert mail.outbox == []
+
+
+def test_the_verification_page_of_another_browser_asks_for_the_address(client):
+    """Without a sign-up in this session the page cannot know the address: it asks, and offers another sign-up."""
+    text = client.get("/accounts/confirm-email/").text
+    assert "We sent you a link. Open it to confirm your e-mail address." in text
+    assert '<input type="email" name="email"' in text
+    assert '<a href="/accounts/signup/">Sign up with another address</a>' in text
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "courses/"])
+def test_the_sign_in_and_sign_up_links_never_carry_another_sites_address(client, next_url):
+    page = client.get("/accounts/signup/", {"next": next_url}).text
+    header = page[page.index('<header class="site-header">') : page.index("</header>")]
+    links = re.findall(r'<a (?:class="button" )?href="(/accounts/(?:login|signup)/[^"]*)"', header)
+    assert links == ["/accounts/login/", "/accounts/signup/"]

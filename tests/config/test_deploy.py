@@ -1,7 +1,14 @@
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.accounts.live import database_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -92,3 +99,142 @@ def test_a_django_log_line_is_printed_once():
         environment = PRODUCTION_ENVIRONMENT | {"DEBUG": debug, "DATABASE_URL": "postgresql://stream@db.invalid/x"}
         result = run_manage("shell", "--no-imports", "-c", script, **environment)
         assert result.stderr.count("marker-5b1e") == 1, result.stderr
+
+
+def test_a_debug_value_that_is_neither_true_nor_false_stops_the_start():
+    """A typo such as DEBUG=flase must not leave the debug pages on in production."""
+    result = run_manage("check", **(PRODUCTION_ENVIRONMENT | {"DEBUG": "flase"}))
+    assert result.returncode != 0
+    assert "DEBUG must be true or false, not 'flase'." in result.stderr
+
+
+PRODUCTION_REQUESTS = """
+import json
+import re
+from django.test import Client
+client = Client(HTTP_HOST="stream.example.com")
+proxied = {"HTTP_X_FORWARDED_PROTO": "https"}
+health = client.get("/healthz")
+page = client.get("/courses/asyncio/?page=2")
+secure = client.get("/healthz", **proxied)
+switched = client.post("/i18n/setlang/", {"language": "ko", "next": "/"}, **proxied)
+cookie = switched.cookies["django_language"]
+print(json.dumps({
+    "health": [health.status_code, health.text],
+    "page": [page.status_code, page.headers.get("Location")],
+    "hsts": secure.headers.get("Strict-Transport-Security"),
+    "language_cookie": [bool(cookie["secure"]), cookie["samesite"]],
+}))
+"""
+
+
+@pytest.mark.django_db
+def test_production_sends_visitors_to_https_but_answers_health_checks_over_http():
+    """Behind the TLS-terminating proxy: HTTPS as the proxy reports it, HSTS, secure cookies; a plain health check."""
+    result = run_manage(
+        "shell", "--no-imports", "-c", PRODUCTION_REQUESTS, **PRODUCTION_ENVIRONMENT, DATABASE_URL=database_url()
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["health"] == [200, "ok"]
+    assert seen["page"] == [301, "https://stream.example.com/courses/asyncio/?page=2"]
+    assert seen["hsts"] == "max-age=31536000; includeSubDomains; preload"
+    assert seen["language_cookie"] == [True, "Lax"]
+
+
+MAIL_SETTINGS = """
+import json
+import re
+from django.conf import settings
+mailer = settings.MAILERS["default"]
+print(json.dumps({"backend": mailer["BACKEND"], **mailer["OPTIONS"], "from": settings.DEFAULT_FROM_EMAIL}))
+"""
+
+
+def test_production_mail_goes_over_smtp_with_tls_to_a_remote_server_and_never_waits_forever():
+    local = json.loads(run_manage("shell", "--no-imports", "-c", MAIL_SETTINGS, **PRODUCTION_ENVIRONMENT).stdout)
+    assert local["backend"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (local["host"], local["port"], local["use_tls"], local["timeout"]) == ("localhost", 25, False, 10)
+
+    environment = PRODUCTION_ENVIRONMENT | {"EMAIL_HOST": "smtp.example.net"}
+    remote = json.loads(run_manage("shell", "--no-imports", "-c", MAIL_SETTINGS, **environment).stdout)
+    assert (remote["host"], remote["port"], remote["use_tls"], remote["timeout"]) == (
+        "smtp.example.net",
+        587,
+        True,
+        10,
+    )
+
+
+def test_mail_is_sent_from_the_first_allowed_host_when_no_site_domain_is_set():
+    """ALLOWED_HOSTS may hold ".example.org" (every subdomain): the sender is then noreply@example.org."""
+    environment = PRODUCTION_ENVIRONMENT | {"ALLOWED_HOSTS": ".learn.example.org,other.example"}
+    result = run_manage("shell", "--no-imports", "-c", MAIL_SETTINGS, **environment)
+    assert json.loads(result.stdout)["from"] == "Stream <noreply@learn.example.org>"
+
+
+CROSS_ORIGIN_FORMS = """
+import json
+import re
+from django.conf import settings
+from django.test import Client, override_settings
+# The manifest of hashed static names exists only after collectstatic; the refusal page needs one.
+plain = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+secret = "abcdefghijklmnopqrstuvwxyz012345"
+client = Client(enforce_csrf_checks=True, HTTP_HOST="stream.example.com", HTTP_X_FORWARDED_PROTO="https")
+client.cookies["csrftoken"] = secret
+form = {"language": "ko", "csrfmiddlewaretoken": secret}
+with override_settings(STORAGES=settings.STORAGES | {"staticfiles": plain}):
+    answers = {
+        origin: client.post("/i18n/setlang/", form, HTTP_ORIGIN=origin).status_code
+        for origin in ["https://learn.example.org", "https://evil.example"]
+    }
+print(json.dumps(answers))
+"""
+
+
+def test_forms_are_accepted_from_the_trusted_origins_only():
+    """Behind a proxy that serves the site under another name, CSRF_TRUSTED_ORIGINS lets its forms through."""
+    environment = PRODUCTION_ENVIRONMENT | {
+        "CSRF_TRUSTED_ORIGINS": "https://learn.example.org",
+        "DATABASE_URL": database_url(),
+    }
+    result = run_manage("shell", "--no-imports", "-c", CROSS_ORIGIN_FORMS, **environment)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"https://learn.example.org": 302, "https://evil.example": 403}
+
+
+def test_a_sign_in_provider_with_half_its_keys_stays_off():
+    script = "from django.conf import settings; print(sorted(settings.SOCIALACCOUNT_PROVIDERS))"
+    result = run_manage(
+        "shell", "--no-imports", "-c", script, GITHUB_CLIENT_ID="gh-id", GOOGLE_CLIENT_SECRET="g-secret"
+    )
+    assert result.stdout.splitlines() == ["[]"], result.stderr
+
+
+STATIC_IN_PRODUCTION = """
+import json, tempfile
+from django.core.management import call_command
+from django.templatetags.static import static
+from django.test import Client, override_settings
+with tempfile.TemporaryDirectory() as root, override_settings(STATIC_ROOT=root):
+    call_command("collectstatic", "--no-input", verbosity=0)
+    url = static("css/site.css")
+    response = Client(HTTP_HOST="stream.example.com").get(url, secure=True)
+    print(json.dumps([url, response.status_code, response.headers.get("Cache-Control")]))
+"""
+
+
+def test_production_serves_static_files_under_hashed_names_cached_for_good():
+    """A deploy changes the names of changed files, so browsers never mix an old stylesheet with a new page."""
+    result = run_manage("shell", "--no-imports", "-c", STATIC_IN_PRODUCTION, **PRODUCTION_ENVIRONMENT)
+    assert result.returncode == 0, result.stderr
+    url, status, cache_control = json.loads(result.stdout)
+    assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", url)
+    assert (status, cache_control) == (200, "max-age=315360000, public, immutable")
+
+
+@pytest.mark.django_db
+def test_the_migrations_describe_the_models_as_they_are():
+    """A model change without its migration passes every test on a fresh database and breaks the next deploy."""
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -69,3 +70,53 @@ def test_a_server_started_by_hand_outlives_the_runs_that_used_it(environment):
     embedded_db(environment, "start")
     finish(start_user(environment))
     assert embedded_db(environment, "status") == "running"
+
+
+def run_command(environment, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "config.embedded_db", *args],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_with_database_url_set_no_embedded_server_is_made(environment):
+    """`make db` beside a configured DATABASE_URL must not start a second, unused server."""
+    environment["DATABASE_URL"] = "postgresql://stream@db.example.com/stream"
+    result = run_command(environment, "start")
+    assert result.returncode == 0
+    assert "DATABASE_URL is set, so the embedded server is not used." in result.stdout
+    assert not Path(environment["STREAM_PGDATA"]).exists()
+
+
+def test_run_ends_with_the_commands_exit_status(environment):
+    """`make test` fails when the suite fails, and a command killed by a signal exits 128 + its number."""
+    environment["DATABASE_URL"] = "postgresql://stream@db.example.com/stream"
+    assert run_command(environment, "run", "--", "sh", "-c", "exit 3").returncode == 3
+    assert run_command(environment, "run", "--", "sh", "-c", "kill -TERM $$").returncode == 128 + signal.SIGTERM
+
+
+def test_ctrl_c_ends_run_without_an_error(environment):
+    """Ctrl-C is how a developer stops `make run`: make must not report it as a failure."""
+    environment["DATABASE_URL"] = "postgresql://stream@db.example.com/stream"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "config.embedded_db", "run", "--", "sleep", "300"],
+        cwd=BASE_DIR,
+        env=environment,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not psutil.Process(process.pid).children():
+        assert time.monotonic() < deadline, "the command did not start"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # what the terminal does: the whole foreground group
+    assert process.wait(timeout=60) == 0
+
+
+def test_an_unknown_command_is_refused_with_the_usage(environment):
+    result = run_command(environment, "restart")
+    assert result.returncode == 2
+    assert "usage: python -m config.embedded_db start|stop|status|url|run" in result.stderr

@@ -67,6 +67,12 @@ def test_a_slug_with_characters_no_slug_can_have_is_404(client, slug):
     assert client.get(f"/tags/{slug}/").status_code == 404
 
 
+@pytest.mark.parametrize("slug", ["a.b", "a%20b", "%E2%80%8B"])
+def test_a_slug_no_slug_can_have_is_refused_before_the_database_is_asked(client, django_assert_num_queries, slug):
+    with django_assert_num_queries(0):
+        assert client.get(f"/courses/{slug}/x/").status_code == 404
+
+
 def test_korean_slugs_still_resolve(client):
     LessonFactory(course__slug="파이썬", slug="첫-걸음", title="First steps")
     assert client.get("/courses/파이썬/첫-걸음/").status_code == 200
@@ -106,3 +112,20 @@ def test_the_too_many_requests_page_is_in_the_site_layout_and_the_readers_langua
     assert 'class="site-header"' in response.text
     assert 'href="/"' in response.text
     assert "You have sent too many requests" not in response.text
+
+
+@pytest.mark.parametrize(("url", "status"), [("/courses/no-such-course/", 404), ("/courses/a%00b/", 400)])
+def test_an_error_page_offers_the_way_back_to_the_catalogue(client, url, status):
+    response = client.get(url)
+    assert response.status_code == status
+    assert '<a class="button" href="/">Go to the course catalogue</a>' in response.text
+
+
+def test_a_form_sent_over_https_without_a_referer_gets_a_page_that_says_why():
+    """Browsers or extensions that strip the Referer header break forms on HTTPS: the page says which setting."""
+    client = Client(enforce_csrf_checks=True)
+    client.get("/")  # the page that sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    response = client.post("/i18n/setlang/", {"language": "ko", "csrfmiddlewaretoken": token}, secure=True)
+    assert response.status_code == 403
+    assert "Allow the Referer header for this site" in response.text

@@ -4,6 +4,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from courses.views import CATALOGUE_PAGE_SIZE
+from tests.factories import CourseFactory, LessonFactory, TagFactory
+
 pytestmark = pytest.mark.django_db
 
 # Elements that may hold phrasing content only, and elements that are never phrasing content.
@@ -62,3 +65,49 @@ def test_flash_messages_are_a_status_region_around_a_plain_list(client, learner)
     assert "You have signed out." in page
     assert '<div class="messages" role="status">' in page
     assert nesting(page).list_roles == []
+
+
+class _Landmarks(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.navigation_names: list[str | None] = []
+        self.ids: set[str] = set()
+        self.skip_target: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(f"{tag}#{attrs['id']}")
+        if tag == "nav":
+            self.navigation_names.append(attrs.get("aria-label") or attrs.get("aria-labelledby"))
+        if tag == "a" and "skip-link" in attrs.get("class", ""):
+            self.skip_target = attrs["href"]
+
+
+@pytest.mark.parametrize("url", ["/", "/courses/asyncio/", "/courses/asyncio/two/", "/tags/asyncio/", "/?page=2"])
+def test_every_navigation_is_named_apart_and_the_skip_link_reaches_the_content(client, url):
+    """Screen readers list landmarks by name: two unnamed ones ("navigation", "navigation") cannot be told apart."""
+    course = CourseFactory(slug="asyncio")
+    for position, slug in enumerate(["one", "two", "three"], start=1):
+        LessonFactory(course=course, position=position, slug=slug, body="## Start\n").tags.add(TagFactory(slug=slug))
+    TagFactory(slug="asyncio").lessons.set(course.lessons.all())
+    CourseFactory.create_batch(CATALOGUE_PAGE_SIZE)
+    landmarks = _Landmarks()
+    landmarks.feed(client.get(url).text)
+    names = landmarks.navigation_names
+    assert None not in names and len(set(names)) == len(names), names
+    assert landmarks.skip_target == "#main" and "main#main" in landmarks.ids
+
+
+@pytest.mark.parametrize("url", ["/", "/accounts/login/", "/no-such-page/"])
+def test_pages_are_laid_out_for_the_width_of_a_phone(client, url):
+    """Without it a phone lays the page out 980 px wide and shrinks it: text too small to read, no reflow."""
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in client.get(url).text
+
+
+def test_code_colours_follow_the_readers_colour_scheme(client):
+    page = client.get("/").text
+    assert (
+        '<link rel="stylesheet" href="/static/css/pygments-light.css" media="(prefers-color-scheme: light)">' in page
+    )
+    assert '<link rel="stylesheet" href="/static/css/pygments-dark.css" media="(prefers-color-scheme: dark)">' in page

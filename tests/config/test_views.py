@@ -8,6 +8,12 @@ def test_healthz_says_ok_when_the_database_answers(client):
     assert response.text == "ok"
 
 
+@pytest.mark.django_db
+def test_healthz_is_never_answered_from_a_cache(client):
+    """A proxy that cached "ok" would report a dead database as healthy."""
+    assert "no-store" in client.get("/healthz").headers["Cache-Control"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_healthz_is_503_when_the_database_does_not_answer(client, database_down):
     response = client.get("/healthz")

@@ -1,10 +1,11 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from courses.models import Lesson, Status
-from tests.factories import CourseFactory, LessonFactory
+from tests.factories import CourseFactory, LessonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +185,85 @@ def test_view_on_site_opens_the_lesson_on_the_host_the_admin_is_using(staff_clie
         target = staff_client.get(target, HTTP_HOST="127.0.0.1:8000")["Location"]
 
     assert target in {"/courses/asyncio/timeouts/", "http://127.0.0.1:8000/courses/asyncio/timeouts/"}
+
+
+def lessons_editor(*permissions: str):
+    """A staff account that holds only the given lesson permissions ("view", "change", …)."""
+    editor = UserFactory(is_staff=True)
+    codenames = [f"{permission}_lesson" for permission in permissions]
+    editor.user_permissions.set(Permission.objects.filter(content_type__app_label="courses", codename__in=codenames))
+    return editor
+
+
+def test_staff_without_access_to_lessons_cannot_preview_them(client):
+    lesson = LessonFactory(title="Unreleased", status=Status.DRAFT, published_at=None)
+    client.force_login(lessons_editor())
+    response = client.get(f"/admin/courses/lesson/{lesson.pk}/preview/")
+    assert response.status_code == 403
+    assert "Your account does not have access to this page." in response.text
+    assert "Unreleased" not in response.text
+
+
+def test_staff_who_may_only_view_lessons_can_neither_publish_nor_unpublish_them(client):
+    draft = LessonFactory(status=Status.DRAFT, published_at=None)
+    published = LessonFactory()
+    client.force_login(lessons_editor("view"))
+    assert "Publish the selected lessons" not in client.get("/admin/courses/lesson/").text
+    for action, lesson in [("publish", draft), ("unpublish", published)]:
+        client.post("/admin/courses/lesson/", {"action": action, "_selected_action": [lesson.pk]})
+    assert list(Lesson.objects.order_by("pk").values_list("status", flat=True)) == [Status.DRAFT, Status.PUBLISHED]
+
+
+def test_the_course_list_counts_each_courses_lessons_drafts_included(staff_client):
+    course = CourseFactory(title="Counted")
+    LessonFactory.create_batch(2, course=course)
+    LessonFactory(course=course, status=Status.DRAFT, published_at=None)
+    text = staff_client.get("/admin/courses/course/").text
+    assert '<td class="field-lesson_count">3</td>' in text
+
+
+def test_the_lesson_form_leads_to_the_preview_once_the_lesson_is_saved(staff_client):
+    lesson = LessonFactory()
+    change = staff_client.get(f"/admin/courses/lesson/{lesson.pk}/change/").text
+    assert f'<a href="/admin/courses/lesson/{lesson.pk}/preview/">Preview the lesson</a>' in change
+    assert "Save the lesson to preview it." in staff_client.get("/admin/courses/lesson/add/").text
+
+
+def test_the_preview_of_a_published_lesson_says_so_and_links_to_it_with_its_exercise(staff_client):
+    lesson = LessonFactory(course__slug="asyncio", slug="tasks", exercise="Write *two* tasks.")
+    text = staff_client.get(f"/admin/courses/lesson/{lesson.pk}/preview/").text
+    assert "This lesson is on the site." in text
+    assert '<a href="/courses/asyncio/tasks/">Open it on the site</a>' in text
+    assert "<h2>Exercise</h2>" in text and "Write <em>two</em> tasks." in text
+
+
+def test_unpublishing_keeps_the_first_publication_date(staff_client):
+    lesson = LessonFactory(published_at="2024-03-01T09:00:00Z")
+    response = staff_client.post(
+        "/admin/courses/lesson/", {"action": "unpublish", "_selected_action": [lesson.pk]}, follow=True
+    )
+    assert "1 lesson unpublished." in response.text
+    staff_client.post("/admin/courses/lesson/", {"action": "publish", "_selected_action": [lesson.pk]})
+    lesson.refresh_from_db()
+    assert lesson.status == Status.PUBLISHED
+    assert lesson.published_at.isoformat() == "2024-03-01T09:00:00+00:00"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publishing_from_the_lesson_list_works_outside_a_test_transaction(staff_client):
+    """The test database wraps each test in a transaction; the site does not, and the rows must still be locked."""
+    lessons = LessonFactory.create_batch(2, status=Status.DRAFT, published_at=None)
+    response = staff_client.post(
+        "/admin/courses/lesson/",
+        {"action": "publish", "_selected_action": [lesson.pk for lesson in lessons]},
+        follow=True,
+    )
+    assert "2 lessons published." in response.text
+    assert Lesson.objects.published().count() == 2
+
+
+def test_staff_find_a_lesson_by_words_of_its_text(staff_client):
+    LessonFactory(title="Queues", body="A semaphore limits how many tasks run at once.")
+    LessonFactory(title="Something else")
+    text = staff_client.get("/admin/courses/lesson/", {"q": "semaphore"}).text
+    assert "Queues" in text and "Something else" not in text

@@ -145,3 +145,31 @@ def test_reading_time_of_an_english_and_a_korean_lesson_of_known_length():
 def test_reading_time_is_at_least_a_minute_and_reads_the_link_text_not_the_address():
     assert reading_minutes(TextAmount()) == 1
     assert render_markdown("[two words](https://example.com/a/b/c)").amount == TextAmount(words=2)
+
+
+def test_only_section_headings_get_anchors():
+    """The lesson's title is the page's <h1>, and #### headings are too small to be linked sections."""
+    html = render_markdown("# Title\n\n## Section\n\n#### Detail\n").html
+    assert "<h1>Title</h1>" in html
+    assert "<h4>Detail</h4>" in html
+    assert html.count('class="header-anchor"') == 1
+
+
+def test_struck_out_text_is_shown_struck_out():
+    assert "<s>asyncio.get_event_loop()</s>" in render_markdown("~~asyncio.get_event_loop()~~ is deprecated.\n").html
+
+
+def test_a_code_block_without_a_language_is_labelled_text():
+    html = render_markdown("```\nplain\n```\n\n    indented\n").html
+    assert html.count('<figure class="code-block" data-language="text">') == 2
+    assert html.count('<span class="code-language">text</span>') == 2
+
+
+def test_reading_time_of_japanese_and_of_indented_code():
+    assert measure_prose("東京で会いましょう" * 100) == TextAmount(han_and_kana=900)
+    assert reading_minutes(TextAmount(han_and_kana=2600)) == 10  # 260 characters a minute
+    assert render_markdown("    line one\n    line two\n").amount == TextAmount(code_lines=2)
+
+
+def test_full_width_letters_take_two_columns():
+    assert code_columns("\N{FULLWIDTH LATIN CAPITAL LETTER A}\N{FULLWIDTH LATIN CAPITAL LETTER B}") == 4

@@ -73,3 +73,13 @@ def test_changing_a_courses_language_re_renders_its_lessons():
     course.save()
     lesson.refresh_from_db()
     assert "절로 가는 링크" in lesson.body_html
+
+
+def test_saving_only_the_markdown_still_refreshes_its_html():
+    lesson = LessonFactory(body="## Old\n", minutes=None)
+    lesson.body = "## New\n\n" + "word " * 600
+    lesson.save(update_fields=["body"])
+    lesson.refresh_from_db()
+    assert '<h2 id="new">' in lesson.body_html
+    assert lesson.toc == [{"level": 2, "id": "new", "title": "New"}]
+    assert lesson.reading_minutes == 3

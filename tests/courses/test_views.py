@@ -201,6 +201,13 @@ def test_catalogue_orders_courses_by_position_then_title(client):
     assert titles == ["First", "Second a", "Second b", "Third"]
 
 
+def test_catalogue_follows_the_authors_positions_over_alphabetical_order(client):
+    CourseFactory(title="Advanced asyncio", position=2)
+    CourseFactory(title="Zero to Python", position=1)
+    titles = [text.split(" A course.")[0] for text in card_texts(client.get("/").text)]
+    assert titles == ["Zero to Python", "Advanced asyncio"]
+
+
 def test_catalogue_links_each_course_to_its_page(client):
     CourseFactory(title="Async Python", slug="asyncio")
     assert only(elements(client.get("/").text, "a", href="/courses/asyncio/")).text == "Async Python"
@@ -275,6 +282,20 @@ def test_draft_course_is_404_for_visitors(client):
     assert client.get("/courses/soon/").status_code == 404
 
 
+def test_a_draft_course_is_hidden_from_signed_in_learners_too(client, learner):
+    CourseFactory(slug="soon", title="Coming soon", status=Status.DRAFT)
+    client.force_login(learner)
+    assert "Coming soon" not in client.get("/").text
+    assert client.get("/courses/soon/").status_code == 404
+
+
+def test_staff_see_every_lesson_of_a_draft_course_marked_as_a_draft(staff_client):
+    """Its lessons are not on the site while the course is a draft, however they are set themselves."""
+    LessonFactory(course__slug="soon", course__status=Status.DRAFT, position=1, slug="ready", title="Ready", minutes=1)
+    assert lesson_rows(staff_client.get("/courses/soon/").text) == ["01 Ready Draft ~1 min"]
+    assert "draft — visible to staff only" in staff_client.get("/courses/soon/ready/").text
+
+
 def test_staff_see_a_draft_course_marked_as_draft(staff_client):
     CourseFactory(slug="soon", title="Coming soon", status=Status.DRAFT)
     assert only(elements(staff_client.get("/courses/soon/").text, "h1")).text == "Coming soon Draft"
@@ -293,6 +314,21 @@ def test_lesson_page_shows_position_state_tags_code_and_neighbours(client):
     assert 'href="/courses/asyncio/lesson-1/" rel="prev"' in text
     assert 'href="/courses/asyncio/lesson-3/" rel="next"' in text
     assert 'href="https://docs.python.org/3/"' in text
+
+
+def test_further_reading_and_tags_are_listed_in_a_stable_order(client):
+    """Links in the order the author gave them, tags alphabetically."""
+    lesson = LessonFactory(course__slug="asyncio", slug="one")
+    for position, title in [(2, "Second link"), (1, "First link"), (3, "Third link")]:
+        LessonLink.objects.create(lesson=lesson, title=title, url=f"https://example.com/{position}", position=position)
+    lesson.tags.set([TagFactory(name=name, slug=name) for name in ["queues", "asyncio", "tasks"]])
+    text = client.get("/courses/asyncio/one/").text
+    assert [a.text for a in elements(text, "a", rel="noopener external")] == [
+        "First link",
+        "Second link",
+        "Third link",
+    ]
+    assert [a.text for a in elements(text, "a", **{"class": "tag"})] == ["#asyncio", "#queues", "#tasks"]
 
 
 def test_first_lesson_has_no_previous_link_and_last_no_next(client):
@@ -315,6 +351,15 @@ def test_neighbours_and_number_follow_positions_not_creation_order(client):
     assert "Lesson 02 of 03" in text
     assert neighbour(text, "prev") == ("/courses/asyncio/first/", "Previous lesson First")
     assert neighbour(text, "next") == ("/courses/asyncio/third/", "Next lesson Third")
+
+
+def test_next_and_previous_are_the_lessons_right_beside_this_one(client):
+    course = CourseFactory(slug="asyncio")
+    for position in range(1, 6):
+        LessonFactory(course=course, position=position, slug=f"lesson-{position}", title=f"Lesson {position}")
+    text = client.get("/courses/asyncio/lesson-3/").text
+    assert neighbour(text, "prev") == ("/courses/asyncio/lesson-2/", "Previous lesson Lesson 2")
+    assert neighbour(text, "next") == ("/courses/asyncio/lesson-4/", "Next lesson Lesson 4")
 
 
 def test_neighbours_stay_in_the_lessons_course(client):
@@ -385,6 +430,13 @@ def test_a_scheduled_lesson_is_404_for_visitors_and_marked_for_staff(client, sta
     assert "scheduled for Jan. 1, 2999" in client.get("/courses/asyncio/soon/").text
 
 
+def test_a_draft_with_a_future_date_is_a_draft_not_scheduled(staff_client):
+    LessonFactory(course__slug="asyncio", slug="later", status=Status.DRAFT, published_at=FUTURE)
+    text = staff_client.get("/courses/asyncio/later/").text
+    assert "draft — visible to staff only" in text
+    assert "scheduled" not in text
+
+
 def test_a_lesson_of_a_draft_course_is_404_for_visitors(client):
     LessonFactory(course__slug="soon", course__status=Status.DRAFT, slug="lesson")
     assert client.get("/courses/soon/lesson/").status_code == 404
@@ -400,6 +452,62 @@ def test_unknown_pages_are_404(client):
     assert client.get("/courses/nope/").status_code == 404
     assert client.get("/courses/nope/nothing/").status_code == 404
     assert client.get("/tags/nothing/").status_code == 404
+
+
+def test_the_lesson_page_offers_its_summary_to_search_engines_and_a_linked_table_of_contents(client):
+    LessonFactory(
+        course__slug="asyncio",
+        course__title="Async Python",
+        slug="one",
+        summary="Run two things at once.",
+        body="## Tasks\n\n### Cancelling\n\nText.\n",
+    )
+    text = client.get("/courses/asyncio/one/").text
+    assert '<meta name="description" content="Run two things at once.">' in text
+    assert '<nav class="toc" aria-labelledby="toc-title">' in text
+    assert [(li.attrs, li.text) for li in elements(text.split('<nav class="toc"')[1], "li")[:2]] == [
+        ({"class": "toc-level-2"}, "Tasks"),
+        ({"class": "toc-level-3"}, "Cancelling"),
+    ]
+    assert [(a.attrs["href"], a.text) for a in elements(text.split('<nav class="toc"')[1], "a")[:2]] == [
+        ("#tasks", "Tasks"),
+        ("#cancelling", "Cancelling"),
+    ]
+
+
+def test_a_lesson_without_headings_links_or_exercise_shows_none_of_those_sections(client):
+    LessonFactory(course__slug="asyncio", slug="bare", body="Just words.\n", exercise="")
+    text = client.get("/courses/asyncio/bare/").text
+    for absent in ["On this page", "Further reading", "Exercise", 'name="description" content=""']:
+        assert absent not in text
+
+
+CATALOGUE_CRUMB = ("/", "Courses")
+COURSE_CRUMB = ("/courses/asyncio/", "Async Python")
+
+
+@pytest.mark.parametrize(
+    ("url", "crumbs"),
+    [
+        ("/courses/asyncio/", [CATALOGUE_CRUMB]),
+        ("/courses/asyncio/one/", [CATALOGUE_CRUMB, COURSE_CRUMB]),
+        ("/tags/asyncio/", [CATALOGUE_CRUMB]),
+    ],
+)
+def test_breadcrumbs_lead_back_to_the_catalogue_and_the_course(client, url, crumbs):
+    LessonFactory(course__slug="asyncio", course__title="Async Python", slug="one").tags.add(
+        TagFactory(slug="asyncio")
+    )
+    text = client.get(url).text
+    start = text.index('<nav class="breadcrumbs"')
+    assert [(a.attrs["href"], a.text) for a in elements(text[start : text.index("</nav>", start)], "a")] == crumbs
+
+
+def test_the_course_description_is_shown_as_formatted_text(client):
+    CourseFactory(slug="asyncio", description="## Before you start\n\nKnow *functions*.\n")
+    text = client.get("/courses/asyncio/").text
+    assert '<h2 id="before-you-start">Before you start</h2>' in text
+    assert "<em>functions</em>" in text
 
 
 # A tag's page
@@ -423,6 +531,16 @@ def test_tag_page_orders_lessons_by_course_then_position_with_the_course_name(cl
         "E1 Earlier course · ~3 min",
         "E2 Earlier course · ~3 min",
         "L1 Later course · ~3 min",
+    ]
+
+
+def test_tag_page_follows_the_catalogues_order_of_courses_not_their_titles(client):
+    tag = TagFactory(slug="asyncio")
+    for title, position in [("Advanced", 2), ("Basics", 1)]:
+        LessonFactory(course__title=title, course__position=position, title=f"{title} lesson", minutes=1).tags.add(tag)
+    assert lesson_rows(client.get("/tags/asyncio/").text) == [
+        "Basics lesson Basics · ~1 min",
+        "Advanced lesson Advanced · ~1 min",
     ]
 
 
@@ -510,10 +628,17 @@ def test_a_long_list_continues_on_page_2_with_stable_links(client, list_name, si
     assert " · Page 2 · Stream</title>" in second
 
 
-@pytest.mark.parametrize("page", ["3", "0", "-1", "x", "", "1.5", "+2", " 2", "2_0", "last", "²", "9" * 5000])
+@pytest.mark.parametrize("page", ["3", "0", "-1", "x", "", "1.5", "+2", " 2", "2_0", "last", "²", "٢", "9" * 5000])
 def test_a_page_that_is_not_a_number_in_range_is_404(client, page):
     url = fill("tag", TAG_PAGE_SIZE + 1)
     assert client.get(url, {"page": page}).status_code == 404
+
+
+def test_a_full_catalogue_page_fills_every_row_of_one_to_four_columns(client):
+    """The cards sit in 1, 2, 3 or 4 columns by screen width: a page of 25 would leave one card alone in a row."""
+    url = fill("catalogue", 30)
+    cards = len(card_texts(client.get(url).text))
+    assert cards > 12 and cards % 12 == 0
 
 
 def test_a_list_of_one_page_has_no_page_links(client):
