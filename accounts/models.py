@@ -1,10 +1,12 @@
+import zoneinfo
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import validate_display_name
+from accounts.validators import validate_display_name, validate_time_zone
 
 
 class UserManager(BaseUserManager):
@@ -48,6 +50,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("The name other learners see beside your comments and on the leaderboard."),
         validators=[validate_display_name],
     )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text=_("Your days and streaks are counted in this time zone."),
+    )
+    on_leaderboard = models.BooleanField(
+        _("show me on the leaderboard"),
+        default=True,
+        help_text=_("Your display name and this week's XP appear on the weekly leaderboard."),
+    )
     is_staff = models.BooleanField(
         _("staff status"), default=False, help_text=_("Staff can sign in to the admin and see drafts.")
     )
@@ -66,6 +80,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.display_name or self.email
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
 
     def clean(self) -> None:
         """Lower-case the address before the forms' unique check, so it compares it as save() will store it."""

@@ -1,4 +1,6 @@
 import unicodedata
+import zoneinfo
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -35,3 +37,15 @@ def validate_display_name(name: str) -> None:
     except ValidationError:
         return
     raise ValidationError(_("A display name cannot be an e-mail address."), code="email")
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA time zone the server knows, by name ("Asia/Seoul")."""
+    names = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones() or value in {"localtime", "Factory"}:
+        raise ValidationError(_("Choose a time zone from the list."), code="invalid_time_zone")

@@ -185,8 +185,13 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
-# allauth's defaults, plus our "send the confirmation link again" form (accounts.services).
-ACCOUNT_RATE_LIMITS = {"resend_confirmation": "5/m/ip,20/h/ip"}
+# allauth's defaults, plus ours: the "send the confirmation link again" form (accounts.services) and
+# the progress endpoints (progress.views), which a learner's clicks never come near.
+ACCOUNT_RATE_LIMITS = {
+    "resend_confirmation": "5/m/ip,20/h/ip",
+    "complete_lesson": "30/m/user,300/h/user",
+    "sync_progress": "10/m/user",
+}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 
 # E-mail: the console in development; SMTP in production (EMAIL_HOST, default a local MTA).

@@ -1,0 +1,249 @@
+"""The XP ledger, lesson completions, levels, achievements and each learner's running totals.
+
+The rules that change these rows live in ``progress.services``; the database constraints here are
+what makes them hold under concurrent requests.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from courses.models import Lesson
+
+
+class Bilingual:
+    """Models with ``<field>_en`` and ``<field>_ko`` columns: ``localized("title")`` is the reader's language."""
+
+    def localized(self, field: str) -> str:
+        language = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+        return getattr(self, f"{field}_{language}", "") or getattr(self, f"{field}_en")
+
+
+class LevelQuerySet(models.QuerySet):
+    def ladder(self) -> list["Level"]:
+        return list(self.order_by("xp_required"))
+
+
+class Level(Bilingual, models.Model):
+    number = models.PositiveSmallIntegerField(_("number"), unique=True)
+    xp_required = models.PositiveIntegerField(_("XP required"), unique=True)
+    title_en = models.CharField(_("title (English)"), max_length=60)
+    title_ko = models.CharField(_("title (Korean)"), max_length=60)
+
+    objects = LevelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["xp_required"]
+        verbose_name = _("level")
+        verbose_name_plural = _("levels")
+        constraints = [
+            # Level 0 starts at 0 XP, so every learner has a level.
+            models.CheckConstraint(condition=~Q(number=0) | Q(xp_required=0), name="level_zero_starts_at_zero_xp"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} · {self.title}"
+
+    @property
+    def title(self) -> str:
+        return self.localized("title")
+
+
+class Rule(models.TextChoices):
+    LESSONS_COMPLETED = "lessons_completed", _("Lessons completed")
+    COURSES_COMPLETED = "courses_completed", _("Courses completed")
+    XP_REACHED = "xp_reached", _("XP reached")
+    STREAK_DAYS = "streak_days", _("Days in a row")
+    TAG_LESSONS = "tag_lessons", _("Lessons completed with a tag")
+    EARLY_BIRD = "early_bird", _("Lessons completed before 07:00")
+    NIGHT_OWL = "night_owl", _("Lessons completed from 23:00")
+    COMMENTS_WRITTEN = "comments_written", _("Comments written")
+
+
+class AchievementQuerySet(models.QuerySet):
+    def visible(self):
+        return self.filter(hidden=False)
+
+
+class Achievement(Bilingual, models.Model):
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    title_en = models.CharField(_("title (English)"), max_length=60)
+    title_ko = models.CharField(_("title (Korean)"), max_length=60)
+    description_en = models.CharField(_("description (English)"), max_length=200)
+    description_ko = models.CharField(_("description (Korean)"), max_length=200)
+    icon = models.CharField(_("icon"), max_length=8, help_text=_("One emoji."))
+    rule = models.CharField(_("rule"), max_length=30, choices=Rule)
+    threshold = models.PositiveIntegerField(
+        _("threshold"),
+        default=1,
+        help_text=_("How many lessons, courses, XP, days or comments the rule needs."),
+    )
+    tag = models.SlugField(
+        _("tag"),
+        max_length=60,
+        blank=True,
+        allow_unicode=True,
+        help_text=_("For the tag rule: the tag's slug, as in /tags/<slug>/."),
+    )
+    bonus_xp = models.PositiveIntegerField(_("bonus XP"), default=0)
+    hidden = models.BooleanField(_("hidden"), default=False, help_text=_("Secret until a learner unlocks it."))
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    objects = AchievementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("achievement")
+        verbose_name_plural = _("achievements")
+        constraints = [
+            models.CheckConstraint(condition=Q(threshold__gte=1), name="achievement_threshold_positive"),
+            models.CheckConstraint(
+                condition=Q(rule=Rule.TAG_LESSONS, tag__gt="") | (~Q(rule=Rule.TAG_LESSONS) & Q(tag="")),
+                name="achievement_tag_only_for_tag_rule",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return self.localized("title")
+
+    @property
+    def description(self) -> str:
+        return self.localized("description")
+
+
+class LearnerProgress(models.Model):
+    """A learner's running totals, kept beside the ledger in the same transactions.
+
+    The row is also the learner's lock: every change to their progress takes it with
+    SELECT ... FOR UPDATE first (``progress.services``), so two requests of one learner
+    take turns and see each other's counts.
+    """
+
+    learner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="progress"
+    )
+    xp = models.IntegerField(_("XP"), default=0)
+    current_streak = models.PositiveIntegerField(_("current streak"), default=0)
+    best_streak = models.PositiveIntegerField(_("best streak"), default=0)
+    last_active_on = models.DateField(_("last day with a completed lesson"), null=True, blank=True)
+    early_lessons = models.PositiveIntegerField(_("lessons completed before 07:00"), default=0)
+    late_lessons = models.PositiveIntegerField(_("lessons completed from 23:00"), default=0)
+    # Counted by the comments app as learners write.
+    comments_written = models.PositiveIntegerField(_("comments written"), default=0)
+
+    class Meta:
+        verbose_name = _("learner progress")
+        verbose_name_plural = _("learner progress")
+        constraints = [models.CheckConstraint(condition=Q(xp__gte=0), name="progress_xp_not_negative")]
+
+    def __str__(self) -> str:
+        return str(self.learner)
+
+
+class Completion(models.Model):
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="completions")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="completions")
+    completed_at = models.DateTimeField(_("completed"))
+
+    class Meta:
+        verbose_name = _("completion")
+        verbose_name_plural = _("completions")
+        constraints = [models.UniqueConstraint(fields=["learner", "lesson"], name="completion_once_per_lesson")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.lesson}"
+
+
+class ActivityDay(models.Model):
+    """A day, in the learner's time zone, on which they completed at least one lesson (streaks, heatmap)."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity_days")
+    day = models.DateField(_("day"))
+    completions = models.PositiveIntegerField(_("lessons completed"), default=0)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("activity day")
+        verbose_name_plural = _("activity days")
+        constraints = [models.UniqueConstraint(fields=["learner", "day"], name="activity_day_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.day}"
+
+
+class Unlock(models.Model):
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="unlocks")
+    achievement = models.ForeignKey(Achievement, on_delete=models.CASCADE, related_name="unlocks")
+    unlocked_at = models.DateTimeField(_("unlocked"))
+
+    class Meta:
+        ordering = ["-unlocked_at"]
+        verbose_name = _("unlocked achievement")
+        verbose_name_plural = _("unlocked achievements")
+        constraints = [models.UniqueConstraint(fields=["learner", "achievement"], name="unlock_once_per_achievement")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.achievement}"
+
+
+class Reason(models.TextChoices):
+    LESSON = "lesson", _("Lesson completed")
+    ACHIEVEMENT = "achievement", _("Achievement unlocked")
+    ADJUSTMENT = "adjustment", _("Adjustment by staff")
+
+
+class XPEntryQuerySet(models.QuerySet):
+    def earned(self):
+        """XP the learner earned themselves: staff adjustments do not count toward the leaderboard."""
+        return self.exclude(reason=Reason.ADJUSTMENT)
+
+
+class XPEntry(models.Model):
+    """One change of a learner's XP. ``source`` names what paid it; a source pays a learner once."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="xp_entries")
+    amount = models.IntegerField(_("XP"))
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason)
+    source = models.CharField(_("source"), max_length=100)
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("lesson")
+    )
+    achievement = models.ForeignKey(
+        Achievement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("achievement"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("time"), db_index=True)
+
+    objects = XPEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("XP entry")
+        verbose_name_plural = _("XP ledger")
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "source"], name="xp_entry_once_per_source"),
+            models.CheckConstraint(condition=~Q(amount=0), name="xp_entry_not_zero"),
+        ]
+        indexes = [models.Index(fields=["learner", "-created_at"], name="xp_entry_learner_history")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} {self.amount:+d} ({self.get_reason_display()})"

@@ -1,0 +1,222 @@
+"""Every change to a learner's progress: completions, XP, streaks and achievements.
+
+Each public function is one transaction. It first locks the learner's ``LearnerProgress`` row
+(SELECT ... FOR UPDATE), so the requests of one learner take turns: two tabs completing two
+lessons at the same instant both see the other's completion before they count towards an
+achievement. The unique constraints (one completion per lesson, one ledger row per source, one
+unlock per achievement) hold even where that lock was forgotten.
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from courses.models import Lesson
+from progress.models import (
+    Achievement,
+    ActivityDay,
+    Completion,
+    LearnerProgress,
+    Reason,
+    Unlock,
+    XPEntry,
+)
+from progress.rules import EARLY_BIRD_BEFORE_HOUR, NIGHT_OWL_FROM_HOUR, Measure
+
+# More than a browser could have gathered from every lesson of a large site.
+MAX_SYNC_ITEMS = 1000
+
+
+class LessonNotCompletable(Exception):
+    """The lesson is a draft, scheduled, or in a course that is not published."""
+
+
+@dataclass
+class Outcome:
+    """What one change did: whether it completed a lesson, the XP it paid, the achievements it unlocked."""
+
+    completed: bool = False
+    lesson_xp: int = 0  # of xp_awarded, what the lesson itself paid
+    xp_awarded: int = 0
+    unlocked: list[Achievement] = field(default_factory=list)
+    xp_total: int = 0  # the learner's XP afterwards
+
+    def add(self, other: "Outcome") -> None:
+        self.xp_awarded += other.xp_awarded
+        self.unlocked += other.unlocked
+        self.xp_total = other.xp_total or self.xp_total
+
+
+def lock_progress(learner: User) -> LearnerProgress:
+    """The learner's progress row, created if need be, locked until the end of the transaction."""
+    LearnerProgress.objects.bulk_create([LearnerProgress(learner=learner)], ignore_conflicts=True)
+    return LearnerProgress.objects.select_for_update().get(learner=learner)
+
+
+def _pay(progress: LearnerProgress, *, amount: int, reason: str, source: str, at: datetime, **details) -> bool:
+    """Write a ledger row and add it to the total; False if ``source`` has already paid this learner."""
+    try:
+        with transaction.atomic():
+            XPEntry.objects.create(
+                learner_id=progress.learner_id, amount=amount, reason=reason, source=source, created_at=at, **details
+            )
+    except IntegrityError:
+        return False
+    progress.xp += amount
+    return True
+
+
+def _count_day(progress: LearnerProgress, day: date) -> None:
+    """Note a completion on ``day`` (the learner's calendar) for the heatmap and the streaks."""
+    updated = ActivityDay.objects.filter(learner_id=progress.learner_id, day=day).update(
+        completions=F("completions") + 1
+    )
+    if not updated:
+        ActivityDay.objects.create(learner_id=progress.learner_id, day=day, completions=1)
+    last = progress.last_active_on
+    if last is not None and day <= last:
+        return  # the same day, or an earlier one after the learner moved west: the streak stands
+    progress.current_streak = progress.current_streak + 1 if last == day - timedelta(days=1) else 1
+    progress.best_streak = max(progress.best_streak, progress.current_streak)
+    progress.last_active_on = day
+
+
+def _unlock_achievements(progress: LearnerProgress, *, at: datetime) -> Outcome:
+    """Unlock every achievement the learner now qualifies for, paying their bonus XP.
+
+    A bonus can lift the learner past an XP achievement, so it looks again until nothing more unlocks.
+    """
+    outcome = Outcome()
+    measure = Measure(progress)
+    while True:
+        locked = Achievement.objects.exclude(unlocks__learner_id=progress.learner_id)
+        reached = [achievement for achievement in locked if measure.reached(achievement)]
+        if not reached:
+            return outcome
+        for achievement in reached:
+            Unlock.objects.create(learner_id=progress.learner_id, achievement=achievement, unlocked_at=at)
+            outcome.unlocked.append(achievement)
+            if achievement.bonus_xp and _pay(
+                progress,
+                amount=achievement.bonus_xp,
+                reason=Reason.ACHIEVEMENT,
+                source=f"achievement:{achievement.pk}",
+                achievement=achievement,
+                at=at,
+            ):
+                outcome.xp_awarded += achievement.bonus_xp
+
+
+@transaction.atomic
+def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None) -> Outcome:
+    """Mark ``lesson`` complete for ``learner`` and pay its XP, once ever.
+
+    Invariants: one completion per learner and lesson; the lesson's XP is paid once (ledger source
+    ``lesson:<id>``), even after the mark is removed and set again; ``LearnerProgress.xp`` equals the
+    sum of the learner's ledger. Completing again does nothing. Raises ``LessonNotCompletable`` for a
+    lesson that is not published.
+    """
+    at = at or timezone.now()
+    progress = lock_progress(learner)
+    if not Lesson.objects.published().filter(pk=lesson.pk).exists():
+        raise LessonNotCompletable
+    _, created = Completion.objects.get_or_create(learner=learner, lesson=lesson, defaults={"completed_at": at})
+    if not created:
+        return Outcome(xp_total=progress.xp)
+    outcome = Outcome(completed=True)
+    if lesson.xp and _pay(
+        progress, amount=lesson.xp, reason=Reason.LESSON, source=f"lesson:{lesson.pk}", lesson=lesson, at=at
+    ):
+        outcome.lesson_xp = outcome.xp_awarded = lesson.xp
+    local = timezone.localtime(at, learner.zone)
+    _count_day(progress, local.date())
+    progress.early_lessons += local.hour < EARLY_BIRD_BEFORE_HOUR
+    progress.late_lessons += local.hour >= NIGHT_OWL_FROM_HOUR
+    outcome.add(_unlock_achievements(progress, at=at))
+    progress.save()
+    outcome.xp_total = progress.xp
+    return outcome
+
+
+@transaction.atomic
+def uncomplete_lesson(*, learner: User, lesson: Lesson) -> bool:
+    """Remove the learner's mark on ``lesson``; the XP it paid stays theirs. False if it was not marked."""
+    lock_progress(learner)
+    deleted, _ = Completion.objects.filter(learner=learner, lesson=lesson).delete()
+    return bool(deleted)
+
+
+@dataclass
+class SyncResult:
+    accepted: list[int] = field(default_factory=list)
+    ignored: list[dict] = field(default_factory=list)
+    outcome: Outcome = field(default_factory=Outcome)
+
+
+@transaction.atomic
+def sync_local_completions(*, learner: User, lesson_ids: Iterable[int], at: datetime | None = None) -> SyncResult:
+    """Add the completions a browser kept while its learner was signed out, as ordinary completions.
+
+    Only published lessons count; the XP is the server's own (the browser sends lesson ids, nothing
+    else). Each id is answered: accepted, or ignored with the reason.
+    """
+    at = at or timezone.now()
+    lesson_ids = list(lesson_ids)
+    lock_progress(learner)
+    lessons = Lesson.objects.published().in_bulk(set(lesson_ids))
+    done = set(Completion.objects.filter(learner=learner, lesson_id__in=lessons).values_list("lesson_id", flat=True))
+    result = SyncResult()
+    seen = set()
+    for lesson_id in lesson_ids:
+        if lesson_id in seen:
+            result.ignored.append({"lesson": lesson_id, "reason": "duplicate"})
+        elif lesson_id not in lessons:
+            result.ignored.append({"lesson": lesson_id, "reason": "unknown"})
+        elif lesson_id in done:
+            result.ignored.append({"lesson": lesson_id, "reason": "already_completed"})
+        else:
+            outcome = complete_lesson(learner=learner, lesson=lessons[lesson_id], at=at)
+            result.accepted.append(lesson_id)
+            result.outcome.add(outcome)
+        seen.add(lesson_id)
+    return result
+
+
+@transaction.atomic
+def adjust_xp(*, learner: User, amount: int, note: str, by: User, at: datetime | None = None) -> XPEntry:
+    """Grant (``amount`` > 0) or deduct XP by hand, as a ledger row naming who did it and why.
+
+    Refuses a deduction below zero: the total is never negative. Adjustments never count toward the
+    weekly leaderboard, but an XP achievement they reach unlocks.
+    """
+    at = at or timezone.now()
+    if amount == 0:
+        raise ValidationError(_("Enter an amount other than 0."), code="zero")
+    if not note.strip():
+        raise ValidationError(_("Say why the XP changes: the learner sees it in their history."), code="no_note")
+    progress = lock_progress(learner)
+    if progress.xp + amount < 0:
+        raise ValidationError(
+            _("The learner has %(xp)s XP: a deduction cannot take more than that.") % {"xp": progress.xp},
+            code="negative",
+        )
+    _pay(
+        progress,
+        amount=amount,
+        reason=Reason.ADJUSTMENT,
+        source=f"adjustment:{uuid.uuid4()}",
+        note=note.strip(),
+        created_by=by,
+        at=at,
+    )
+    _unlock_achievements(progress, at=at)
+    progress.save()
+    return XPEntry.objects.filter(learner=learner, reason=Reason.ADJUSTMENT).latest("created_at", "id")

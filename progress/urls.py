@@ -1,0 +1,11 @@
+from django.urls import path
+
+from progress import views
+
+app_name = "progress"
+
+urlpatterns = [
+    path("progress/lessons/<int:lesson_id>/complete/", views.complete, name="complete"),
+    path("progress/lessons/<int:lesson_id>/uncomplete/", views.uncomplete, name="uncomplete"),
+    path("progress/sync/", views.sync, name="sync"),
+]

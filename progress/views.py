@@ -1,0 +1,151 @@
+import json
+
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from courses.models import Lesson
+from progress import services
+from progress.models import Level
+from progress.selectors import lesson_panel, standing
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """The page's script asks for JSON; a plain form post gets a redirect."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def refuse(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse({"error": message}, status=status)
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def outcome_messages(outcome: services.Outcome, *, level_before: Level, level_after: Level) -> list[str]:
+    """What the learner is told after a change: the XP it paid, each achievement, a new level."""
+    said = []
+    if outcome.completed:
+        said.append(
+            _("Lesson complete: +%(xp)s XP.") % {"xp": outcome.lesson_xp}
+            if outcome.lesson_xp
+            else _("Lesson complete.")
+        )
+    for achievement in outcome.unlocked:
+        said.append(
+            _("Achievement unlocked: %(icon)s %(title)s (+%(xp)s XP)")
+            % {"icon": achievement.icon, "title": achievement.title, "xp": achievement.bonus_xp}
+            if achievement.bonus_xp
+            else _("Achievement unlocked: %(icon)s %(title)s") % {"icon": achievement.icon, "title": achievement.title}
+        )
+    if level_after.number > level_before.number:
+        said.append(
+            _("You reached level %(number)s: %(title)s!") % {"number": level_after.number, "title": level_after.title}
+        )
+    return said
+
+
+def _lesson_response(request: HttpRequest, lesson: Lesson, said: list[str]) -> HttpResponse:
+    """The lesson page again: JSON with the panel and the button re-rendered for the script, else a redirect."""
+    if wants_json(request):
+        panel = lesson_panel(lesson=lesson, user=request.user)
+        context = {"lesson": lesson, "panel": panel}
+        return JsonResponse(
+            {
+                "completed": panel.lesson_completed,
+                "messages": said,
+                "panel": render_to_string("progress/panel.html", context, request=request),
+                "completion": render_to_string("progress/completion.html", context, request=request),
+            }
+        )
+    for message in said:
+        messages.success(request, message)
+    return redirect(f"{lesson.get_absolute_url()}#lesson-completion")
+
+
+def _visible_lesson(request: HttpRequest, lesson_id: int) -> Lesson:
+    return get_object_or_404(Lesson.objects.visible_to(request.user).select_related("course"), pk=lesson_id)
+
+
+@require_POST
+def complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Mark a lesson complete and pay its XP once (``services.complete_lesson`` keeps that rule)."""
+    lesson = _visible_lesson(request, lesson_id)
+    if not request.user.is_authenticated:
+        # Without the page's script a visitor cannot keep progress in the browser: offer to sign in.
+        return redirect_to_login(lesson.get_absolute_url())
+    if not ratelimit.consume(request, action="complete_lesson", user=request.user):
+        return refuse(request, _("Too many completions at once. Wait a minute, then try again."), status=429)
+    try:
+        outcome = services.complete_lesson(learner=request.user, lesson=lesson)
+    except services.LessonNotCompletable:
+        return refuse(request, _("Only published lessons can be completed."), status=409)
+    ladder = Level.objects.ladder()
+    before = standing(outcome.xp_total - outcome.xp_awarded, ladder).level
+    after = standing(outcome.xp_total, ladder).level
+    said = outcome_messages(outcome, level_before=before, level_after=after)
+    return _lesson_response(request, lesson, said)
+
+
+@require_POST
+def uncomplete(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Remove the completion mark; the XP stays (and completing again pays nothing)."""
+    lesson = _visible_lesson(request, lesson_id)
+    if not request.user.is_authenticated:
+        return redirect_to_login(lesson.get_absolute_url())
+    removed = services.uncomplete_lesson(learner=request.user, lesson=lesson)
+    said = [_("The lesson is no longer marked complete. The XP it earned stays yours.")] if removed else []
+    return _lesson_response(request, lesson, said)
+
+
+@require_POST
+def sync(request: HttpRequest) -> JsonResponse:
+    """Add the completions this browser kept while signed out: ``{"lessons": [<lesson id>, ...]}``.
+
+    Answers which ids were accepted and which were ignored (and why); bad input is refused whole.
+    """
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Sign in to add this browser's progress to your account.")}, status=401)
+    if not ratelimit.consume(request, action="sync_progress", user=request.user):
+        return JsonResponse({"error": _("Too many requests. Wait a minute, then try again.")}, status=429)
+    try:
+        payload = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"error": _("The request was not valid JSON.")}, status=400)
+    lesson_ids = payload.get("lessons") if isinstance(payload, dict) else None
+    if not isinstance(lesson_ids, list) or not all(type(item) is int for item in lesson_ids):
+        return JsonResponse({"error": _('Send {"lessons": [...]} with lesson numbers.')}, status=400)
+    if len(lesson_ids) > services.MAX_SYNC_ITEMS:
+        return JsonResponse(
+            {"error": _("At most %(max)s lessons can be added at once.") % {"max": services.MAX_SYNC_ITEMS}},
+            status=413,
+        )
+    result = services.sync_local_completions(learner=request.user, lesson_ids=lesson_ids)
+    added = len(result.accepted)
+    message = (
+        ngettext(
+            "%(count)s lesson from this browser was added to your account.",
+            "%(count)s lessons from this browser were added to your account.",
+            added,
+        )
+        % {"count": added}
+        if added
+        else ""
+    )
+    unlocked = [
+        _("Achievement unlocked: %(icon)s %(title)s") % {"icon": achievement.icon, "title": achievement.title}
+        for achievement in result.outcome.unlocked
+    ]
+    return JsonResponse(
+        {
+            "accepted": result.accepted,
+            "ignored": result.ignored,
+            "xp_awarded": result.outcome.xp_awarded,
+            "messages": [message, *unlocked] if added else [],
+        }
+    )

@@ -1,0 +1,223 @@
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from courses.models import Status
+from progress import services
+from progress.models import Achievement, ActivityDay, Completion, LearnerProgress, Reason, Rule, Unlock, XPEntry
+from tests.factories import CourseFactory, LessonFactory, TagFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_achievements():
+    """The ladder's achievements pay bonuses; tests of plain XP start without them."""
+    Achievement.objects.all().delete()
+
+
+def xp_of(learner) -> int:
+    return LearnerProgress.objects.get(learner=learner).xp
+
+
+def test_completing_a_lesson_pays_its_xp_into_the_ledger(learner, no_achievements, assert_ledger_balances):
+    lesson = LessonFactory(xp=15)
+    outcome = services.complete_lesson(learner=learner, lesson=lesson)
+    assert outcome.completed and outcome.xp_awarded == 15 and outcome.xp_total == 15
+    entry = XPEntry.objects.get(learner=learner)
+    assert (entry.amount, entry.reason, entry.lesson, entry.source) == (
+        15,
+        Reason.LESSON,
+        lesson,
+        f"lesson:{lesson.pk}",
+    )
+    assert xp_of(learner) == 15
+    assert_ledger_balances()
+
+
+def test_completing_twice_awards_xp_once(learner, no_achievements, assert_ledger_balances):
+    lesson = LessonFactory(xp=10)
+    services.complete_lesson(learner=learner, lesson=lesson)
+    again = services.complete_lesson(learner=learner, lesson=lesson)
+    assert not again.completed and again.xp_awarded == 0
+    assert Completion.objects.filter(learner=learner).count() == 1
+    assert xp_of(learner) == 10
+    assert_ledger_balances()
+
+
+def test_unmarking_keeps_the_xp_and_completing_again_pays_nothing(learner, no_achievements, assert_ledger_balances):
+    lesson = LessonFactory(xp=10)
+    services.complete_lesson(learner=learner, lesson=lesson)
+    assert services.uncomplete_lesson(learner=learner, lesson=lesson) is True
+    assert not Completion.objects.filter(learner=learner).exists()
+    assert xp_of(learner) == 10
+    assert_ledger_balances()
+    again = services.complete_lesson(learner=learner, lesson=lesson)
+    assert again.completed and again.xp_awarded == 0
+    assert xp_of(learner) == 10 and XPEntry.objects.filter(learner=learner).count() == 1
+    assert_ledger_balances()
+    assert services.uncomplete_lesson(learner=learner, lesson=LessonFactory()) is False
+
+
+@pytest.mark.parametrize(
+    "lesson_kwargs",
+    [
+        {"status": Status.DRAFT, "published_at": None},
+        {"published_at": datetime(2999, 1, 1, tzinfo=UTC)},
+        {"course__status": Status.DRAFT},
+    ],
+    ids=["draft", "scheduled", "draft-course"],
+)
+def test_lessons_that_are_not_published_cannot_be_completed(learner, lesson_kwargs):
+    lesson = LessonFactory(**lesson_kwargs)
+    with pytest.raises(services.LessonNotCompletable):
+        services.complete_lesson(learner=learner, lesson=lesson)
+    assert not Completion.objects.exists() and not XPEntry.objects.exists()
+
+
+def test_a_lesson_worth_no_xp_completes_without_a_ledger_row(learner, no_achievements, assert_ledger_balances):
+    outcome = services.complete_lesson(learner=learner, lesson=LessonFactory(xp=0))
+    assert outcome.completed and outcome.xp_awarded == 0
+    assert not XPEntry.objects.exists()
+    assert_ledger_balances()
+
+
+def test_an_achievement_unlocks_once_and_pays_its_bonus(learner, assert_ledger_balances):
+    Achievement.objects.all().delete()
+    achievement = Achievement.objects.create(
+        code="two", title_en="Two", title_ko="둘", description_en="d", description_ko="d", icon="✌",
+        rule=Rule.LESSONS_COMPLETED, threshold=2, bonus_xp=7,
+    )  # fmt: skip
+    first, second, third = LessonFactory.create_batch(3, xp=10)
+    assert services.complete_lesson(learner=learner, lesson=first).unlocked == []
+    outcome = services.complete_lesson(learner=learner, lesson=second)
+    assert outcome.unlocked == [achievement] and outcome.xp_awarded == 17
+    services.uncomplete_lesson(learner=learner, lesson=second)
+    services.complete_lesson(learner=learner, lesson=second)
+    assert services.complete_lesson(learner=learner, lesson=third).unlocked == []
+    assert Unlock.objects.filter(learner=learner).count() == 1
+    assert XPEntry.objects.filter(learner=learner, reason=Reason.ACHIEVEMENT).get().amount == 7
+    assert xp_of(learner) == 37
+    assert_ledger_balances()
+
+
+def test_a_bonus_that_reaches_an_xp_achievement_unlocks_it_too(learner, assert_ledger_balances):
+    Achievement.objects.all().delete()
+    make = Achievement.objects.create
+    first = make(code="one", title_en="One", title_ko="하나", description_en="d", description_ko="d", icon="1",
+                 rule=Rule.LESSONS_COMPLETED, threshold=1, bonus_xp=95)  # fmt: skip
+    hundred = make(code="xp", title_en="XP", title_ko="XP", description_en="d", description_ko="d", icon="2",
+                   rule=Rule.XP_REACHED, threshold=100, bonus_xp=1)  # fmt: skip
+    outcome = services.complete_lesson(learner=learner, lesson=LessonFactory(xp=5))
+    assert outcome.unlocked == [first, hundred] and outcome.xp_total == 101
+    assert_ledger_balances()
+
+
+def test_the_ladder_is_loaded_with_levels_and_achievements_for_every_rule(db):
+    from progress.models import Level
+
+    levels = list(Level.objects.order_by("number"))
+    assert len(levels) >= 10
+    assert (levels[0].number, levels[0].xp_required, levels[0].title_en, levels[0].title_ko) == (
+        0,
+        0,
+        "Curiosity",
+        "호기심",
+    )
+    assert (levels[1].number, levels[1].xp_required) == (1, 100)
+    gaps = [later.xp_required - earlier.xp_required for earlier, later in pairwise(levels)]
+    assert gaps == sorted(gaps) and gaps[0] < gaps[-1]
+    assert Achievement.objects.count() >= 23
+    assert {achievement.rule for achievement in Achievement.objects.all()} == set(Rule.values)
+    assert all(a.title_ko and a.description_ko and a.icon for a in Achievement.objects.all())
+
+
+def test_streaks_count_days_in_a_row_in_the_learners_time_zone(no_achievements):
+    learner = UserFactory(time_zone="Asia/Seoul")
+    lessons = LessonFactory.create_batch(5)
+    # 23:30 UTC is 08:30 the next day in Seoul.
+    moments = [
+        datetime(2026, 3, 1, 23, 30, tzinfo=UTC),  # Seoul 2 March
+        datetime(2026, 3, 2, 1, 0, tzinfo=UTC),  # Seoul 2 March again
+        datetime(2026, 3, 2, 23, 30, tzinfo=UTC),  # Seoul 3 March
+        datetime(2026, 3, 3, 23, 30, tzinfo=UTC),  # Seoul 4 March
+    ]
+    for lesson, moment in zip(lessons[:4], moments, strict=True):
+        services.complete_lesson(learner=learner, lesson=lesson, at=moment)
+    progress = LearnerProgress.objects.get(learner=learner)
+    assert (progress.current_streak, progress.best_streak) == (3, 3)
+    assert str(progress.last_active_on) == "2026-03-04"
+    days = dict(ActivityDay.objects.filter(learner=learner).values_list("day", "completions"))
+    assert {str(day): count for day, count in days.items()} == {"2026-03-02": 2, "2026-03-03": 1, "2026-03-04": 1}
+    # A day missed: the streak starts again, the best one stays.
+    services.complete_lesson(learner=learner, lesson=lessons[4], at=moments[-1] + timedelta(days=2))
+    progress.refresh_from_db()
+    assert (progress.current_streak, progress.best_streak) == (1, 3)
+
+
+def test_early_and_late_lessons_count_on_the_learners_clock(no_achievements):
+    learner = UserFactory(time_zone="America/New_York")
+    early, late, noon = LessonFactory.create_batch(3)
+    services.complete_lesson(learner=learner, lesson=early, at=datetime(2026, 6, 1, 10, 0, tzinfo=UTC))  # 06:00
+    services.complete_lesson(learner=learner, lesson=late, at=datetime(2026, 6, 2, 3, 30, tzinfo=UTC))  # 23:30
+    services.complete_lesson(learner=learner, lesson=noon, at=datetime(2026, 6, 2, 16, 0, tzinfo=UTC))  # 12:00
+    progress = LearnerProgress.objects.get(learner=learner)
+    assert (progress.early_lessons, progress.late_lessons) == (1, 1)
+
+
+def test_tag_and_course_rules_count_what_they_say(learner):
+    Achievement.objects.all().delete()
+    make = Achievement.objects.create
+    tag = TagFactory(slug="asyncio")
+    tagged = make(code="tag", title_en="T", title_ko="T", description_en="d", description_ko="d", icon="t",
+                  rule=Rule.TAG_LESSONS, threshold=2, tag="asyncio")  # fmt: skip
+    course_done = make(code="course", title_en="C", title_ko="C", description_en="d", description_ko="d",
+                       icon="c", rule=Rule.COURSES_COMPLETED, threshold=1)  # fmt: skip
+    course = CourseFactory()
+    first, second = LessonFactory.create_batch(2, course=course)
+    LessonFactory(course=course, status=Status.DRAFT, published_at=None)  # a draft does not hold the course back
+    other = LessonFactory()
+    LessonFactory(course=other.course)  # not completed: the other course stays open
+    for lesson in (first, other):
+        lesson.tags.add(tag)
+    assert services.complete_lesson(learner=learner, lesson=first).unlocked == []
+    assert services.complete_lesson(learner=learner, lesson=other).unlocked == [tagged]
+    assert services.complete_lesson(learner=learner, lesson=second).unlocked == [course_done]
+
+
+def test_staff_adjustments_are_ledger_rows_and_never_go_below_zero(learner, staff, assert_ledger_balances):
+    entry = services.adjust_xp(learner=learner, amount=50, note="Bug bounty", by=staff)
+    assert (entry.amount, entry.reason, entry.note, entry.created_by) == (50, Reason.ADJUSTMENT, "Bug bounty", staff)
+    services.adjust_xp(learner=learner, amount=-20, note="Duplicate grant", by=staff)
+    assert xp_of(learner) == 30
+    assert_ledger_balances()
+    with pytest.raises(ValidationError, match="30 XP"):
+        services.adjust_xp(learner=learner, amount=-31, note="Too much", by=staff)
+    with pytest.raises(ValidationError):
+        services.adjust_xp(learner=learner, amount=0, note="Nothing", by=staff)
+    with pytest.raises(ValidationError):
+        services.adjust_xp(learner=learner, amount=5, note="  ", by=staff)
+    assert xp_of(learner) == 30
+    assert XPEntry.objects.filter(learner=learner).count() == 2
+    assert_ledger_balances()
+
+
+def test_syncing_answers_each_lesson_and_pays_through_the_same_rules(learner, no_achievements, assert_ledger_balances):
+    done, new, draft = (
+        LessonFactory(xp=10),
+        LessonFactory(xp=20),
+        LessonFactory(status=Status.DRAFT, published_at=None),
+    )
+    services.complete_lesson(learner=learner, lesson=done)
+    result = services.sync_local_completions(learner=learner, lesson_ids=[new.pk, done.pk, draft.pk, new.pk, 999999])
+    assert result.accepted == [new.pk]
+    assert result.ignored == [
+        {"lesson": done.pk, "reason": "already_completed"},
+        {"lesson": draft.pk, "reason": "unknown"},
+        {"lesson": new.pk, "reason": "duplicate"},
+        {"lesson": 999999, "reason": "unknown"},
+    ]
+    assert result.outcome.xp_awarded == 20 and xp_of(learner) == 30
+    assert_ledger_balances()
