@@ -1,8 +1,9 @@
 from django.db import DatabaseError, connection
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE, REASON_NO_REFERER
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 
@@ -24,6 +25,12 @@ def favicon(request) -> HttpResponsePermanentRedirect:
 
 
 def csrf_failure(request, reason: str = "") -> HttpResponse:
-    """The expired-form page in the site's layout and language (Django's own is bare English)."""
+    """The expired-form page in the site's layout and language (Django's own is bare English).
+
+    A page's script that asked for JSON gets the reason as JSON, to show it.
+    """
+    if "application/json" in request.headers.get("Accept", ""):
+        message = _("This page has expired (its security token is missing or old). Reload the page and try again.")
+        return JsonResponse({"error": message}, status=403)
     context = {"no_cookie": reason == REASON_NO_CSRF_COOKIE, "no_referer": reason == REASON_NO_REFERER}
     return render(request, "403_csrf.html", context, status=403)

@@ -36,6 +36,8 @@ def outcome_messages(outcome: services.Outcome, *, level_before: Level, level_af
             if outcome.lesson_xp
             else _("Lesson complete.")
         )
+    else:
+        said.append(_("You completed this lesson already; it pays its XP once."))
     for achievement in outcome.unlocked:
         said.append(
             _("Achievement unlocked: %(icon)s %(title)s (+%(xp)s XP)")
@@ -72,13 +74,22 @@ def _visible_lesson(request: HttpRequest, lesson_id: int) -> Lesson:
     return get_object_or_404(Lesson.objects.visible_to(request.user).select_related("course"), pk=lesson_id)
 
 
+def _sign_in_first(request: HttpRequest, lesson: Lesson) -> HttpResponse:
+    """A visitor without the page's script cannot keep progress in the browser: offer to sign in.
+
+    The script asks for JSON only from a page that was signed in; its session has ended since.
+    """
+    if wants_json(request):
+        return refuse(request, _("Your session has ended. Sign in again to save your progress."), status=401)
+    return redirect_to_login(lesson.get_absolute_url())
+
+
 @require_POST
 def complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     """Mark a lesson complete and pay its XP once (``services.complete_lesson`` keeps that rule)."""
     lesson = _visible_lesson(request, lesson_id)
     if not request.user.is_authenticated:
-        # Without the page's script a visitor cannot keep progress in the browser: offer to sign in.
-        return redirect_to_login(lesson.get_absolute_url())
+        return _sign_in_first(request, lesson)
     if not ratelimit.consume(request, action="complete_lesson", user=request.user):
         return refuse(request, _("Too many completions at once. Wait a minute, then try again."), status=429)
     try:
@@ -97,7 +108,7 @@ def uncomplete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     """Remove the completion mark; the XP stays (and completing again pays nothing)."""
     lesson = _visible_lesson(request, lesson_id)
     if not request.user.is_authenticated:
-        return redirect_to_login(lesson.get_absolute_url())
+        return _sign_in_first(request, lesson)
     removed = services.uncomplete_lesson(learner=request.user, lesson=lesson)
     said = [_("The lesson is no longer marked complete. The XP it earned stays yours.")] if removed else []
     return _lesson_response(request, lesson, said)

@@ -48,3 +48,247 @@ function addCopyButtons() {
 }
 
 document.addEventListener("DOMContentLoaded", addCopyButtons);
+
+// Progress. Signed out, completions are kept in this browser (localStorage) and the learner panel
+// shows them; signed in, "Mark complete" posts without reloading the page, and whatever the browser
+// kept while signed out is sent to the account once. The forms work without any of this.
+const LOCAL_PROGRESS_KEY = "stream.progress";
+
+function readLocalProgress() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(LOCAL_PROGRESS_KEY));
+    if (stored && typeof stored.lessons === "object" && stored.lessons !== null) return stored;
+  } catch {
+    // Unreadable (or storage is off): start afresh.
+  }
+  return { lessons: {} };
+}
+
+function writeLocalProgress(progress) {
+  try {
+    localStorage.setItem(LOCAL_PROGRESS_KEY, JSON.stringify(progress));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function clearLocalProgress() {
+  try {
+    localStorage.removeItem(LOCAL_PROGRESS_KEY);
+  } catch {
+    // Storage is off: there is nothing to clear.
+  }
+}
+
+function showMessages(texts, kind = "success") {
+  const region = document.getElementById("messages");
+  if (!region || !texts.length) return;
+  let list = region.querySelector("ul");
+  if (!list) {
+    list = document.createElement("ul");
+    region.append(list);
+  }
+  list.replaceChildren(...texts.map((text) => {
+    const item = document.createElement("li");
+    item.className = `message message-${kind}`;
+    item.textContent = text;
+    return item;
+  }));
+}
+
+function setField(panel, name, value) {
+  for (const element of panel.querySelectorAll(`[data-field="${name}"]`)) element.textContent = value;
+}
+
+// Places the browser's own completions on the panel a signed-out visitor sees.
+function showLocalProgress(panel) {
+  const ladderElement = document.getElementById("level-ladder");
+  if (!ladderElement) return;
+  const ladder = JSON.parse(ladderElement.textContent);
+  const lessons = Object.values(readLocalProgress().lessons);
+  const xp = lessons.reduce((sum, lesson) => sum + (Number(lesson.xp) || 0), 0);
+  const reached = ladder.filter((level) => level.xp <= xp);
+  const level = reached[reached.length - 1] || ladder[0];
+  const next = ladder.find((level) => level.xp > xp);
+  const inCourse = lessons.filter((lesson) => String(lesson.course) === panel.dataset.course).length;
+  const courseTotal = Number(panel.dataset.courseTotal) || 0;
+  const done = Math.min(inCourse, courseTotal);
+  setField(panel, "level-number", level.number);
+  setField(panel, "level-title", level.title);
+  setField(panel, "xp", xp);
+  setField(panel, "lessons-completed", Math.min(lessons.length, Number(panel.dataset.lessonsPublished) || 0));
+  setField(panel, "course-percent", courseTotal ? Math.floor((100 * done) / courseTotal) : 0);
+  const courseBar = panel.querySelector("#course-progress");
+  courseBar.value = done;
+  courseBar.textContent = `${courseTotal ? Math.floor((100 * done) / courseTotal) : 0}%`;
+  panel.querySelector('[data-field="next-level"]').hidden = !next;
+  panel.querySelector('[data-field="top-level"]').hidden = Boolean(next);
+  if (next) {
+    const span = next.xp - level.xp;
+    setField(panel, "xp-into-level", xp - level.xp);
+    setField(panel, "xp-for-level", span);
+    setField(panel, "xp-to-go", next.xp - xp);
+    const levelBar = panel.querySelector("#level-progress");
+    levelBar.max = span;
+    levelBar.value = xp - level.xp;
+    levelBar.textContent = `${Math.floor((100 * (xp - level.xp)) / span)}%`;
+  }
+}
+
+function showCompletionState(section, completed) {
+  for (const form of section.querySelectorAll("form[data-completion]")) {
+    form.hidden = (form.dataset.completion === "complete") === completed;
+  }
+}
+
+function focusVisibleCompletionButton(section) {
+  const button = section.querySelector("form[data-completion]:not([hidden]) button");
+  if (button) button.focus();
+}
+
+function completeLocally(section, form) {
+  const progress = readLocalProgress();
+  const lesson = section.dataset.lesson;
+  if (form.dataset.completion === "complete") {
+    progress.lessons[lesson] = { xp: Number(section.dataset.xp) || 0, course: Number(section.dataset.course) };
+  } else {
+    delete progress.lessons[lesson];
+  }
+  if (!writeLocalProgress(progress)) {
+    showMessages([document.body.dataset.progressFailedLabel], "error");
+    return;
+  }
+  showCompletionState(section, form.dataset.completion === "complete");
+  showLocalProgress(document.getElementById("learner-panel"));
+  focusVisibleCompletionButton(section);
+}
+
+async function completeOnServer(form) {
+  const button = form.querySelector("button");
+  button.disabled = true; // a double click posts once
+  let answer;
+  try {
+    const response = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    answer = await response.json();
+    if (!response.ok) {
+      showMessages([answer.error || document.body.dataset.progressFailedLabel], "error");
+      button.disabled = false;
+      return;
+    }
+  } catch {
+    showMessages([document.body.dataset.progressFailedLabel], "error");
+    button.disabled = false;
+    return;
+  }
+  document.getElementById("learner-panel").outerHTML = answer.panel;
+  document.getElementById("lesson-completion").outerHTML = answer.completion;
+  const section = document.getElementById("lesson-completion");
+  enhanceCompletion(section);
+  focusVisibleCompletionButton(section);
+  showMessages(answer.messages);
+}
+
+function enhanceCompletion(section) {
+  const panel = document.getElementById("learner-panel");
+  if (!section || !panel) return;
+  const local = panel.dataset.local === "true";
+  if (local) showCompletionState(section, section.dataset.lesson in readLocalProgress().lessons);
+  for (const form of section.querySelectorAll("form[data-completion]")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (local) completeLocally(section, form);
+      else completeOnServer(form);
+    });
+  }
+}
+
+function csrfToken() {
+  const field = document.querySelector('input[name="csrfmiddlewaretoken"]');
+  return field ? field.value : "";
+}
+
+// Signed in: hand the browser's signed-out completions to the account, once.
+async function syncLocalProgress() {
+  const url = document.body.dataset.syncUrl;
+  const lessons = Object.keys(readLocalProgress().lessons).map(Number).filter(Number.isInteger);
+  if (!url) return;
+  if (!lessons.length) {
+    clearLocalProgress();
+    return;
+  }
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      body: JSON.stringify({ lessons }),
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      credentials: "same-origin",
+    });
+  } catch {
+    return; // offline: try again on the next page
+  }
+  // Kept for another try when the server could not take it now (rate limit, an error on its side).
+  if (response.status === 429 || response.status >= 500) return;
+  const answer = await response.json().catch(() => ({}));
+  clearLocalProgress();
+  if (!response.ok) {
+    if (answer.error) showMessages([answer.error], "error");
+    return;
+  }
+  showMessages(answer.messages || []);
+  if (answer.accepted && answer.accepted.length) await refreshProgressParts();
+}
+
+// After a sync, the panel and the button on this page show the account's new state.
+async function refreshProgressParts() {
+  const panel = document.getElementById("learner-panel");
+  if (!panel) return;
+  try {
+    const response = await fetch(location.href, { credentials: "same-origin" });
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const id of ["learner-panel", "lesson-completion"]) {
+      const fresh = page.getElementById(id);
+      const current = document.getElementById(id);
+      if (fresh && current) current.replaceWith(document.adoptNode(fresh));
+    }
+    enhanceCompletion(document.getElementById("lesson-completion"));
+  } catch {
+    // The numbers on this page stay as they were until the next one.
+  }
+}
+
+// Signing out empties this browser's progress, so the next person on a shared computer starts afresh.
+function clearProgressOnSignOut() {
+  const logout = document.body.dataset.logoutUrl;
+  if (!logout) return;
+  for (const form of document.querySelectorAll("form")) {
+    if (new URL(form.action, location.href).pathname === logout) form.addEventListener("submit", clearLocalProgress);
+  }
+}
+
+function guessTimeZone() {
+  for (const field of document.querySelectorAll("input[data-guess-time-zone]")) {
+    try {
+      field.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch {
+      // The server keeps UTC.
+    }
+  }
+}
+
+function enhanceProgress() {
+  const panel = document.getElementById("learner-panel");
+  if (panel && panel.dataset.local === "true") showLocalProgress(panel);
+  enhanceCompletion(document.getElementById("lesson-completion"));
+  clearProgressOnSignOut();
+  guessTimeZone();
+  syncLocalProgress();
+}
+
+document.addEventListener("DOMContentLoaded", enhanceProgress);

@@ -1,0 +1,243 @@
+import json
+
+import pytest
+from django.core.cache import cache
+
+from courses.models import Status
+from progress import services
+from progress.models import Achievement, Completion, LearnerProgress, Rule, Unlock, XPEntry
+from tests.factories import LessonFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def learner_client(client, learner):
+    client.force_login(learner)
+    return client
+
+
+def complete_url(lesson) -> str:
+    return f"/progress/lessons/{lesson.pk}/complete/"
+
+
+def test_mark_complete_without_javascript_pays_xp_and_says_so_on_the_lesson_page(learner_client, learner):
+    Achievement.objects.exclude(code="first-lesson").delete()
+    lesson = LessonFactory(xp=25)
+    response = learner_client.post(complete_url(lesson))
+    assert response.status_code == 302
+    assert response["Location"] == f"{lesson.get_absolute_url()}#lesson-completion"
+    page = learner_client.get(response["Location"]).content.decode()
+    assert "Lesson complete: +25 XP." in page
+    assert "Achievement unlocked: 🌱 First Lesson Completed (+5 XP)" in page
+    assert "Completed ✓" in page and "Mark as not complete" in page
+    assert LearnerProgress.objects.get(learner=learner).xp == 30
+
+
+def test_a_reload_that_posts_again_pays_nothing_more(learner_client, learner):
+    lesson = LessonFactory(xp=25)
+    learner_client.post(complete_url(lesson), follow=True)
+    xp = LearnerProgress.objects.get(learner=learner).xp
+    page = learner_client.post(complete_url(lesson), follow=True).content.decode()
+    assert "Lesson complete" not in page
+    assert "You completed this lesson already; it pays its XP once." in page
+    assert LearnerProgress.objects.get(learner=learner).xp == xp
+    assert XPEntry.objects.filter(learner=learner, reason="lesson").count() == 1
+
+
+def test_mark_complete_with_javascript_answers_the_new_panel_and_button(learner_client):
+    Achievement.objects.all().delete()
+    lesson = LessonFactory(xp=120)
+    answer = learner_client.post(complete_url(lesson), **JSON).json()
+    assert answer["completed"] is True
+    assert answer["messages"] == ["Lesson complete: +120 XP.", "You reached level 1: First Steps!"]
+    assert 'data-field="level-title">First Steps<' in answer["panel"]
+    assert 'data-completion="uncomplete"' in answer["completion"] and "Completed ✓" in answer["completion"]
+
+
+def test_unmarking_keeps_the_xp(learner_client, learner):
+    Achievement.objects.all().delete()
+    lesson = LessonFactory(xp=10)
+    learner_client.post(complete_url(lesson))
+    response = learner_client.post(f"/progress/lessons/{lesson.pk}/uncomplete/", follow=True)
+    assert "The XP it earned stays yours." in response.content.decode()
+    assert "Mark complete" in response.content.decode()
+    assert not Completion.objects.filter(learner=learner).exists()
+    assert LearnerProgress.objects.get(learner=learner).xp == 10
+
+
+def test_a_visitor_without_javascript_is_asked_to_sign_in(client):
+    lesson = LessonFactory()
+    response = client.post(complete_url(lesson))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+    assert not Completion.objects.exists()
+    answer = client.post(complete_url(lesson), **JSON)
+    assert answer.status_code == 401 and "Sign in again" in answer.json()["error"]
+
+
+def test_drafts_are_hidden_from_learners_and_refused_to_staff(learner_client, client):
+    draft = LessonFactory(status=Status.DRAFT, published_at=None)
+    assert learner_client.post(complete_url(draft)).status_code == 404
+    client.force_login(StaffFactory())
+    response = client.post(complete_url(draft), **JSON)
+    assert response.status_code == 409
+    assert response.json() == {"error": "Only published lessons can be completed."}
+    assert "Only published lessons can be completed." in client.get(draft.get_absolute_url()).content.decode()
+    assert not Completion.objects.exists()
+
+
+def test_completion_needs_a_post_with_a_csrf_token(learner):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(learner)
+    lesson = LessonFactory()
+    assert client.get(complete_url(lesson)).status_code == 405
+    refused = client.post(complete_url(lesson), **JSON)
+    assert refused.status_code == 403 and "expired" in refused.json()["error"]
+    assert not Completion.objects.exists()
+
+
+def test_completions_are_rate_limited_per_learner(learner_client, client):
+    lessons = LessonFactory.create_batch(31, xp=1)
+    statuses = [learner_client.post(complete_url(lesson), **JSON).status_code for lesson in lessons]
+    assert statuses[:30] == [200] * 30
+    assert statuses[30] == 429
+    assert "Wait a minute" in learner_client.post(complete_url(lessons[30]), **JSON).json()["error"]
+    assert Completion.objects.count() == 30
+    # Another learner is not held back.
+    client.force_login(UserFactory())
+    assert client.post(complete_url(lessons[30]), **JSON).status_code == 200
+
+
+# The sync of a browser's signed-out completions
+
+
+def sync(client, body, **extra):
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
+    return client.post("/progress/sync/", data, content_type="application/json", **JSON, **extra)
+
+
+def test_sync_adds_published_lessons_and_says_what_it_ignored(learner_client, learner):
+    Achievement.objects.all().delete()
+    lessons = LessonFactory.create_batch(3, xp=10)
+    draft = LessonFactory(status=Status.DRAFT, published_at=None)
+    ids = [lesson.pk for lesson in lessons]
+    answer = sync(learner_client, {"lessons": [*ids, draft.pk, ids[0], 424242]})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["accepted"] == ids
+    assert body["ignored"] == [
+        {"lesson": draft.pk, "reason": "unknown"},
+        {"lesson": ids[0], "reason": "duplicate"},
+        {"lesson": 424242, "reason": "unknown"},
+    ]
+    assert body["messages"] == ["3 lessons from this browser were added to your account."]
+    assert LearnerProgress.objects.get(learner=learner).xp == 30
+    again = sync(learner_client, {"lessons": ids}).json()
+    assert again["accepted"] == [] and again["messages"] == []
+    assert LearnerProgress.objects.get(learner=learner).xp == 30
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ("not json", 400, "not valid JSON"),
+        (b"\xff\xfe", 400, "not valid JSON"),
+        ([1, 2], 400, 'Send {"lessons": [...]}'),
+        ({"lessons": "1,2"}, 400, 'Send {"lessons": [...]}'),
+        ({"lessons": [1, "2"]}, 400, 'Send {"lessons": [...]}'),
+        ({"lessons": [1, True]}, 400, 'Send {"lessons": [...]}'),
+        ({"lessons": [1.5]}, 400, 'Send {"lessons": [...]}'),
+        ({"lessons": list(range(1001))}, 413, "At most 1000 lessons"),
+    ],
+    ids=["text", "bytes", "list", "string", "string-item", "bool", "float", "too-many"],
+)
+def test_sync_refuses_bad_input_whole_and_awards_nothing(learner_client, body, status, message):
+    lesson = LessonFactory()
+    if isinstance(body, dict) and isinstance(body["lessons"], list) and body["lessons"][:1] == [1]:
+        body["lessons"][0] = lesson.pk  # a valid id beside the bad one is not taken either
+    answer = sync(learner_client, body)
+    assert answer.status_code == status
+    assert message in answer.json()["error"]
+    assert not Completion.objects.exists() and not XPEntry.objects.exists()
+
+
+def test_sync_needs_a_signed_in_learner_and_a_csrf_token(client, learner):
+    from django.test import Client
+
+    lesson = LessonFactory()
+    answer = sync(client, {"lessons": [lesson.pk]})
+    assert answer.status_code == 401 and "Sign in" in answer.json()["error"]
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(learner)
+    assert sync(strict, {"lessons": [lesson.pk]}).status_code == 403
+    assert not Completion.objects.exists()
+
+
+# Queries of the lesson page
+
+
+def lesson_page_queries(client, lesson, django_assert_max_num_queries) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(lesson.get_absolute_url()).status_code == 200
+    return len(queries)
+
+
+def test_the_lesson_page_costs_the_same_for_a_new_and_a_seasoned_learner(client, django_assert_max_num_queries):
+    lessons = LessonFactory.create_batch(5)
+    lesson = lessons[0]
+    anonymous = lesson_page_queries(client, lesson, django_assert_max_num_queries)
+    newcomer = UserFactory()
+    client.force_login(newcomer)
+    new = lesson_page_queries(client, lesson, django_assert_max_num_queries)
+    seasoned = UserFactory()
+    many = LessonFactory.create_batch(500, course=lesson.course, xp=1)
+    Completion.objects.bulk_create(
+        Completion(learner=seasoned, lesson=other, completed_at=other.published_at) for other in many
+    )
+    for achievement in Achievement.objects.all():
+        Unlock.objects.create(learner=seasoned, achievement=achievement, unlocked_at=lesson.published_at)
+    services.adjust_xp(learner=seasoned, amount=900, note="Imported", by=StaffFactory())
+    client.force_login(seasoned)
+    assert lesson_page_queries(client, lesson, django_assert_max_num_queries) == new
+    assert new <= anonymous + 4
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert f"<dd>{Achievement.objects.count()}/{Achievement.objects.count()}</dd>" in page
+    assert '<span data-field="lessons-completed">500</span>/505' in page
+
+
+def test_the_panel_shows_the_top_level_without_a_bar(client, learner):
+    from progress.models import Level
+
+    top = Level.objects.order_by("-xp_required").first()
+    services.adjust_xp(learner=learner, amount=top.xp_required + 5, note="Veteran", by=StaffFactory())
+    client.force_login(learner)
+    page = client.get(LessonFactory().get_absolute_url()).content.decode()
+    assert f'<span data-field="level-title">{top.title_en}</span>' in page
+    assert '<div class="panel-level" data-field="next-level" hidden>' in page
+    assert '<p class="panel-top-level" data-field="top-level">Top level reached' in page
+
+
+def test_the_panel_counts_the_learners_course_share(client, learner):
+    Achievement.objects.filter(rule=Rule.COURSES_COMPLETED).delete()
+    first = LessonFactory()
+    others = LessonFactory.create_batch(3, course=first.course)
+    services.complete_lesson(learner=learner, lesson=first)
+    client.force_login(learner)
+    page = client.get(others[0].get_absolute_url()).content.decode()
+    assert '<span data-field="course-percent">25</span>% of this course complete' in page
+    assert '<progress id="course-progress" max="4" value="1">' in page
