@@ -1,5 +1,10 @@
+import importlib
+import signal
+
 import pytest
 from django.conf import settings
+from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.utils import translation
 
@@ -45,3 +50,46 @@ def database_down():
     yield
     connection.close()
     connection.settings_dict["NAME"] = original
+
+
+@pytest.fixture
+def deliver_mail():
+    """Runs the real worker (`manage.py db_worker`) until the queue has nothing ready, like `make run` does."""
+
+    def deliver() -> None:
+        handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+        try:
+            call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0", verbosity=0)
+        finally:
+            # The worker installs its own Ctrl-C handling; give pytest its own back.
+            for number, handler in handlers.items():
+                signal.signal(number, handler)
+
+    return deliver
+
+
+@pytest.fixture
+def clean_cache():
+    """The database cache's table outlives transactional tests' flush: start them with no rate limits used."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def levels_and_achievements(request):
+    """Put back the ladder of the data migration before a transactional test.
+
+    Such tests end by emptying every table, the levels and achievements the migration loaded too;
+    the tests after them would find a site without levels.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or "live_server" in request.fixturenames
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        from django.apps import apps
+
+        from progress.models import Achievement, Level
+
+        if not Level.objects.exists() and not Achievement.objects.exists():
+            importlib.import_module("progress.migrations.0002_levels_and_achievements").load(apps, None)
