@@ -63,7 +63,7 @@ def test_flash_messages_are_a_status_region_around_a_plain_list(client, learner)
     client.force_login(learner)
     page = client.post("/accounts/logout/", follow=True).text
     assert "You have signed out." in page
-    assert '<div class="messages" role="status">' in page
+    assert '<div class="messages" role="status" id="messages">' in page
     assert nesting(page).list_roles == []
 
 
