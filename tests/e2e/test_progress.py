@@ -51,6 +51,7 @@ def test_a_visitor_keeps_progress_in_the_browser_and_brings_it_to_a_new_account(
     page.get_by_role("button", name="Mark complete").click()
     expect(page.get_by_text("Completed ✓")).to_be_visible()
     expect(page.get_by_role("button", name="Mark as not complete")).to_be_focused()
+    expect(page.get_by_role("button", name="Mark complete")).to_be_hidden()
     expect(panel_field(page, "xp")).to_have_text("60")
     page.goto(second.get_absolute_url())
     page.get_by_role("button", name="Mark complete").click()
