@@ -241,3 +241,14 @@ def test_the_panel_counts_the_learners_course_share(client, learner):
     page = client.get(others[0].get_absolute_url()).content.decode()
     assert '<span data-field="course-percent">25</span>% of this course complete' in page
     assert '<progress id="course-progress" max="4" value="1">' in page
+
+
+def test_sync_ignores_numbers_that_name_no_lesson(learner_client):
+    lesson = LessonFactory()
+    answer = sync(learner_client, {"lessons": [10**30, -5, 0, 2**63, lesson.pk]}).json()
+    assert answer["accepted"] == [lesson.pk]
+    assert [item["reason"] for item in answer["ignored"]] == ["unknown"] * 4
+
+
+def test_a_lesson_number_past_the_database_range_is_not_found(learner_client):
+    assert learner_client.post(f"/progress/lessons/{10**30}/complete/").status_code == 404
