@@ -221,3 +221,36 @@ def test_syncing_answers_each_lesson_and_pays_through_the_same_rules(learner, no
     ]
     assert result.outcome.xp_awarded == 20 and xp_of(learner) == 30
     assert_ledger_balances()
+
+
+@pytest.mark.parametrize(
+    ("utc_hour", "utc_minute", "early", "late"),
+    [(10, 59, 1, 0), (11, 0, 0, 0), (2, 59, 0, 0), (3, 0, 0, 1), (4, 30, 1, 0)],
+    ids=["06:59", "07:00", "22:59", "23:00", "00:30"],
+)
+def test_the_early_and_late_hours_end_where_they_say(no_achievements, utc_hour, utc_minute, early, late):
+    learner = UserFactory(time_zone="America/New_York")  # UTC-4 in June
+    moment = datetime(2026, 6, 2, utc_hour, utc_minute, tzinfo=UTC)
+    services.complete_lesson(learner=learner, lesson=LessonFactory(), at=moment)
+    progress = LearnerProgress.objects.get(learner=learner)
+    assert (progress.early_lessons, progress.late_lessons) == (early, late)
+
+
+def test_a_course_without_published_lessons_is_not_a_completed_course(learner):
+    Achievement.objects.all().delete()
+    Achievement.objects.create(
+        code="course", title_en="C", title_ko="C", description_en="d", description_ko="d", icon="c",
+        rule=Rule.COURSES_COMPLETED, threshold=1,
+    )  # fmt: skip
+    CourseFactory()  # published, no lessons
+    LessonFactory(course=CourseFactory(), status=Status.DRAFT, published_at=None)  # drafts only
+    lesson = LessonFactory()
+    LessonFactory(course=lesson.course)
+    assert services.complete_lesson(learner=learner, lesson=lesson).unlocked == []
+
+
+def test_a_deduction_may_take_the_total_to_exactly_zero(learner, staff, assert_ledger_balances):
+    services.adjust_xp(learner=learner, amount=30, note="Grant", by=staff)
+    services.adjust_xp(learner=learner, amount=-30, note="Taken back", by=staff)
+    assert xp_of(learner) == 0
+    assert_ledger_balances()

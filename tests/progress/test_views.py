@@ -252,3 +252,9 @@ def test_sync_ignores_numbers_that_name_no_lesson(learner_client):
 
 def test_a_lesson_number_past_the_database_range_is_not_found(learner_client):
     assert learner_client.post(f"/progress/lessons/{10**30}/complete/").status_code == 404
+
+
+def test_sync_takes_as_many_as_1000_lessons_at_once(learner_client):
+    answer = sync(learner_client, {"lessons": list(range(1, 1001))})
+    assert answer.status_code == 200
+    assert len(answer.json()["ignored"]) == 1000
