@@ -1,8 +1,9 @@
-"""Time the public pages: the demo course's, or a large site's in a database of its own.
+"""Time the pages: the demo course's, a large site's in a database of its own, and progress there.
 
-    make bench                                   # both runs below
+    make bench                                   # the three runs below
     .venv/bin/python scripts/bench_pages.py      # the demo course on the running database
     .venv/bin/python scripts/bench_pages.py --large-site
+    .venv/bin/python scripts/bench_pages.py --progress
 
 The demo run prints, per page, the SQL queries one request makes and the median and
 95th-percentile time of N requests through Django's full request handling (no network,
@@ -15,9 +16,18 @@ a lesson of the big course against a demo lesson in the same database, then star
 gunicorn worker on a free loopback port (DEBUG off, as ``make serve``), sends it 1,000
 requests over those four pages and prints the worker's resident memory from /proc.
 The developer's own database is never written.
+
+The progress run (``--progress``) adds to that database, with ``manage.py build_progress_bench``,
+1,000 learners and 100,000 XP ledger rows, and times one lesson of the big course for a visitor,
+for a learner with 500 completions and every achievement, and for a learner who has just signed
+up, beside completing a lesson: a POST to the real endpoint, each on a lesson its learner has not
+completed, so the whole write path runs (the test client skips the CSRF check). The learners are
+signed in with the test client's ``force_login``; the completions are undone afterwards, so every
+run times the same data.
 """
 
 import argparse
+import math
 import os
 import secrets
 import socket
@@ -27,6 +37,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -37,6 +49,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 TIME_TARGET = 3  # each large-site page's median within 3 times the demo lesson's
 MEMORY_TARGET_MB = 150  # a worker's resident memory after the 1,000 requests
+# Lessons each learner completes in a progress run: under the limit of 30 a minute (RATELIMITS in settings).
+COMPLETIONS_PER_LEARNER = 20
 
 
 def bench_database_url() -> tuple[str, str]:
@@ -71,46 +85,74 @@ class QueryCounter:
 
 
 @dataclass
+class Case:
+    """A request to time: ``send`` makes it through Django's full request handling and returns the response."""
+
+    url: str
+    send: Callable
+    status: int = 200
+
+
+@dataclass
 class Timing:
     url: str
-    queries: int
+    queries: str
     median: float
     p95: float
 
 
-def time_pages(pages: dict[str, str], requests: int, *, baseline: str | None = None) -> None:
-    """Print each page's queries and times (and, with a baseline page, its median as a multiple of that one's).
+def time_cases(cases: dict[str, Case], requests: int, *, baseline: str | None = None) -> None:
+    """Print each request's queries and times (and, with a baseline, its median as a multiple of that one's).
 
-    The pages are requested in turns, so a slow moment of the machine weighs on all of them alike.
+    One untimed round warms up, then ``requests`` timed and counted ones; the cases take turns, so a slow
+    moment of the machine weighs on all of them alike. Every response must have the case's status.
     """
     from django.db import connection
+
+    queries: dict[str, list[int]] = {name: [] for name in cases}
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for round_ in range(requests + 1):
+        for name, case in cases.items():
+            counter = QueryCounter()
+            with connection.execute_wrapper(counter):
+                start = time.perf_counter()
+                response = case.send()
+                elapsed = (time.perf_counter() - start) * 1000
+            assert response.status_code == case.status, (name, case.url, response.status_code)
+            if round_:
+                queries[name].append(counter.count)
+                samples[name].append(elapsed)
+    timings = {
+        name: Timing(
+            case.url,
+            query_range(queries[name]),
+            statistics.median(samples[name]),
+            statistics.quantiles(samples[name], n=20)[-1],
+        )
+        for name, case in cases.items()
+    }
+    width = max(14, len(f"x {baseline}"))
+    print(f"{'page':<28} {'url':<44} {'queries':>7} {'median ms':>9} {'p95 ms':>7}", end="")
+    print(f" {'x ' + baseline:>{width}}" if baseline else "")
+    for name, timing in timings.items():
+        print(f"{name:<28} {timing.url:<44} {timing.queries:>7} {timing.median:>9.2f} {timing.p95:>7.2f}", end="")
+        print(f" {timing.median / timings[baseline].median:>{width}.1f}" if baseline else "")
+
+
+def query_range(counts: list[int]) -> str:
+    """``7``, or ``31-38`` where the requests differ (a completion's queries depend on what it unlocks)."""
+    low, high = min(counts), max(counts)
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def time_pages(pages: dict[str, str], requests: int, *, baseline: str | None = None) -> None:
+    """Time GET requests of a visitor who is not signed in."""
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1")
-    queries = {}
-    for name, url in pages.items():
-        counter = QueryCounter()
-        with connection.execute_wrapper(counter):
-            response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        queries[name] = counter.count
-    samples: dict[str, list[float]] = {name: [] for name in pages}
-    for _ in range(requests):
-        for name, url in pages.items():
-            start = time.perf_counter()
-            client.get(url)
-            samples[name].append((time.perf_counter() - start) * 1000)
-    timings = {
-        name: Timing(
-            url, queries[name], statistics.median(samples[name]), statistics.quantiles(samples[name], n=20)[-1]
-        )
-        for name, url in pages.items()
-    }
-    print(f"{'page':<28} {'url':<44} {'queries':>7} {'median ms':>9} {'p95 ms':>7}", end="")
-    print(f" {'x ' + baseline:>14}" if baseline else "")
-    for name, timing in timings.items():
-        print(f"{name:<28} {timing.url:<44} {timing.queries:>7} {timing.median:>9.2f} {timing.p95:>7.2f}", end="")
-        print(f" {timing.median / timings[baseline].median:>14.1f}" if baseline else "")
+    time_cases(
+        {name: Case(url, lambda url=url: client.get(url)) for name, url in pages.items()}, requests, baseline=baseline
+    )
 
 
 def demo_pages() -> dict[str, str]:
@@ -203,7 +245,8 @@ def measure_worker(*, database_url: str, urls: list[str], requests: int) -> tupl
             server.wait(timeout=30)
 
 
-def large_site(requests: int, worker_requests: int) -> None:
+def open_large_site() -> str:
+    """Set Django up on the bench database, with the large site built in it; returns the database's URL."""
     configured, bench_url = bench_database_url()
     bench_name = urlsplit(bench_url).path.lstrip("/")
     create_database(server_url=configured, name=bench_name)
@@ -214,12 +257,17 @@ def large_site(requests: int, worker_requests: int) -> None:
     django.setup()
     from django.core.management import call_command
 
-    from courses.management.commands import build_large_site as site
-    from courses.models import Lesson
-
     print(f"Large site in the database {bench_name}:")
     call_command("migrate", verbosity=0)
     call_command("build_large_site")
+    return bench_url
+
+
+def large_site(requests: int, worker_requests: int) -> None:
+    bench_url = open_large_site()
+    from courses.management.commands import build_large_site as site
+    from courses.models import Lesson
+
     # The one course build_large_site did not generate is the demo course.
     demo = Lesson.objects.exclude(course__slug__startswith=site.PREFIX).order_by("course", "position").first()
     pages = {
@@ -243,14 +291,132 @@ def large_site(requests: int, worker_requests: int) -> None:
     )
 
 
+def signed_in(user):
+    """A test client with ``user`` signed in (a session in the database, as after a real sign-in)."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    return client
+
+
+@contextmanager
+def undone_afterwards(learners: list) -> Iterator[None]:
+    """Put the learners' progress back as it was, so that every run times the same data and it does not grow."""
+    from django.db import transaction
+    from django.db.models import Max
+
+    from progress.models import ActivityDay, Completion, LearnerProgress, Unlock, XPEntry
+
+    written = [XPEntry, Completion, Unlock]
+    last = {model: model.objects.aggregate(last=Max("pk"))["last"] or 0 for model in written}
+    days = list(ActivityDay.objects.filter(learner__in=learners))
+    totals = list(LearnerProgress.objects.filter(learner__in=learners))
+    try:
+        yield
+    finally:
+        with transaction.atomic():
+            for model in written:
+                model.objects.filter(learner__in=learners, pk__gt=last[model]).delete()
+            ActivityDay.objects.filter(learner__in=learners).delete()
+            ActivityDay.objects.bulk_create(days)
+            LearnerProgress.objects.filter(learner__in=learners).delete()
+            LearnerProgress.objects.bulk_create(totals)
+
+
+def progress(requests: int) -> None:
+    open_large_site()
+    from allauth.core import ratelimit
+    from django.core.management import call_command
+    from django.test import Client, RequestFactory
+
+    from accounts.models import User
+    from courses.management.commands import build_large_site as site
+    from courses.models import Lesson
+    from progress.management.commands import build_progress_bench as data
+    from progress.models import Completion, XPEntry
+
+    call_command("build_progress_bench")
+    lesson = Lesson.objects.select_related("course").get(course__slug=site.BIG_COURSE_SLUG, slug="lesson-250")
+    heavy = User.objects.get(email=data.HEAVY_EMAIL)
+    new = User.objects.get(email=data.NEW_EMAIL)
+
+    # The completions (a warm-up and the timed ones) are shared by learners of the ordinary kind, so that
+    # none of them meets the rate limit; each completes lessons they have not completed yet, in turns.
+    completers = list(
+        User.objects.filter(email__endswith=f"@{data.DOMAIN}")
+        .exclude(pk__in=[heavy.pk, new.pk])
+        .order_by("email")[: math.ceil((requests + 1) / COMPLETIONS_PER_LEARNER)]
+    )
+    clients = {learner: signed_in(learner) for learner in completers}
+    todo = {
+        learner: list(
+            Lesson.objects.published()
+            .exclude(completions__learner=learner)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:COMPLETIONS_PER_LEARNER]
+        )
+        for learner in completers
+    }
+    posts = [
+        (clients[learner], lesson_ids[n])
+        for n in range(COMPLETIONS_PER_LEARNER)
+        for learner, lesson_ids in todo.items()
+        if n < len(lesson_ids)
+    ][: requests + 1]
+    if len(posts) < requests + 1:
+        sys.exit(f"Only {len(posts)} lessons to complete for {requests + 1} requests: ask for fewer --requests.")
+    for learner in completers:  # what earlier runs counted against them
+        ratelimit.clear(RequestFactory().post("/"), action="complete_lesson", user=learner)
+    next_post = iter(posts)
+
+    def complete():
+        client, lesson_id = next(next_post)
+        client.cookies.pop("messages", None)  # a browser would have shown them on the lesson page it is sent to
+        response = client.post(f"/progress/lessons/{lesson_id}/complete/")
+        assert response.get("Location", "").endswith("#lesson-completion"), (
+            response.status_code,
+            response.get("Location"),
+        )
+        return response
+
+    url = lesson.get_absolute_url()
+    anonymous, heavy_client, new_client = Client(HTTP_HOST="127.0.0.1"), signed_in(heavy), signed_in(new)
+    completed_before = Completion.objects.count()
+    learners = User.objects.filter(email__endswith=f"@{data.DOMAIN}")
+    print(
+        f"\nA lesson page and completing a lesson, with {learners.count():,} learners and "
+        f"{XPEntry.objects.filter(learner__in=learners).count():,} XP ledger rows (the heavy learner: "
+        f"{heavy.completions.count()} lessons completed, {heavy.unlocks.count()} achievements unlocked)."
+    )
+    with undone_afterwards(completers):
+        time_cases(
+            {
+                "lesson, anonymous": Case(url, lambda: anonymous.get(url)),
+                "lesson, heavy learner": Case(url, lambda: heavy_client.get(url)),
+                "lesson, new learner": Case(url, lambda: new_client.get(url)),
+                "complete a lesson": Case("POST /progress/lessons/<id>/complete/", complete, status=302),
+            },
+            requests,
+            baseline="lesson, anonymous",
+        )
+        assert Completion.objects.count() == completed_before + requests + 1, "a completion was not written"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per page for the timings")
     parser.add_argument("--large-site", action="store_true", help="bench the large site in its own database")
+    parser.add_argument(
+        "--progress", action="store_true", help="bench the lesson page and completing a lesson with many learners"
+    )
     parser.add_argument("--worker-requests", type=int, default=1000, help="requests to the gunicorn worker")
     args = parser.parse_args()
     if args.large_site:
         large_site(args.requests, args.worker_requests)
+        return
+    if args.progress:
+        progress(args.requests)
         return
 
     import django

@@ -72,7 +72,7 @@ class Command(BaseCommand):
         )
 
     def build(self) -> None:
-        demo = Course.objects.get(slug=read_course_folder(DEMO_COURSE_DIR)[0].meta["slug"])
+        demo = Course.objects.get(slug=read_course_folder(DEMO_COURSE_DIR).fields["slug"])
         templates = self.lesson_templates(demo)
         published_at = timezone.now() - timedelta(days=30)
         # Written in the demo's language, like the lessons they copy.
