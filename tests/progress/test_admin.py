@@ -428,3 +428,14 @@ def test_completions_can_be_looked_at_but_not_changed(staff_client, learner):
     assert staff_client.get(f"/admin/progress/completion/{completion.pk}/delete/").status_code == 403
     view = staff_client.get(f"/admin/progress/completion/{completion.pk}/change/")
     assert view.status_code == 200 and 'name="_save"' not in view.text
+
+
+def test_the_grant_form_finds_learners_by_e_mail_as_staff_type(staff_client):
+    UserFactory(email="ada@example.com")
+    UserFactory(email="grace@example.com")
+    response = staff_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "progress", "model_name": "xpentry", "field_name": "learner", "term": "ada"},
+    )
+    assert response.status_code == 200
+    assert [result["text"] for result in response.json()["results"]] == ["ada@example.com"]
