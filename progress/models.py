@@ -76,6 +76,7 @@ class Level(Bilingual, models.Model):
 
 
 def ladder_error(lower: Level, higher: Level, *, field: str | None = None) -> ValidationError:
+    """The refusal of two levels out of order, on ``field`` or for the whole form."""
     message = _(
         "Each level must need more XP than the levels below it: level %(lower)s needs %(lower_xp)s XP, "
         "level %(higher)s %(higher_xp)s."
