@@ -24,6 +24,12 @@ class AccountAdapter(DefaultAccountAdapter):
         )
         queue_email(message=message, kind=template_prefix.rpartition("/")[2])
 
+    def save_user(self, request: HttpRequest, user, form, commit: bool = True):
+        """The new account takes the time zone the sign-up form guessed (forms without one leave the default)."""
+        if time_zone := form.cleaned_data.get("time_zone"):
+            user.time_zone = time_zone
+        return super().save_user(request, user, form, commit)
+
     def get_password_change_redirect_url(self, request: HttpRequest) -> str:
         """Back to the account settings, which lead on, instead of the empty password form again."""
         return reverse("account_settings")

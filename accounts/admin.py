@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from config.admin import ValidatedActionsMixin
+from progress.admin import LearnerProgressInline
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -37,3 +38,8 @@ class UserAdmin(ValidatedActionsMixin, DjangoUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "display_name"]
     ordering = ["email"]
+    inlines = [LearnerProgressInline]
+
+    def get_inlines(self, request, obj):
+        """A new account has no progress yet: its add page shows none."""
+        return self.inlines if obj is not None else []

@@ -6,6 +6,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.validators import time_zone_choices, validate_time_zone
+
+DEFAULT_TIME_ZONE = User._meta.get_field("time_zone").default
 
 
 class ResendConfirmationForm(forms.Form):
@@ -15,7 +18,15 @@ class ResendConfirmationForm(forms.Form):
 class AccountSettingsForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name"]
+        fields = ["display_name", "time_zone", "on_leaderboard"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Chosen from the list of zones, not typed: the model's own label and help text stay.
+        typed = self.fields["time_zone"]
+        self.fields["time_zone"] = forms.ChoiceField(
+            choices=time_zone_choices, label=typed.label, help_text=typed.help_text
+        )
 
     def clean_display_name(self) -> str:
         # Runs of spaces would make names that look alike but differ.
@@ -23,7 +34,14 @@ class AccountSettingsForm(forms.ModelForm):
 
 
 class SignupForm(allauth_forms.SignupForm):
-    """allauth's sign-up, with the e-mail held to what the account can store, and safe against a double submit."""
+    """allauth's sign-up, with the e-mail held to what the account can store, and safe against a double submit.
+
+    ``time_zone`` is the browser's guess (a script fills it in); the account adapter stores it on the new user.
+    """
+
+    time_zone = forms.CharField(
+        required=False, widget=forms.HiddenInput(attrs={"data-guess-time-zone": ""}), empty_value=DEFAULT_TIME_ZONE
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -32,6 +50,15 @@ class SignupForm(allauth_forms.SignupForm):
         self.fields["email"].max_length = limit
         self.fields["email"].validators.append(MaxLengthValidator(limit))
         self.fields["email"].widget.attrs["maxlength"] = str(limit)
+
+    def clean_time_zone(self) -> str:
+        """A guess that names no zone (no script, an old browser, a made-up value) is not worth an error: UTC."""
+        time_zone = self.cleaned_data["time_zone"]
+        try:
+            validate_time_zone(time_zone)
+        except forms.ValidationError:
+            return DEFAULT_TIME_ZONE
+        return time_zone
 
     def try_save(self, request: HttpRequest):
         """Create the account; if the same address signed up a moment ago, answer as for any taken address.

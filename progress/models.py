@@ -4,7 +4,11 @@ The rules that change these rows live in ``progress.services``; the database con
 what makes them hold under concurrent requests.
 """
 
+from collections.abc import Iterable
+from itertools import pairwise
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import translation
@@ -49,6 +53,51 @@ class Level(Bilingual, models.Model):
     @property
     def title(self) -> str:
         return self.localized("title")
+
+    def clean(self) -> None:
+        """Level 0 needs 0 XP, and the ladder climbs: a higher number needs more XP than every lower one.
+
+        Equal XP is left to the unique check, which says so itself.
+        """
+        super().clean()
+        if self.number is None or self.xp_required is None:
+            return
+        if self.number == 0 and self.xp_required != 0:
+            raise ValidationError(
+                {"xp_required": _("Level 0 is where every learner starts: it needs 0 XP.")}, code="level_zero"
+            )
+        clashes = Level.objects.exclude(pk=self.pk).filter(
+            Q(number__lt=self.number, xp_required__gt=self.xp_required)
+            | Q(number__gt=self.number, xp_required__lt=self.xp_required)
+        )
+        if clashes:
+            clash = min(clashes, key=lambda level: abs(level.number - self.number))  # the nearest says it best
+            raise ladder_error(*sorted([self, clash], key=lambda level: level.number), field="xp_required")
+
+
+def ladder_error(lower: Level, higher: Level, *, field: str | None = None) -> ValidationError:
+    """The refusal of two levels out of order, on ``field`` or for the whole form."""
+    message = _(
+        "Each level must need more XP than the levels below it: level %(lower)s needs %(lower_xp)s XP, "
+        "level %(higher)s %(higher_xp)s."
+    )
+    params = {
+        "lower": lower.number,
+        "lower_xp": lower.xp_required,
+        "higher": higher.number,
+        "higher_xp": higher.xp_required,
+    }
+    error = ValidationError(message, code="ladder_order", params=params)
+    return ValidationError({field: error}) if field else error
+
+
+def ladder_out_of_order(levels: Iterable[Level]) -> tuple[Level, Level] | None:
+    """The first two levels, in number order, where the higher number needs less XP; None if the ladder climbs."""
+    ordered = sorted(levels, key=lambda level: level.number)
+    for lower, higher in pairwise(ordered):
+        if lower.xp_required > higher.xp_required:
+            return lower, higher
+    return None
 
 
 class Rule(models.TextChoices):
@@ -115,6 +164,25 @@ class Achievement(Bilingual, models.Model):
     @property
     def description(self) -> str:
         return self.localized("description")
+
+    def clean(self) -> None:
+        """The database's checks, as messages a form can show: only the tag rule has a tag, and it needs one."""
+        super().clean()
+        errors = {}
+        if self.threshold is not None and self.threshold < 1:
+            errors["threshold"] = ValidationError(_("The threshold must be at least 1."), code="threshold")
+        if self.rule == Rule.TAG_LESSONS and not self.tag:
+            errors["tag"] = ValidationError(
+                _("The tag rule counts the lessons with one tag: enter that tag's slug."), code="tag_required"
+            )
+        elif self.rule in Rule.values and self.rule != Rule.TAG_LESSONS and self.tag:
+            errors["tag"] = ValidationError(
+                _("Only the tag rule uses a tag: leave it empty for “%(rule)s”."),
+                code="tag_unused",
+                params={"rule": self.get_rule_display()},
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class LearnerProgress(models.Model):

@@ -12,6 +12,14 @@ def verified_learner(learner):
     return learner
 
 
+def settings_form(learner, **changes) -> dict:
+    """The settings form as the page posts it: the learner's current settings, with ``changes``."""
+    data = {"display_name": learner.display_name, "time_zone": learner.time_zone}
+    if learner.on_leaderboard:
+        data["on_leaderboard"] = "on"
+    return data | changes
+
+
 def test_the_learner_is_named_by_e_mail_until_they_choose_a_display_name(client, verified_learner):
     """Regression: a username nobody chose was shown ("Successfully signed in as learner2.en.")."""
     response = client.post(
@@ -20,7 +28,9 @@ def test_the_learner_is_named_by_e_mail_until_they_choose_a_display_name(client,
     assert f"Successfully signed in as {verified_learner.email}." in response.text
     assert 'href="/accounts/settings/"' in response.text, "the user menu links to the settings"
 
-    saved = client.post("/accounts/settings/", {"display_name": "  Ada   Lovelace "}, follow=True)
+    saved = client.post(
+        "/accounts/settings/", settings_form(verified_learner, display_name="  Ada   Lovelace "), follow=True
+    )
     assert "Your settings are saved." in saved.text
     verified_learner.refresh_from_db()
     assert verified_learner.display_name == "Ada Lovelace"
@@ -35,7 +45,7 @@ def test_the_learner_is_named_by_e_mail_until_they_choose_a_display_name(client,
 
 def test_a_display_name_has_a_length_limit(client, verified_learner):
     client.force_login(verified_learner)
-    response = client.post("/accounts/settings/", {"display_name": "x" * 51})
+    response = client.post("/accounts/settings/", settings_form(verified_learner, display_name="x" * 51))
     assert response.status_code == 200
     assert "errorlist" in response.text
     verified_learner.refresh_from_db()
@@ -65,7 +75,7 @@ def test_a_display_name_is_visible_text_without_direction_controls(client, verif
     reordered name hides who wrote what.
     """
     client.force_login(verified_learner)
-    response = client.post("/accounts/settings/", {"display_name": name})
+    response = client.post("/accounts/settings/", settings_form(verified_learner, display_name=name))
     assert response.status_code == 200
     assert "errorlist" in response.text
     verified_learner.refresh_from_db()
@@ -75,7 +85,7 @@ def test_a_display_name_is_visible_text_without_direction_controls(client, verif
 @pytest.mark.parametrize("name", ["a" + "\u0301" * 4, "ada@example.com"])
 def test_a_display_name_cannot_hide_letters_under_accents_or_be_an_email_address(client, verified_learner, name):
     client.force_login(verified_learner)
-    response = client.post("/accounts/settings/", {"display_name": name})
+    response = client.post("/accounts/settings/", settings_form(verified_learner, display_name=name))
     assert "errorlist" in response.text
     verified_learner.refresh_from_db()
     assert verified_learner.display_name == ""
@@ -84,7 +94,7 @@ def test_a_display_name_cannot_hide_letters_under_accents_or_be_an_email_address
 @pytest.mark.parametrize("name", ["Ada Lovelace", "김 코딩", "👩\u200d💻 Grace", "Zoë", "@ada_dev", "李小龍"])
 def test_ordinary_display_names_are_kept(client, verified_learner, name):
     client.force_login(verified_learner)
-    client.post("/accounts/settings/", {"display_name": name})
+    client.post("/accounts/settings/", settings_form(verified_learner, display_name=name))
     verified_learner.refresh_from_db()
     assert verified_learner.display_name == name
 
@@ -116,3 +126,66 @@ def test_the_e_mail_page_has_the_primary_address_chosen(client, verified_learner
     checked = [re.search(r'value="([^"]+)"', radio)[1] for radio in radios if " checked" in radio]
     assert len(radios) == 2
     assert checked == [verified_learner.email]
+
+
+def test_a_learner_chooses_their_time_zone_from_a_list(client, verified_learner):
+    client.force_login(verified_learner)
+    page = client.get("/accounts/settings/").text
+    assert '<label for="id_time_zone">Time zone:</label>' in page
+    assert '<select name="time_zone" aria-describedby="id_time_zone_helptext" id="id_time_zone">' in page
+    assert "Your days and streaks are counted in this time zone." in page
+    assert '<option value="UTC" selected>UTC</option>' in page
+    assert '<option value="America/Argentina/Buenos_Aires">America/Argentina/Buenos Aires</option>' in page
+
+    saved = client.post("/accounts/settings/", settings_form(verified_learner, time_zone="Asia/Seoul"), follow=True)
+    assert "Your settings are saved." in saved.text
+    assert '<option value="Asia/Seoul" selected>Asia/Seoul</option>' in saved.text
+    verified_learner.refresh_from_db()
+    assert verified_learner.time_zone == "Asia/Seoul"
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "", "localtime", "Factory", "../../etc/passwd"])
+def test_a_time_zone_not_on_the_list_is_refused(client, verified_learner, zone):
+    client.force_login(verified_learner)
+    response = client.post("/accounts/settings/", settings_form(verified_learner, time_zone=zone))
+    assert response.status_code == 200
+    assert '<ul class="errorlist" id="id_time_zone_error">' in response.text
+    verified_learner.refresh_from_db()
+    assert verified_learner.time_zone == "UTC"
+
+
+def test_a_learner_leaves_the_leaderboard_and_comes_back(client, verified_learner):
+    client.force_login(verified_learner)
+    page = client.get("/accounts/settings/").text
+    assert '<input type="checkbox" name="on_leaderboard" aria-describedby="id_on_leaderboard_helptext"' in page
+    assert 'id="id_on_leaderboard" checked>' in page
+    assert '<label for="id_on_leaderboard">Show me on the leaderboard</label>' in page
+    assert "this week&#x27;s XP appear on the weekly leaderboard." in page
+
+    data = settings_form(verified_learner)
+    del data["on_leaderboard"]  # an unticked box is not posted
+    client.post("/accounts/settings/", data)
+    verified_learner.refresh_from_db()
+    assert verified_learner.on_leaderboard is False
+    assert 'id="id_on_leaderboard">' in client.get("/accounts/settings/").text
+
+    client.post("/accounts/settings/", settings_form(verified_learner, on_leaderboard="on"))
+    verified_learner.refresh_from_db()
+    assert verified_learner.on_leaderboard is True
+
+
+def test_a_settings_form_with_an_error_keeps_every_choice(client, verified_learner):
+    client.force_login(verified_learner)
+    data = {"display_name": "x" * 51, "time_zone": "Europe/Paris"}  # the leaderboard box unticked
+    response = client.post("/accounts/settings/", data)
+    assert response.status_code == 200
+    assert "Ensure this value has at most 50 characters (it has 51)." in response.text
+    assert f'value="{"x" * 51}"' in response.text
+    assert '<option value="Europe/Paris" selected>Europe/Paris</option>' in response.text
+    assert 'id="id_on_leaderboard">' in response.text, "the box stays unticked"
+    verified_learner.refresh_from_db()
+    assert (verified_learner.display_name, verified_learner.time_zone, verified_learner.on_leaderboard) == (
+        "",
+        "UTC",
+        True,
+    )

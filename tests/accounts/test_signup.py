@@ -158,3 +158,22 @@ def test_signing_up_with_a_taken_address_tells_only_its_owner(client, deliver_ma
     assert [(message.to, message.subject) for message in mail.outbox] == [
         (["ada@example.com"], "[Stream] Account Already Exists")
     ]
+
+
+def test_the_sign_up_form_carries_a_field_for_the_browsers_time_zone(client):
+    """A script fills it in from the browser (Intl); without the script it stays empty."""
+    text = client.get("/accounts/signup/").text
+    assert '<input type="hidden" name="time_zone" data-guess-time-zone="" id="id_time_zone">' in text
+
+
+def test_signing_up_keeps_the_time_zone_the_browser_guessed(client):
+    sign_up(client, "ada@example.com", time_zone="Asia/Seoul")
+    assert User.objects.get(email="ada@example.com").time_zone == "Asia/Seoul"
+
+
+@pytest.mark.parametrize("guess", ["Mars/Olympus", "", "localtime", "x" * 500, None])
+def test_a_time_zone_guess_that_names_no_zone_signs_up_in_utc(client, guess):
+    extra = {} if guess is None else {"time_zone": guess}
+    response = sign_up(client, "grace@example.com", **extra)
+    assert response.redirect_chain[-1][0] == "/accounts/confirm-email/", "no error for the learner to fix"
+    assert User.objects.get(email="grace@example.com").time_zone == "UTC"
