@@ -142,3 +142,16 @@ def test_completion_works_with_javascript_disabled(browser, live_server, course)
     expect(panel_field(page, "xp")).to_have_text("60")
     assert page.url.endswith(f"{course[0].get_absolute_url()}#lesson-completion")
     context.close()
+
+
+def test_sign_up_takes_the_browsers_time_zone(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Seoul")
+    page = context.new_page()
+    page.goto("/accounts/signup/")
+    page.get_by_label(re.compile("e-?mail", re.I)).fill("seoul@example.com")
+    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_label(re.compile("Password \\(again\\)")).fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert UserFactory._meta.model.objects.get(email="seoul@example.com").time_zone == "Asia/Seoul"
+    context.close()
