@@ -172,10 +172,9 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
     week = selectors.Week.of(timezone.now())
     top = selectors.leaders(week=week, ladder=Level.objects.ladder())
     user = request.user
-    mine = None
     in_top = user.is_authenticated and any(leader.learner_id == user.pk for leader in top)
-    if user.is_authenticated and user.on_leaderboard and not in_top:
-        mine = selectors.own_rank(week=week, learner=user)
+    # Asked even of a learner in the top rows, so the page costs the same queries wherever they stand.
+    mine = selectors.own_rank(week=week, learner=user) if user.is_authenticated and user.on_leaderboard else None
     return render(
         request, "progress/leaderboard.html", {"week": week, "leaders": top, "own_rank": mine, "in_top": in_top}
     )
