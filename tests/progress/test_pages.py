@@ -463,8 +463,8 @@ def test_how_xp_works_lists_visible_achievements_and_keeps_the_secret_ones(clien
     grid = section(html, "achievements-title")
     cards = [text(card) for card in re.findall(r'<li class="achievement">(.*?)</li>', grid, re.S)]
     assert cards == [
-        "⭐ Title of open-unlocked Description of open-unlocked Complete 1 lesson.",
-        "⭐ Title of open-locked Description of open-locked Complete 2 lessons.",
+        "⭐ Title of open-unlocked Description of open-unlocked To unlock: Complete 1 lesson.",
+        "⭐ Title of open-locked Description of open-locked To unlock: Complete 2 lessons.",
     ]
     assert "secret-" not in html
     assert "Some achievements are secret: there are 2 more" in text(grid)
@@ -472,7 +472,7 @@ def test_how_xp_works_lists_visible_achievements_and_keeps_the_secret_ones(clien
 
 def test_achievements_say_their_bonus_xp(client):
     grid = text(section(main_html(client.get("/xp/")), "achievements-title"))
-    assert "🌱 First Lesson Completed" in grid and "Complete 1 lesson. Bonus: +5 XP." in grid
+    assert "🌱 First Lesson Completed" in grid and "To unlock: Complete 1 lesson. Bonus: +5 XP" in grid
     assert "Night Owl" not in grid
 
 
