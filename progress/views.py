@@ -18,7 +18,7 @@ from progress import selectors, services
 from progress.models import Achievement, Level, XPEntry
 from progress.selectors import lesson_panel, standing
 
-# A screenful of the ledger: enough to see this week's rows at a glance.
+# Rows of the XP history on each page of /me/
 XP_HISTORY_PAGE_SIZE = 25
 
 
