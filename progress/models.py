@@ -271,6 +271,29 @@ class XPEntryQuerySet(models.QuerySet):
         """XP the learner earned themselves: staff adjustments do not count toward the leaderboard."""
         return self.exclude(reason=Reason.ADJUSTMENT)
 
+    def history_of(self, learner):
+        """The learner's ledger, newest first, with what paid each row: a lesson (and its course) or an achievement."""
+        return (
+            self.filter(learner_id=learner.pk)
+            .select_related("lesson__course", "achievement")
+            .only(
+                "amount",
+                "reason",
+                "note",
+                "created_at",
+                "lesson__title",
+                "lesson__slug",
+                "lesson__status",
+                "lesson__published_at",
+                "lesson__course__slug",
+                "lesson__course__status",
+                "lesson__course__language",
+                "achievement__icon",
+                "achievement__title_en",
+                "achievement__title_ko",
+            )
+        )
+
 
 class XPEntry(models.Model):
     """One change of a learner's XP. ``source`` names what paid it; a source pays a learner once."""

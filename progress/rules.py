@@ -5,6 +5,8 @@ it reads cannot change under it.
 """
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from courses.models import Course, Lesson
 from progress.models import Achievement, Completion, LearnerProgress, Rule
@@ -65,3 +67,43 @@ class Measure:
                 learner_id=self.progress.learner_id, lesson__tags__slug=tag
             ).count()
         return self._tags[tag]
+
+
+def rule_in_words(achievement: Achievement) -> str:
+    """What a learner must do to unlock ``achievement``, in the reader's language."""
+    n = achievement.threshold
+    values = {"count": n, "tag": achievement.tag}
+    match achievement.rule:
+        case Rule.LESSONS_COMPLETED:
+            text = ngettext("Complete %(count)s lesson.", "Complete %(count)s lessons.", n)
+        case Rule.COURSES_COMPLETED:
+            text = ngettext(
+                "Complete every lesson of %(count)s course.", "Complete every lesson of %(count)s courses.", n
+            )
+        case Rule.XP_REACHED:
+            text = _("Reach %(count)s XP in total.")
+        case Rule.STREAK_DAYS:
+            text = ngettext("Complete a lesson on %(count)s day.", "Complete a lesson on %(count)s days in a row.", n)
+        case Rule.TAG_LESSONS:
+            text = ngettext(
+                "Complete %(count)s lesson tagged #%(tag)s.", "Complete %(count)s lessons tagged #%(tag)s.", n
+            )
+        case Rule.EARLY_BIRD:
+            values["time"] = f"{EARLY_BIRD_BEFORE_HOUR:02d}:00"
+            text = ngettext(
+                "Complete %(count)s lesson before %(time)s, your time.",
+                "Complete %(count)s lessons before %(time)s, your time.",
+                n,
+            )
+        case Rule.NIGHT_OWL:
+            values["time"] = f"{NIGHT_OWL_FROM_HOUR:02d}:00"
+            text = ngettext(
+                "Complete %(count)s lesson from %(time)s to midnight, your time.",
+                "Complete %(count)s lessons from %(time)s to midnight, your time.",
+                n,
+            )
+        case Rule.COMMENTS_WRITTEN:
+            text = ngettext("Write %(count)s comment.", "Write %(count)s comments.", n)
+        case _:
+            raise ValueError(f"unknown rule {achievement.rule!r}")
+    return text % values

@@ -1,11 +1,13 @@
-"""Reads of a learner's progress for pages: the level they stand on and the learner panel."""
+"""Reads of learners' progress for pages: levels, the learner panel, /me/, the leaderboard, course progress."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Exists, Func, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 
-from courses.models import Lesson
-from progress.models import Achievement, Completion, LearnerProgress, Level, Unlock
+from courses.models import Course, Lesson
+from progress.models import Achievement, ActivityDay, Completion, LearnerProgress, Level, Unlock, XPEntry
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,263 @@ def lesson_panel(*, lesson: Lesson, user) -> Panel:
     row = Lesson.objects.filter(pk=lesson.pk).values(**counts).get()
     xp = row.pop("learner_xp") or 0
     return Panel(standing=standing(xp, ladder), ladder=ladder, signed_in=signed_in, **row)
+
+
+def current_streak(progress: LearnerProgress, *, today: date) -> int:
+    """The streak as it stands ``today`` (the learner's calendar): it has ended if they skipped yesterday.
+
+    ``LearnerProgress.current_streak`` is only updated when a lesson is completed, so a learner who
+    stopped a week ago still has their old count stored.
+    """
+    last = progress.last_active_on
+    return progress.current_streak if last is not None and last >= today - timedelta(days=1) else 0
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    """How much of a course's published lessons a learner has completed."""
+
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.done // self.total if self.total else 0
+
+
+def _course_counts(learner_id: int) -> dict[str, Subquery]:
+    """A course's published lessons, and those of them ``learner_id`` completed, as annotations of Course."""
+    return {
+        "total": count(Lesson.objects.published().filter(course=OuterRef("pk"))),
+        "done": count(
+            Completion.objects.filter(
+                Lesson.published_q("lesson__"), learner_id=learner_id, lesson__course=OuterRef("pk")
+            )
+        ),
+    }
+
+
+def course_progress(*, user, courses: Iterable[Course]) -> dict[int, CourseProgress]:
+    """Course id → the signed-in ``user``'s progress in it, for every course of a page in one query.
+
+    Empty, without a query, for a visitor who is not signed in.
+    """
+    ids = [course.pk for course in courses]
+    if not user.is_authenticated or not ids:
+        return {}
+    rows = Course.objects.filter(pk__in=ids).order_by().values("pk", **_course_counts(user.pk))
+    return {row["pk"]: CourseProgress(done=row["done"] or 0, total=row["total"] or 0) for row in rows}
+
+
+def completed_lesson_ids(*, user, lessons: Iterable[Lesson]) -> set[int]:
+    """Which of ``lessons`` the signed-in ``user`` completed, in one query (none for a visitor)."""
+    ids = [lesson.pk for lesson in lessons]
+    if not user.is_authenticated or not ids:
+        return set()
+    return set(Completion.objects.filter(learner_id=user.pk, lesson_id__in=ids).values_list("lesson_id", flat=True))
+
+
+# The activity heatmap: 12 weeks of days, a column per week (Monday at the top), squares of CELL px.
+HEATMAP_DAYS = 84
+HEATMAP_CELL = 12
+HEATMAP_STEP = 15  # a cell and the gap after it
+
+
+@dataclass(frozen=True)
+class HeatmapDay:
+    day: date
+    completions: int
+    column: int
+    row: int
+
+    @property
+    def level(self) -> int:
+        """0, 1, 2, or 3 for three or more lessons: the square's shade."""
+        return min(self.completions, 3)
+
+    @property
+    def x(self) -> int:
+        return self.column * HEATMAP_STEP
+
+    @property
+    def y(self) -> int:
+        return self.row * HEATMAP_STEP
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    days: list[HeatmapDay]
+    cell: int = HEATMAP_CELL
+
+    @property
+    def width(self) -> int:
+        return (self.days[-1].column + 1) * HEATMAP_STEP - (HEATMAP_STEP - HEATMAP_CELL)
+
+    @property
+    def height(self) -> int:
+        return 7 * HEATMAP_STEP - (HEATMAP_STEP - HEATMAP_CELL)
+
+    @property
+    def active_days(self) -> int:
+        return sum(1 for day in self.days if day.completions)
+
+
+def heatmap(*, learner, today: date) -> Heatmap:
+    """Lessons completed on each of the ``HEATMAP_DAYS`` days ending ``today``, on the learner's calendar.
+
+    Weeks start on Monday, so the first and the last column may be partly empty.
+    """
+    first = today - timedelta(days=HEATMAP_DAYS - 1)
+    counts = dict(
+        ActivityDay.objects.filter(learner_id=learner.pk, day__range=(first, today)).values_list("day", "completions")
+    )
+    first_monday = first - timedelta(days=first.weekday())
+    days = []
+    for offset in range(HEATMAP_DAYS):
+        day = first + timedelta(days=offset)
+        days.append(
+            HeatmapDay(
+                day=day, completions=counts.get(day, 0), column=(day - first_monday).days // 7, row=day.weekday()
+            )
+        )
+    return Heatmap(days=days)
+
+
+@dataclass(frozen=True)
+class AchievementState:
+    """An achievement as one learner sees it: unlocked (and when), or locked, or secret."""
+
+    achievement: Achievement
+    unlocked_at: datetime | None
+
+    @property
+    def secret(self) -> bool:
+        """Hidden and still locked: its title and description must not be shown."""
+        return self.achievement.hidden and self.unlocked_at is None
+
+
+@dataclass(frozen=True)
+class LearnerSummary:
+    """The /me/ page, apart from the XP history (which is paginated)."""
+
+    standing: Standing
+    current_streak: int
+    best_streak: int
+    achievements: list[AchievementState]
+    courses: list[tuple[Course, CourseProgress]]
+    heatmap: Heatmap
+
+    @property
+    def achievements_unlocked(self) -> int:
+        return sum(1 for state in self.achievements if state.unlocked_at)
+
+
+def learner_summary(*, learner, today: date) -> LearnerSummary:
+    """Five queries, however much the learner has done: progress, ladder, achievements, courses, heatmap."""
+    progress = LearnerProgress.objects.filter(learner_id=learner.pk).first() or LearnerProgress(learner_id=learner.pk)
+    unlocked_at = Unlock.objects.filter(learner_id=learner.pk, achievement=OuterRef("pk")).values("unlocked_at")[:1]
+    achievements = [
+        AchievementState(achievement=achievement, unlocked_at=achievement.unlocked_at)
+        for achievement in Achievement.objects.annotate(unlocked_at=Subquery(unlocked_at))
+    ]
+    started = (
+        Course.objects.published()
+        .annotate(**_course_counts(learner.pk))
+        .filter(done__gt=0)
+        .only("title", "slug", "language", "status")
+    )
+    return LearnerSummary(
+        standing=standing(progress.xp, Level.objects.ladder()),
+        current_streak=current_streak(progress, today=today),
+        best_streak=progress.best_streak,
+        achievements=achievements,
+        courses=[(course, CourseProgress(done=course.done, total=course.total)) for course in started],
+        heatmap=heatmap(learner=learner, today=today),
+    )
+
+
+LEADERBOARD_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week on the leaderboard's clock: from Monday 00:00 UTC to the next Monday 00:00 UTC."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, moment: datetime) -> "Week":
+        day = moment.astimezone(UTC).date()
+        monday = datetime.combine(day - timedelta(days=day.weekday()), time.min, tzinfo=UTC)
+        return cls(start=monday, end=monday + timedelta(days=7))
+
+    @property
+    def first_day(self) -> date:
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.end - timedelta(days=1)).date()
+
+
+@dataclass(frozen=True)
+class Leader:
+    rank: int
+    learner_id: int
+    display_name: str
+    xp: int  # earned this week
+    level: Level
+
+
+def week_ranking(week: Week) -> QuerySet:
+    """Learners by the XP they earned themselves in ``week`` (no staff adjustments), most first.
+
+    Leaves out learners who chose not to be on the leaderboard, inactive accounts and anyone with no
+    XP that week. Equal XP: the earlier account first.
+    """
+    return (
+        XPEntry.objects.earned()
+        .filter(
+            created_at__gte=week.start,
+            created_at__lt=week.end,
+            learner__is_active=True,
+            learner__on_leaderboard=True,
+        )
+        .values("learner_id")
+        .annotate(week_xp=Sum("amount"))
+        .filter(week_xp__gt=0)
+        .order_by("-week_xp", "learner_id")
+    )
+
+
+def leaders(*, week: Week, ladder: list[Level], size: int = LEADERBOARD_SIZE) -> list[Leader]:
+    """The top ``size`` of ``week_ranking``, in one query, with each learner's name and level (never an e-mail)."""
+    rows = week_ranking(week).values("learner_id", "week_xp", "learner__display_name", "learner__progress__xp")
+    return [
+        Leader(
+            rank=rank,
+            learner_id=row["learner_id"],
+            display_name=row["learner__display_name"],
+            xp=row["week_xp"],
+            level=standing(row["learner__progress__xp"] or 0, ladder).level,
+        )
+        for rank, row in enumerate(rows[:size], start=1)
+    ]
+
+
+@dataclass(frozen=True)
+class OwnRank:
+    rank: int
+    xp: int
+
+
+def own_rank(*, week: Week, learner) -> OwnRank | None:
+    """Where ``learner`` stands in ``week_ranking`` (two queries), or None if they are not on it."""
+    ranking = week_ranking(week)
+    mine = ranking.filter(learner_id=learner.pk).first()
+    if mine is None:
+        return None
+    xp = mine["week_xp"]
+    ahead = ranking.filter(Q(week_xp__gt=xp) | Q(week_xp=xp, learner_id__lt=learner.pk)).count()
+    return OwnRank(rank=ahead + 1, xp=xp)

@@ -8,4 +8,7 @@ urlpatterns = [
     path("progress/lessons/<int:lesson_id>/complete/", views.complete, name="complete"),
     path("progress/lessons/<int:lesson_id>/uncomplete/", views.uncomplete, name="uncomplete"),
     path("progress/sync/", views.sync, name="sync"),
+    path("me/", views.me, name="me"),
+    path("leaderboard/", views.leaderboard, name="leaderboard"),
+    path("xp/", views.how_xp_works, name="how_xp_works"),
 ]

@@ -2,18 +2,24 @@ import json
 
 from allauth.core import ratelimit
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from courses.models import Lesson
-from progress import services
-from progress.models import Level
+from courses.views import paginate
+from progress import selectors, services
+from progress.models import Achievement, Level, XPEntry
 from progress.selectors import lesson_panel, standing
+
+# Rows of the XP history on each page of /me/
+XP_HISTORY_PAGE_SIZE = 25
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -159,4 +165,41 @@ def sync(request: HttpRequest) -> JsonResponse:
             "xp_awarded": result.outcome.xp_awarded,
             "messages": [message, *unlocked] if added else [],
         }
+    )
+
+
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    """The signed-in learner's progress; every date and time on it is on their own clock."""
+    learner = request.user
+    with timezone.override(learner.zone):
+        summary = selectors.learner_summary(learner=learner, today=timezone.localdate())
+        history = paginate(request, XPEntry.objects.history_of(learner), per_page=XP_HISTORY_PAGE_SIZE)
+        return render(request, "progress/me.html", {"summary": summary, "entries": history["page_obj"], **history})
+
+
+def leaderboard(request: HttpRequest) -> HttpResponse:
+    """This week's top learners by the XP they earned, and the reader's own place if they are further down."""
+    week = selectors.Week.of(timezone.now())
+    top = selectors.leaders(week=week, ladder=Level.objects.ladder())
+    user = request.user
+    in_top = user.is_authenticated and any(leader.learner_id == user.pk for leader in top)
+    # Asked even of a learner in the top rows, so the page costs the same queries wherever they stand.
+    mine = selectors.own_rank(week=week, learner=user) if user.is_authenticated and user.on_leaderboard else None
+    return render(
+        request, "progress/leaderboard.html", {"week": week, "leaders": top, "own_rank": mine, "in_top": in_top}
+    )
+
+
+def how_xp_works(request: HttpRequest) -> HttpResponse:
+    """What earns XP, the levels, and the achievements that are not secret."""
+    achievements = list(Achievement.objects.all())
+    return render(
+        request,
+        "progress/how_xp_works.html",
+        {
+            "levels": Level.objects.ladder(),
+            "achievements": [achievement for achievement in achievements if not achievement.hidden],
+            "secret_count": sum(1 for achievement in achievements if achievement.hidden),
+        },
     )

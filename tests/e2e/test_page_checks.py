@@ -20,6 +20,7 @@ from django.test import Client
 from playwright.sync_api import Error as PlaywrightError
 
 from courses.models import LessonLink, Status
+from progress import services
 from tests.factories import CourseFactory, LessonFactory, StaffFactory, TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -91,6 +92,13 @@ PAGES = [
     PageType("email-addresses", "/accounts/email/", visitor="learner"),
     PageType("password-change", "/accounts/password/change/", visitor="learner"),
     PageType("sign-out", "/accounts/logout/", visitor="learner"),
+    # The progress pages, and progress on the course pages for a learner who has some.
+    PageType("my-progress", "/me/", visitor="learner"),
+    PageType("leaderboard", "/leaderboard/"),
+    PageType("leaderboard-learner", "/leaderboard/", visitor="learner"),
+    PageType("how-xp-works", "/xp/"),
+    PageType("catalogue-learner", "/", visitor="learner"),
+    PageType("course-learner", "/courses/asyncio/", visitor="learner"),
 ]
 
 # Wider than any screen: its code block scrolls sideways.
@@ -155,7 +163,7 @@ def make_site() -> dict[str, dict[str, str]]:
     """The content every page in PAGES needs; returns each visitor's cookies."""
     course = CourseFactory(title="Python asyncio", slug="asyncio", summary="Coroutines, tasks and timeouts.")
     tags = [TagFactory(name="asyncio"), TagFactory(name="tasks"), TagFactory(name="비동기", slug="비동기")]
-    LessonFactory(course=course, slug="first", title="Coroutines", position=1)
+    first = LessonFactory(course=course, slug="first", title="Coroutines", position=1)
     lesson = LessonFactory(
         course=course,
         slug="tasks",
@@ -170,7 +178,7 @@ def make_site() -> dict[str, dict[str, str]]:
         lesson=lesson, title="Coroutines and Tasks", url="https://docs.python.org/3/", position=1
     )
     LessonLink.objects.create(lesson=lesson, title="PEP 492", url="https://peps.python.org/pep-0492/", position=2)
-    LessonFactory(course=course, slug="timeouts", title="Timeouts", position=3)
+    timeouts = LessonFactory(course=course, slug="timeouts", title="Timeouts", position=3)
     LessonFactory(
         course=course,
         slug="draft",
@@ -179,7 +187,14 @@ def make_site() -> dict[str, dict[str, str]]:
         status=Status.DRAFT,
         body=LESSON_BODY,
     )
-    return {"anonymous": {}, "learner": session_cookie(UserFactory()), "staff": session_cookie(StaffFactory())}
+    learner, staff = UserFactory(), StaffFactory()
+    # Progress for the progress pages: completions, an achievement, a staff adjustment, others on the leaderboard.
+    for done in (first, timeouts):
+        services.complete_lesson(learner=learner, lesson=done)
+    services.adjust_xp(learner=learner, amount=-3, note="Counted a lesson twice", by=staff)
+    for name in ("Ada", "서연"):
+        services.complete_lesson(learner=UserFactory(display_name=name), lesson=lesson)
+    return {"anonymous": {}, "learner": session_cookie(learner), "staff": session_cookie(staff)}
 
 
 def session_cookie(user) -> dict[str, str]:
