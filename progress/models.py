@@ -134,7 +134,7 @@ class Achievement(Bilingual, models.Model):
         max_length=60,
         blank=True,
         allow_unicode=True,
-        help_text=_("For the tag rule: the tag's slug, as in /tags/<slug>/."),
+        help_text=_("For the tag rule: the tag's slug, as in /tags/asyncio/ for asyncio."),
     )
     bonus_xp = models.PositiveIntegerField(_("bonus XP"), default=0)
     hidden = models.BooleanField(_("hidden"), default=False, help_text=_("Secret until a learner unlocks it."))

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('icon', models.CharField(help_text='One emoji.', max_length=8, verbose_name='icon')),
                 ('rule', models.CharField(choices=[('lessons_completed', 'Lessons completed'), ('courses_completed', 'Courses completed'), ('xp_reached', 'XP reached'), ('streak_days', 'Days in a row'), ('tag_lessons', 'Lessons completed with a tag'), ('early_bird', 'Lessons completed before 07:00'), ('night_owl', 'Lessons completed from 23:00'), ('comments_written', 'Comments written')], max_length=30, verbose_name='rule')),
                 ('threshold', models.PositiveIntegerField(default=1, help_text='How many lessons, courses, XP, days or comments the rule needs.', verbose_name='threshold')),
-                ('tag', models.SlugField(allow_unicode=True, blank=True, help_text="For the tag rule: the tag's slug, as in /tags/<slug>/.", max_length=60, verbose_name='tag')),
+                ('tag', models.SlugField(allow_unicode=True, blank=True, help_text="For the tag rule: the tag's slug, as in /tags/asyncio/ for asyncio.", max_length=60, verbose_name='tag')),
                 ('bonus_xp', models.PositiveIntegerField(default=0, verbose_name='bonus XP')),
                 ('hidden', models.BooleanField(default=False, help_text='Secret until a learner unlocks it.', verbose_name='hidden')),
                 ('position', models.PositiveIntegerField(default=0, verbose_name='position')),

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 from django.test import Client
 from django.utils.translation.template import templatize
 
-from courses.models import LessonLink, Status
+from courses.models import Lesson, LessonLink, Status
 from tests.factories import CourseFactory, LessonFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_every_message_catalogue_is_a_well_formed_po_file(language):
 NAMES = {"Stream", "English"}
 # Where the interface puts words in attributes rather than in text.
 WORDED_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "data-copy-label", "data-copied-label"}
-WORDED_ATTRIBUTES |= {"data-copy-failed-label"}
+WORDED_ATTRIBUTES |= {"data-copy-failed-label", "data-progress-failed-label"}
 
 
 class _Words(HTMLParser):
@@ -180,6 +180,8 @@ def interface_messages() -> dict[str, re.Pattern]:
         catalog = read_po(po)
     patterns = {}
     for message in catalog:
+        if message.string == message.id:
+            continue  # the same in both languages ("XP")
         for english in message.id if isinstance(message.id, tuple) else [message.id]:
             if not english or english in NAMES:
                 continue
@@ -240,8 +242,17 @@ def test_korean_pages_show_no_english_interface_text(client, staff, learner):
     expired = Client(enforce_csrf_checks=True).post("/i18n/setlang/", {"language": "en"}, **korean)
     assert english_left_in(expired.text, patterns) == []
 
+    for url in ["/leaderboard/", "/xp/"]:
+        check(client, url)
+
     client.force_login(learner)
-    for url in ["/accounts/settings/", "/courses/korean/second/"]:
+    for url in ["/accounts/settings/", "/courses/korean/second/", "/me/", "/leaderboard/"]:
+        check(client, url)  # before any progress
+    first = Lesson.objects.get(slug="first")
+    completed = client.post(f"/progress/lessons/{first.pk}/complete/", follow=True, **korean)
+    assert "업적 달성" in completed.text
+    assert english_left_in(completed.text, patterns) == []
+    for url in ["/", "/courses/korean/", "/me/", "/leaderboard/"]:
         check(client, url)
     check(client, "/admin/login/", status=403)
 
