@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from courses.models import Course, Lesson, Status, Tag
+from progress.models import Achievement, Rule
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -53,3 +54,17 @@ class LessonFactory(factory.django.DjangoModelFactory):
     status = Status.PUBLISHED
     published_at = factory.LazyFunction(timezone.now)
     body = '## Start\n\nSome words.\n\n```python title="Hello"\nprint("hi")\n```\n'
+
+
+class AchievementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Achievement
+
+    code = factory.Sequence(lambda n: f"achievement-{n}")
+    title_en = factory.Sequence(lambda n: f"Achievement {n}")
+    title_ko = factory.Sequence(lambda n: f"업적 {n}")
+    description_en = "Complete lessons."
+    description_ko = "레슨을 완료하세요."
+    icon = "🏅"
+    rule = Rule.LESSONS_COMPLETED
+    threshold = 1

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from progress import services
 from progress.models import Achievement, Completion, LearnerProgress, Rule, Unlock, XPEntry
-from tests.factories import LessonFactory, UserFactory
+from tests.factories import AchievementFactory, LessonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,10 +93,7 @@ def test_twenty_parallel_completions_of_one_lesson_pay_once(live_server):
 def test_two_lessons_completed_at_once_that_both_cross_a_threshold_unlock_it_once(live_server):
     learner = UserFactory()
     Achievement.objects.all().delete()
-    Achievement.objects.create(
-        code="two", title_en="Two", title_ko="둘", description_en="d", description_ko="d", icon="✌",
-        rule=Rule.LESSONS_COMPLETED, threshold=2, bonus_xp=50,
-    )  # fmt: skip
+    AchievementFactory(rule=Rule.LESSONS_COMPLETED, threshold=2, bonus_xp=50)
     services.complete_lesson(learner=learner, lesson=LessonFactory(xp=10))
     first, second = LessonFactory.create_batch(2, xp=10)
     opener, token = signed_in_opener(live_server, learner, first.get_absolute_url())
@@ -118,10 +115,7 @@ def test_a_learners_second_change_waits_for_the_first_to_commit():
 
     learner = UserFactory()
     Achievement.objects.all().delete()
-    Achievement.objects.create(
-        code="two", title_en="Two", title_ko="둘", description_en="d", description_ko="d", icon="✌",
-        rule=Rule.LESSONS_COMPLETED, threshold=2, bonus_xp=50,
-    )  # fmt: skip
+    AchievementFactory(rule=Rule.LESSONS_COMPLETED, threshold=2, bonus_xp=50)
     # Yesterday: the two changes share no row but the learner's progress.
     services.complete_lesson(learner=learner, lesson=LessonFactory(xp=10), at=timezone.now() - timedelta(days=1))
     first, second = LessonFactory.create_batch(2, xp=10)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from courses.models import Status
 from progress import services
 from progress.models import Achievement, ActivityDay, Completion, LearnerProgress, Reason, Rule, Unlock, XPEntry
-from tests.factories import CourseFactory, LessonFactory, TagFactory, UserFactory
+from tests.factories import AchievementFactory, CourseFactory, LessonFactory, TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,10 +86,7 @@ def test_a_lesson_worth_no_xp_completes_without_a_ledger_row(learner, no_achieve
 
 def test_an_achievement_unlocks_once_and_pays_its_bonus(learner, assert_ledger_balances):
     Achievement.objects.all().delete()
-    achievement = Achievement.objects.create(
-        code="two", title_en="Two", title_ko="둘", description_en="d", description_ko="d", icon="✌",
-        rule=Rule.LESSONS_COMPLETED, threshold=2, bonus_xp=7,
-    )  # fmt: skip
+    achievement = AchievementFactory(rule=Rule.LESSONS_COMPLETED, threshold=2, bonus_xp=7)
     first, second, third = LessonFactory.create_batch(3, xp=10)
     assert services.complete_lesson(learner=learner, lesson=first).unlocked == []
     outcome = services.complete_lesson(learner=learner, lesson=second)
@@ -105,11 +102,8 @@ def test_an_achievement_unlocks_once_and_pays_its_bonus(learner, assert_ledger_b
 
 def test_a_bonus_that_reaches_an_xp_achievement_unlocks_it_too(learner, assert_ledger_balances):
     Achievement.objects.all().delete()
-    make = Achievement.objects.create
-    first = make(code="one", title_en="One", title_ko="하나", description_en="d", description_ko="d", icon="1",
-                 rule=Rule.LESSONS_COMPLETED, threshold=1, bonus_xp=95)  # fmt: skip
-    hundred = make(code="xp", title_en="XP", title_ko="XP", description_en="d", description_ko="d", icon="2",
-                   rule=Rule.XP_REACHED, threshold=100, bonus_xp=1)  # fmt: skip
+    first = AchievementFactory(rule=Rule.LESSONS_COMPLETED, threshold=1, bonus_xp=95)
+    hundred = AchievementFactory(rule=Rule.XP_REACHED, threshold=100, bonus_xp=1)
     outcome = services.complete_lesson(learner=learner, lesson=LessonFactory(xp=5))
     assert outcome.unlocked == [first, hundred] and outcome.xp_total == 101
     assert_ledger_balances()
@@ -169,12 +163,9 @@ def test_early_and_late_lessons_count_on_the_learners_clock(no_achievements):
 
 def test_tag_and_course_rules_count_what_they_say(learner):
     Achievement.objects.all().delete()
-    make = Achievement.objects.create
     tag = TagFactory(slug="asyncio")
-    tagged = make(code="tag", title_en="T", title_ko="T", description_en="d", description_ko="d", icon="t",
-                  rule=Rule.TAG_LESSONS, threshold=2, tag="asyncio")  # fmt: skip
-    course_done = make(code="course", title_en="C", title_ko="C", description_en="d", description_ko="d",
-                       icon="c", rule=Rule.COURSES_COMPLETED, threshold=1)  # fmt: skip
+    tagged = AchievementFactory(rule=Rule.TAG_LESSONS, threshold=2, tag="asyncio")
+    course_done = AchievementFactory(rule=Rule.COURSES_COMPLETED, threshold=1)
     course = CourseFactory()
     first, second = LessonFactory.create_batch(2, course=course)
     LessonFactory(course=course, status=Status.DRAFT, published_at=None)  # a draft does not hold the course back
@@ -238,10 +229,7 @@ def test_the_early_and_late_hours_end_where_they_say(no_achievements, utc_hour, 
 
 def test_a_course_without_published_lessons_is_not_a_completed_course(learner):
     Achievement.objects.all().delete()
-    Achievement.objects.create(
-        code="course", title_en="C", title_ko="C", description_en="d", description_ko="d", icon="c",
-        rule=Rule.COURSES_COMPLETED, threshold=1,
-    )  # fmt: skip
+    AchievementFactory(rule=Rule.COURSES_COMPLETED, threshold=1)
     CourseFactory()  # published, no lessons
     LessonFactory(course=CourseFactory(), status=Status.DRAFT, published_at=None)  # drafts only
     lesson = LessonFactory()
