@@ -123,6 +123,10 @@ def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None
     ``lesson:<id>``), even after the mark is removed and set again; ``LearnerProgress.xp`` equals the
     sum of the learner's ledger. Completing again does nothing. Raises ``LessonNotCompletable`` for a
     lesson that is not published.
+
+    A lesson marked complete again after "Mark as not complete" is no new work: it counts toward no
+    day (streaks, heatmap) and no early or late hour, or toggling one lesson would earn achievements.
+    Its ledger row is what tells; a lesson worth no XP has none, so it counts each time.
     """
     at = at or timezone.now()
     progress = lock_progress(learner)
@@ -132,14 +136,15 @@ def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None
     if not created:
         return Outcome(xp_total=progress.xp)
     outcome = Outcome(completed=True)
-    if lesson.xp and _pay(
+    first_time = not lesson.xp or _pay(
         progress, amount=lesson.xp, reason=Reason.LESSON, source=f"lesson:{lesson.pk}", lesson=lesson, at=at
-    ):
+    )
+    if first_time:
         outcome.lesson_xp = outcome.xp_awarded = lesson.xp
-    local = timezone.localtime(at, learner.zone)
-    _count_day(progress, local.date())
-    progress.early_lessons += local.hour < EARLY_BIRD_BEFORE_HOUR
-    progress.late_lessons += local.hour >= NIGHT_OWL_FROM_HOUR
+        local = timezone.localtime(at, learner.zone)
+        _count_day(progress, local.date())
+        progress.early_lessons += local.hour < EARLY_BIRD_BEFORE_HOUR
+        progress.late_lessons += local.hour >= NIGHT_OWL_FROM_HOUR
     outcome.add(_unlock_achievements(progress, at=at))
     progress.save()
     outcome.xp_total = progress.xp

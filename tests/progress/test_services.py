@@ -61,6 +61,38 @@ def test_unmarking_keeps_the_xp_and_completing_again_pays_nothing(learner, no_ac
     assert services.uncomplete_lesson(learner=learner, lesson=LessonFactory()) is False
 
 
+def test_marking_a_lesson_complete_again_is_no_new_day_or_late_lesson(no_achievements):
+    """Regression: each new mark counted as a lesson completed, so toggling one lesson kept a streak going."""
+    learner = UserFactory(time_zone="UTC")
+    lesson = LessonFactory(xp=10)
+    first_night = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    services.complete_lesson(learner=learner, lesson=lesson, at=first_night)
+    for days_later in (1, 2, 3):
+        services.uncomplete_lesson(learner=learner, lesson=lesson)
+        services.complete_lesson(learner=learner, lesson=lesson, at=first_night + timedelta(days=days_later))
+    progress = LearnerProgress.objects.get(learner=learner)
+    assert (progress.current_streak, progress.best_streak, progress.late_lessons) == (1, 1, 1)
+    assert list(ActivityDay.objects.filter(learner=learner).values_list("day", "completions")) == [
+        (first_night.date(), 1)
+    ]
+
+
+def test_toggling_one_lesson_late_at_night_unlocks_no_night_owl_bonus(learner, assert_ledger_balances):
+    """Regression: ten toggles of one lesson after 23:00 unlocked "10 Late-Night Lessons" and paid its bonus."""
+    Achievement.objects.all().delete()
+    owl = AchievementFactory(rule=Rule.NIGHT_OWL, threshold=3, bonus_xp=30)
+    lesson = LessonFactory(xp=10)
+    night = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    services.complete_lesson(learner=learner, lesson=lesson, at=night)
+    for minutes in range(1, 10):
+        services.uncomplete_lesson(learner=learner, lesson=lesson)
+        outcome = services.complete_lesson(learner=learner, lesson=lesson, at=night + timedelta(minutes=minutes))
+        assert outcome.unlocked == []
+    assert not Unlock.objects.filter(achievement=owl).exists()
+    assert xp_of(learner) == 10
+    assert_ledger_balances()
+
+
 @pytest.mark.parametrize(
     "lesson_kwargs",
     [
