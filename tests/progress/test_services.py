@@ -3,6 +3,8 @@ from itertools import pairwise
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from courses.models import Status
 from progress import services
@@ -244,6 +246,30 @@ def test_syncing_answers_each_lesson_and_pays_through_the_same_rules(learner, no
     ]
     assert result.outcome.xp_awarded == 20 and xp_of(learner) == 30
     assert_ledger_balances()
+
+
+def sync_queries(lesson_count: int) -> list[str]:
+    """The SQL of syncing ``lesson_count`` new published lessons into a new learner's account."""
+    learner, lessons = UserFactory(), LessonFactory.create_batch(lesson_count, xp=1)
+    with CaptureQueriesContext(connection) as captured:
+        result = services.sync_local_completions(learner=learner, lesson_ids=[lesson.pk for lesson in lessons])
+    assert len(result.accepted) == lesson_count
+    return [query["sql"] for query in captured]
+
+
+def test_a_sync_weighs_the_achievements_once_however_many_lessons_it_adds(db):
+    """Regression: each lesson of a sync weighed every achievement again; 1,000 lessons took half a minute."""
+    Achievement.objects.all().delete()
+    AchievementFactory(rule=Rule.LESSONS_COMPLETED, threshold=1)
+    AchievementFactory(rule=Rule.COURSES_COMPLETED, threshold=100)
+    few, many = sync_queries(2), sync_queries(30)
+
+    def weighing(queries: list[str]) -> list[str]:
+        return [query for query in queries if '"progress_achievement"' in query or 'FROM "courses_course"' in query]
+
+    assert len(weighing(many)) == len(weighing(few))
+    # What each further lesson costs: its completion, its ledger row and its day, nothing that grows.
+    assert len(many) - len(few) <= 28 * 7
 
 
 @pytest.mark.parametrize(
