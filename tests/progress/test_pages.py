@@ -629,3 +629,15 @@ def test_xp_from_next_monday_00_00_utc_counts_for_next_week(db):
     entry(ada, 500, at=week.end)
     entry(ada, 700, at=week.start - timedelta(microseconds=1))
     assert [(leader.display_name, leader.xp) for leader in leaders(week=week, ladder=[])] == [("Ada", 30)]
+
+
+def test_how_xp_works_tells_only_visitors_that_their_progress_stays_in_the_browser(client, learner):
+    assert "kept in this browser only" in text(main_html(client.get("/xp/")))
+    client.force_login(learner)
+    assert "kept in this browser only" not in text(main_html(client.get("/xp/")))
+
+
+def test_a_course_without_published_lessons_shows_no_progress_bar(signed_in):
+    CourseFactory(title="Coming soon")
+    html = main_html(signed_in.get("/"))
+    assert "Coming soon" in html and "<progress" not in html

@@ -328,3 +328,10 @@ def test_a_grant_that_reaches_an_xp_achievement_unlocks_it_and_returns_the_grant
     assert Unlock.objects.filter(learner=learner, achievement=hundred).exists()
     assert xp_of(learner) == 110
     assert_ledger_balances()
+
+
+def test_the_comment_rule_counts_the_comments_the_learner_wrote(learner):
+    Achievement.objects.all().delete()
+    first_comment = AchievementFactory(rule=Rule.COMMENTS_WRITTEN, threshold=1)
+    LearnerProgress.objects.create(learner=learner, comments_written=1)
+    assert services.complete_lesson(learner=learner, lesson=LessonFactory()).unlocked == [first_comment]

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from django.core.cache import cache
@@ -347,3 +348,19 @@ def test_a_course_without_published_lessons_shows_no_share_completed(client):
     draft = LessonFactory(status=Status.DRAFT, published_at=None)
     page = client.get(draft.get_absolute_url()).content.decode()
     assert '<span data-field="course-percent">0</span>% of this course complete' in page
+
+
+def test_the_lesson_page_shows_only_the_button_for_the_lessons_state(client, learner):
+    """Without the script nothing hides a form: the page itself must hide the one that does not apply."""
+    lesson = LessonFactory()
+    visitor = client.get(lesson.get_absolute_url()).content.decode()
+    assert re.search(r'<form [^>]*data-completion="complete">', visitor)
+    assert re.search(r'<form [^>]*data-completion="uncomplete" hidden>', visitor)  # the script shows it if need be
+    client.force_login(learner)
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert re.search(r'<form [^>]*data-completion="complete">', page)
+    assert 'data-completion="uncomplete"' not in page
+    services.complete_lesson(learner=learner, lesson=lesson)
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert re.search(r'<form [^>]*data-completion="complete" hidden>', page)
+    assert re.search(r'<form [^>]*data-completion="uncomplete">', page)
