@@ -641,3 +641,9 @@ def test_a_course_without_published_lessons_shows_no_progress_bar(signed_in):
     CourseFactory(title="Coming soon")
     html = main_html(signed_in.get("/"))
     assert "Coming soon" in html and "<progress" not in html
+
+
+def test_exactly_a_levels_xp_reaches_that_level(signed_in, learner):
+    LearnerProgress.objects.create(learner=learner, xp=100)
+    overview = text(section(main_html(signed_in.get("/me/")), "overview-title"))
+    assert "Level 1 · First Steps" in overview and "0/150 XP to level 2 · Explorer" in overview

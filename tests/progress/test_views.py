@@ -364,3 +364,42 @@ def test_the_lesson_page_shows_only_the_button_for_the_lessons_state(client, lea
     page = client.get(lesson.get_absolute_url()).content.decode()
     assert re.search(r'<form [^>]*data-completion="complete" hidden>', page)
     assert re.search(r'<form [^>]*data-completion="uncomplete">', page)
+
+
+def test_the_panel_hides_the_top_level_note_below_the_top(client, learner):
+    client.force_login(learner)
+    page = client.get(LessonFactory().get_absolute_url()).content.decode()
+    assert '<div class="panel-level" data-field="next-level">' in page
+    assert '<p class="panel-top-level" data-field="top-level" hidden>' in page
+
+
+class Clock:
+    """Stands in for the ``time`` module of allauth's rate limits, so a test can let an hour pass at once."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_completions_are_limited_to_300_an_hour(learner_client, monkeypatch):
+    from allauth.core.internal import ratelimit
+
+    clock = Clock()
+    monkeypatch.setattr(ratelimit, "time", clock)
+    url = complete_url(LessonFactory())
+    statuses = []
+    for _ in range(10):
+        statuses += [learner_client.post(url).status_code for _ in range(30)]
+        clock.now += 61  # past the per-minute limit, still within the hour
+    assert statuses == [302] * 300
+    assert learner_client.post(url).status_code == 429
+    clock.now += 3600
+    assert learner_client.post(url).status_code == 302
