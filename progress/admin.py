@@ -41,20 +41,9 @@ def ledger_url(learner_id: int) -> str:
     return f"{reverse('admin:progress_xpentry_changelist')}?{urlencode({'learner__id__exact': learner_id})}"
 
 
-class ConstraintsExplainedForm(forms.ModelForm):
-    """A form for a model whose ``clean()`` explains its database checks in words.
-
-    Django would check the constraints as well and add their generic "Constraint … is violated"
-    beside the model's own message; they are checked only once the form has no other error, as the
-    last guard against a 500.
-    """
-
-    def validate_constraints(self) -> None:
-        if not self._errors:
-            super().validate_constraints()
-
-
-class LevelForm(ConstraintsExplainedForm):
+# The models' clean() explains their database checks in words; Django then skips each check whose fields
+# already have an error, so no generic "Constraint … is violated" shows beside the explanation.
+class LevelForm(forms.ModelForm):
     class Meta:
         model = Level
         fields = ["number", "xp_required", "title_en", "title_ko"]
@@ -93,7 +82,7 @@ class LevelAdmin(StreamModelAdmin):
         return super().get_changelist_formset(request, formset=LadderFormSet, **kwargs)
 
 
-class AchievementForm(ConstraintsExplainedForm):
+class AchievementForm(forms.ModelForm):
     class Meta:
         model = Achievement
         fields = [

@@ -111,11 +111,6 @@ class Rule(models.TextChoices):
     COMMENTS_WRITTEN = "comments_written", _("Comments written")
 
 
-class AchievementQuerySet(models.QuerySet):
-    def visible(self):
-        return self.filter(hidden=False)
-
-
 class Achievement(Bilingual, models.Model):
     code = models.SlugField(_("code"), max_length=50, unique=True)
     title_en = models.CharField(_("title (English)"), max_length=60)
@@ -139,8 +134,6 @@ class Achievement(Bilingual, models.Model):
     bonus_xp = models.PositiveIntegerField(_("bonus XP"), default=0)
     hidden = models.BooleanField(_("hidden"), default=False, help_text=_("Secret until a learner unlocks it."))
     position = models.PositiveIntegerField(_("position"), default=0)
-
-    objects = AchievementQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]

@@ -182,3 +182,119 @@ def test_sign_up_takes_the_browsers_time_zone(browser, live_server):
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert UserFactory._meta.model.objects.get(email="seoul@example.com").time_zone == "Asia/Seoul"
     context.close()
+
+
+def set_local_progress(page, lessons: dict) -> None:
+    """What this browser keeps of a signed-out visitor's completions: lesson id → its XP and course."""
+    page.evaluate("lessons => localStorage.setItem('stream.progress', JSON.stringify({lessons}))", lessons)
+
+
+def test_a_visitors_local_progress_places_them_on_the_ladder_and_in_the_course(page, course):
+    first, second, _ = course
+    elsewhere = LessonFactory(xp=40)  # another course
+    page.goto(second.get_absolute_url())
+    set_local_progress(
+        page,
+        {first.pk: {"xp": 60, "course": first.course_id}, elsewhere.pk: {"xp": 40, "course": elsewhere.course_id}},
+    )
+    page.reload()
+    expect(panel_field(page, "xp")).to_have_text("100")  # exactly level 1's threshold
+    expect(panel_field(page, "level-number")).to_have_text("1")
+    expect(panel_field(page, "lessons-completed")).to_have_text("2")
+    expect(panel_field(page, "course-percent")).to_have_text("33")  # 1 of this course's 3
+    expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+
+    stale = {n: {"xp": 0, "course": 0} for n in range(900001, 900006)}  # lessons since deleted
+    set_local_progress(page, {second.pk: {"xp": 130, "course": second.course_id}, **stale})
+    page.reload()
+    expect(page.get_by_text("Completed ✓")).to_be_visible()
+    expect(panel_field(page, "lessons-completed")).to_have_text("4")  # no more than the site has
+    expect(panel_field(page, "xp-into-level")).to_have_text("30")
+    expect(panel_field(page, "xp-to-go")).to_have_text("120")
+    assert page.evaluate("[...document.querySelectorAll('#learner-panel progress')].map(p => [p.value, p.max])") == [
+        [30, 150],
+        [1, 3],
+    ]
+
+    set_local_progress(page, {second.pk: {"xp": 100_000, "course": second.course_id}})
+    page.reload()
+    expect(page.get_by_text("Top level reached: there is no higher level.")).to_be_visible()
+    expect(page.locator('#learner-panel [data-field="next-level"]')).to_be_hidden()
+
+
+def test_a_visitor_unmarks_a_lesson_and_the_browser_forgets_it(page, course):
+    page.goto(course[0].get_absolute_url())
+    page.get_by_role("button", name="Mark complete").click()
+    expect(panel_field(page, "xp")).to_have_text("60")
+    page.get_by_role("button", name="Mark as not complete").click()
+    expect(panel_field(page, "xp")).to_have_text("0")
+    expect(page.get_by_role("button", name="Mark complete")).to_be_focused()
+    page.reload()
+    expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+    assert page.evaluate("JSON.parse(localStorage.getItem('stream.progress')).lessons") == {}
+
+
+def test_signed_in_the_browsers_progress_joins_the_account_and_shows_without_a_reload(page, course):
+    learner = verified_learner()
+    sign_in(page, learner.email, "correct horse battery")
+    page.goto(course[0].get_absolute_url())
+    set_local_progress(page, {course[0].pk: {"xp": 60, "course": course[0].course_id}})
+    page.reload()
+    expect(page.get_by_text("1 lesson from this browser was added to your account.")).to_be_visible()
+    expect(panel_field(page, "xp")).to_have_text("60")
+    expect(page.get_by_text("Completed ✓")).to_be_visible()
+
+
+def test_progress_the_server_could_not_take_now_is_kept_for_the_next_page(browser, live_server, course):
+    # Its own context: the page fixture counts the refusals the browser logs as errors.
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    learner = verified_learner()
+    sign_in(page, learner.email, "correct horse battery")
+    page.goto(course[0].get_absolute_url())
+    set_local_progress(page, {course[0].pk: {"xp": 60, "course": course[0].course_id}})
+    refusals = []
+
+    def busy(route):
+        refusals.append(route.request.url)
+        route.fulfill(status=429, json={"error": "Too many requests. Wait a minute, then try again."})
+
+    page.route("**/progress/sync/", busy)
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    assert len(refusals) == 1
+    assert page.evaluate("Object.keys(JSON.parse(localStorage.getItem('stream.progress')).lessons)") == [
+        str(course[0].pk)
+    ]
+    page.unroute("**/progress/sync/")
+    page.route("**/progress/sync/", lambda route: route.fulfill(status=400, json={"error": 'Send {"lessons": [...]}'}))
+    page.reload()
+    expect(page.get_by_text('Send {"lessons": [...]}')).to_be_visible()
+    assert page.evaluate("localStorage.getItem('stream.progress')") is None
+    assert not Completion.objects.exists()
+    context.close()
+
+
+def test_a_completion_the_server_refuses_says_why_and_can_be_tried_again(browser, live_server, course):
+    # Its own context: the page fixture counts the refusals the browser logs as errors.
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    learner = verified_learner()
+    sign_in(page, learner.email, "correct horse battery")
+    page.goto(course[0].get_absolute_url())
+    page.route(
+        "**/complete/",
+        lambda route: route.fulfill(
+            status=429, json={"error": "Too many completions at once. Wait a minute, then try again."}
+        ),
+    )
+    page.get_by_role("button", name="Mark complete").click()
+    expect(page.get_by_text("Too many completions at once. Wait a minute, then try again.")).to_be_visible()
+    expect(page.get_by_role("button", name="Mark complete")).to_be_enabled()
+    page.unroute("**/complete/")
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.get_by_role("button", name="Mark complete").dblclick()
+    expect(page.get_by_text("Lesson complete: +60 XP.")).to_be_visible()
+    assert len(posts) == 1, "a double click posts once"
+    context.close()

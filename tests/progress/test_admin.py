@@ -453,3 +453,46 @@ def test_the_grant_form_finds_learners_by_e_mail_as_staff_type(staff_client):
     )
     assert response.status_code == 200
     assert [result["text"] for result in response.json()["results"]] == ["ada@example.com"]
+
+
+def test_staff_who_may_only_read_the_ledger_cannot_grant_xp(client, learner):
+    from django.contrib.auth.models import Permission
+
+    reader = UserFactory(is_staff=True)
+    reader.user_permissions.add(Permission.objects.get(codename="view_xpentry"))
+    client.force_login(reader)
+    assert client.get("/admin/progress/xpentry/").status_code == 200
+    assert client.get(ADD_XP).status_code == 403
+    assert client.post(ADD_XP, {"learner": learner.pk, "amount": "50", "note": "Bonus"}).status_code == 403
+    assert not XPEntry.objects.exists()
+
+
+def test_a_deduction_larger_than_the_form_allows_is_refused_by_the_form(staff_client, learner):
+    response = staff_client.post(ADD_XP, {"learner": learner.pk, "amount": "-99999999999", "note": "Reset"})
+    assert field_errors(response, "amount") == ["Ensure this value is greater than or equal to -1000000."]
+    assert not XPEntry.objects.exists()
+
+
+def test_a_learners_admin_page_counts_only_their_own_completions(staff_client, learner, no_achievements):
+    lesson = LessonFactory()
+    services.complete_lesson(learner=learner, lesson=lesson)
+    services.complete_lesson(learner=UserFactory(), lesson=lesson)
+    services.complete_lesson(learner=UserFactory(), lesson=LessonFactory())
+    text = staff_client.get(f"/admin/accounts/user/{learner.pk}/change/").text
+    assert f'href="/admin/progress/completion/?learner__id__exact={learner.pk}">1 lesson completed</a>' in text
+
+
+def test_a_level_needing_one_xp_less_than_the_level_below_is_refused(staff_client):
+    response = staff_client.post("/admin/progress/level/add/", level_form(number="14", xp_required="7499"))
+    assert field_errors(response, "xp_required") == [
+        "Each level must need more XP than the levels below it: level 13 needs 7500 XP, level 14 7499."
+    ]
+    assert not Level.objects.filter(number=14).exists()
+
+
+def test_levels_edited_in_the_list_one_xp_out_of_order_are_refused(staff_client):
+    levels = Level.objects.ladder()
+    response = staff_client.post("/admin/progress/level/", changelist_form(levels, level1=200, level2=199))
+    assert response.status_code == 200
+    assert "level 1 needs 200 XP, level 2 199." in response.text
+    assert list(Level.objects.filter(number__in=[1, 2]).values_list("xp_required", flat=True)) == [100, 250]

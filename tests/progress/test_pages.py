@@ -590,3 +590,60 @@ def test_the_header_links_to_the_leaderboard_and_how_xp_works_and_a_learners_pro
     header = re.search(r'<nav class="site-nav".*?</nav>', client.get("/leaderboard/").content.decode(), re.S).group()
     assert '<a href="/me/">My progress</a>' in header
     assert '<a href="/leaderboard/" aria-current="page">Leaderboard</a>' in header
+
+
+def test_my_progress_shows_only_my_own_activity_and_achievements(signed_in, learner, achievements):
+    other = UserFactory()
+    ActivityDay.objects.create(learner=other, day=today_in(learner.time_zone), completions=2)
+    Unlock.objects.create(learner=other, achievement=achievements[0], unlocked_at=timezone.now())
+    entry(other, 40, at=timezone.now())
+    html = main_html(signed_in.get("/me/"))
+    assert heatmap_squares(html)[today_in(learner.time_zone)][0] == "heat-0"
+    assert "0 of 4 unlocked" in text(section(html, "achievements-title"))
+    assert "Unlocked on" not in html
+    assert "No XP yet" in text(section(html, "history-title"))
+
+
+def test_a_completed_lesson_turned_back_into_a_draft_no_longer_counts_on_course_pages(signed_in, learner):
+    _, lessons = make_course_with_completions(learner, 3)  # lessons 1 and 3 completed
+    lessons[2].status = Status.DRAFT
+    lessons[2].save()
+    assert "1 of 2 lessons complete (50%)" in text(main_html(signed_in.get("/courses/asyncio/")))
+    assert "1 of 2 lessons complete (50%)" in text(main_html(signed_in.get("/")))
+    assert "1 of 2 lessons complete (50%)" in text(section(main_html(signed_in.get("/me/")), "courses-title"))
+
+
+def test_the_course_page_ticks_only_the_readers_own_completions(client, learner):
+    make_course_with_completions(UserFactory(), 2)
+    client.force_login(learner)
+    html = main_html(client.get("/courses/asyncio/"))
+    assert "✓" not in html and "0 of 2 lessons complete (0%)" in text(html)
+
+
+def test_xp_from_next_monday_00_00_utc_counts_for_next_week(db):
+    from progress.selectors import leaders
+
+    week = Week.of(datetime(2026, 11, 18, tzinfo=UTC))
+    ada = UserFactory(display_name="Ada")
+    entry(ada, 30, at=week.end - timedelta(microseconds=1))
+    entry(ada, 500, at=week.end)
+    entry(ada, 700, at=week.start - timedelta(microseconds=1))
+    assert [(leader.display_name, leader.xp) for leader in leaders(week=week, ladder=[])] == [("Ada", 30)]
+
+
+def test_how_xp_works_tells_only_visitors_that_their_progress_stays_in_the_browser(client, learner):
+    assert "kept in this browser only" in text(main_html(client.get("/xp/")))
+    client.force_login(learner)
+    assert "kept in this browser only" not in text(main_html(client.get("/xp/")))
+
+
+def test_a_course_without_published_lessons_shows_no_progress_bar(signed_in):
+    CourseFactory(title="Coming soon")
+    html = main_html(signed_in.get("/"))
+    assert "Coming soon" in html and "<progress" not in html
+
+
+def test_exactly_a_levels_xp_reaches_that_level(signed_in, learner):
+    LearnerProgress.objects.create(learner=learner, xp=100)
+    overview = text(section(main_html(signed_in.get("/me/")), "overview-title"))
+    assert "Level 1 · First Steps" in overview and "0/150 XP to level 2 · Explorer" in overview

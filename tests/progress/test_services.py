@@ -300,3 +300,96 @@ def test_a_deduction_may_take_the_total_to_exactly_zero(learner, staff, assert_l
     services.adjust_xp(learner=learner, amount=-30, note="Taken back", by=staff)
     assert xp_of(learner) == 0
     assert_ledger_balances()
+
+
+def test_a_second_lesson_on_the_same_day_keeps_the_streak(no_achievements):
+    """The second lesson of a day is neither a new day nor a break: the streak stays at 2."""
+    learner = UserFactory()
+    first, second, third = LessonFactory.create_batch(3)
+    services.complete_lesson(learner=learner, lesson=first, at=datetime(2026, 3, 1, 9, tzinfo=UTC))
+    services.complete_lesson(learner=learner, lesson=second, at=datetime(2026, 3, 2, 9, tzinfo=UTC))
+    services.complete_lesson(learner=learner, lesson=third, at=datetime(2026, 3, 2, 18, tzinfo=UTC))
+    progress = LearnerProgress.objects.get(learner=learner)
+    assert (progress.current_streak, progress.best_streak) == (2, 2)
+
+
+def test_other_learners_completions_do_not_count_towards_mine(learner):
+    Achievement.objects.all().delete()
+    tag = TagFactory(slug="asyncio")
+    lessons = AchievementFactory(rule=Rule.LESSONS_COMPLETED, threshold=2)
+    tagged = AchievementFactory(rule=Rule.TAG_LESSONS, threshold=2, tag="asyncio")
+    course = AchievementFactory(rule=Rule.COURSES_COMPLETED, threshold=1)
+    first, second = LessonFactory.create_batch(2, course=CourseFactory())
+    for lesson in (first, second):
+        lesson.tags.add(tag)
+    services.complete_lesson(learner=UserFactory(), lesson=second)
+    assert services.complete_lesson(learner=learner, lesson=first).unlocked == []
+    assert Unlock.objects.filter(learner=learner).count() == 0
+    assert set(services.complete_lesson(learner=learner, lesson=second).unlocked) == {lessons, tagged, course}
+
+
+def test_early_bird_and_night_owl_each_count_their_own_hours(no_achievements):
+    early_bird = AchievementFactory(rule=Rule.EARLY_BIRD, threshold=1)
+    night_owl = AchievementFactory(rule=Rule.NIGHT_OWL, threshold=1)
+    learner = UserFactory(time_zone="UTC")
+    late, early = LessonFactory.create_batch(2)
+    assert services.complete_lesson(
+        learner=learner, lesson=late, at=datetime(2026, 6, 1, 23, 30, tzinfo=UTC)
+    ).unlocked == [night_owl]
+    assert services.complete_lesson(
+        learner=learner, lesson=early, at=datetime(2026, 6, 2, 6, 30, tzinfo=UTC)
+    ).unlocked == [early_bird]
+
+
+def test_a_streak_achievement_needs_the_current_streak_not_an_old_one(no_achievements):
+    learner = UserFactory(time_zone="UTC")
+    lessons = LessonFactory.create_batch(5)
+    for day, lesson in enumerate(lessons[:3], start=1):
+        services.complete_lesson(learner=learner, lesson=lesson, at=datetime(2026, 3, day, 9, tzinfo=UTC))
+    three_days = AchievementFactory(rule=Rule.STREAK_DAYS, threshold=3)  # added by staff after that streak ended
+    assert (
+        services.complete_lesson(learner=learner, lesson=lessons[3], at=datetime(2026, 3, 10, 9, tzinfo=UTC)).unlocked
+        == []
+    )
+    assert LearnerProgress.objects.get(learner=learner).best_streak == 3
+    assert (
+        services.complete_lesson(learner=learner, lesson=lessons[4], at=datetime(2026, 3, 11, 9, tzinfo=UTC)).unlocked
+        == []
+    )
+    assert not Unlock.objects.filter(achievement=three_days).exists()
+
+
+def test_unmarking_a_lesson_leaves_other_learners_marks(learner):
+    lesson = LessonFactory()
+    other = UserFactory()
+    services.complete_lesson(learner=other, lesson=lesson)
+    services.complete_lesson(learner=learner, lesson=lesson)
+    assert services.uncomplete_lesson(learner=learner, lesson=lesson) is True
+    assert list(Completion.objects.values_list("learner_id", flat=True)) == [other.pk]
+
+
+def test_syncing_a_lesson_another_learner_completed_adds_it_for_me(learner, no_achievements):
+    lesson = LessonFactory(xp=10)
+    services.complete_lesson(learner=UserFactory(), lesson=lesson)
+    result = services.sync_local_completions(learner=learner, lesson_ids=[lesson.pk])
+    assert result.accepted == [lesson.pk] and result.ignored == []
+    assert xp_of(learner) == 10
+
+
+def test_a_grant_that_reaches_an_xp_achievement_unlocks_it_and_returns_the_grant(
+    learner, staff, assert_ledger_balances
+):
+    Achievement.objects.all().delete()
+    hundred = AchievementFactory(rule=Rule.XP_REACHED, threshold=100, bonus_xp=10)
+    entry = services.adjust_xp(learner=learner, amount=100, note="Migrated from the old site", by=staff)
+    assert (entry.amount, entry.reason, entry.note) == (100, Reason.ADJUSTMENT, "Migrated from the old site")
+    assert Unlock.objects.filter(learner=learner, achievement=hundred).exists()
+    assert xp_of(learner) == 110
+    assert_ledger_balances()
+
+
+def test_the_comment_rule_counts_the_comments_the_learner_wrote(learner):
+    Achievement.objects.all().delete()
+    first_comment = AchievementFactory(rule=Rule.COMMENTS_WRITTEN, threshold=1)
+    LearnerProgress.objects.create(learner=learner, comments_written=1)
+    assert services.complete_lesson(learner=learner, lesson=LessonFactory()).unlocked == [first_comment]

@@ -1,12 +1,13 @@
 import json
+import re
 
 import pytest
 from django.core.cache import cache
 
-from courses.models import Status
+from courses.models import Lesson, Status
 from progress import services
 from progress.models import Achievement, Completion, LearnerProgress, Rule, Unlock, XPEntry
-from tests.factories import LessonFactory, StaffFactory, UserFactory
+from tests.factories import AchievementFactory, LessonFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +271,147 @@ def test_sync_takes_as_many_as_1000_lessons_at_once(learner_client):
     answer = sync(learner_client, {"lessons": list(range(1, 1001))})
     assert answer.status_code == 200
     assert len(answer.json()["ignored"]) == 1000
+
+
+def test_a_completion_that_reaches_no_new_level_says_only_what_it_paid(learner_client):
+    Achievement.objects.all().delete()
+    answer = learner_client.post(complete_url(LessonFactory(xp=10)), **JSON).json()
+    assert answer["messages"] == ["Lesson complete: +10 XP."]
+
+
+def test_a_bonus_that_lifts_the_learner_a_level_is_announced(learner_client):
+    """The level before is counted without the bonus too: here the bonus, not the lesson, crosses the threshold."""
+    Achievement.objects.all().delete()
+    AchievementFactory(rule=Rule.LESSONS_COMPLETED, threshold=1, bonus_xp=100, icon="🌱", title_en="First")
+    answer = learner_client.post(complete_url(LessonFactory(xp=10)), **JSON).json()
+    assert answer["messages"] == [
+        "Lesson complete: +10 XP.",
+        "Achievement unlocked: 🌱 First (+100 XP)",
+        "You reached level 1: First Steps!",
+    ]
+
+
+def test_unmarking_needs_a_post(learner_client, learner):
+    lesson = LessonFactory()
+    services.complete_lesson(learner=learner, lesson=lesson)
+    assert learner_client.get(f"/progress/lessons/{lesson.pk}/uncomplete/").status_code == 405
+    assert Completion.objects.filter(learner=learner, lesson=lesson).exists()
+
+
+def test_unmarking_a_lesson_that_was_not_marked_says_nothing(learner_client):
+    lesson = LessonFactory()
+    answer = learner_client.post(f"/progress/lessons/{lesson.pk}/uncomplete/", **JSON).json()
+    assert answer["completed"] is False and answer["messages"] == []
+
+
+def test_a_visitor_cannot_unmark_and_is_asked_to_sign_in(client):
+    lesson = LessonFactory()
+    response = client.post(f"/progress/lessons/{lesson.pk}/uncomplete/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+    answer = client.post(f"/progress/lessons/{lesson.pk}/uncomplete/", **JSON)
+    assert answer.status_code == 401 and "Sign in again" in answer.json()["error"]
+
+
+def test_sync_says_which_achievements_the_added_lessons_unlocked(learner_client):
+    Achievement.objects.all().delete()
+    AchievementFactory(rule=Rule.LESSONS_COMPLETED, threshold=2, icon="📚", title_en="Two down")
+    ids = [lesson.pk for lesson in LessonFactory.create_batch(2, xp=10)]
+    answer = sync(learner_client, {"lessons": ids}).json()
+    assert answer["messages"] == [
+        "2 lessons from this browser were added to your account.",
+        "Achievement unlocked: 📚 Two down",
+    ]
+    assert answer["xp_awarded"] == 20
+
+
+def test_sync_needs_a_post(learner_client):
+    assert learner_client.get("/progress/sync/").status_code == 405
+
+
+def test_sync_is_rate_limited_per_learner(learner_client, client):
+    lesson = LessonFactory()
+    statuses = [sync(learner_client, {"lessons": [lesson.pk]}).status_code for _ in range(11)]
+    assert statuses == [200] * 10 + [429]
+    assert "Wait a minute" in sync(learner_client, {"lessons": [lesson.pk]}).json()["error"]
+    client.force_login(UserFactory())
+    assert sync(client, {"lessons": [lesson.pk]}).status_code == 200
+
+
+def test_the_panel_counts_only_published_lessons_and_the_learners_own_achievements(client, learner):
+    Achievement.objects.filter(rule=Rule.COURSES_COMPLETED).delete()
+    lesson = LessonFactory()
+    later_draft = LessonFactory(course=lesson.course)
+    LessonFactory(course=lesson.course, status=Status.DRAFT, published_at=None)
+    services.complete_lesson(learner=learner, lesson=later_draft)
+    Lesson.objects.filter(pk=later_draft.pk).update(status=Status.DRAFT)
+    services.complete_lesson(learner=UserFactory(), lesson=lesson)  # unlocks an achievement for someone else
+    elsewhere = LessonFactory()
+    services.complete_lesson(learner=learner, lesson=elsewhere)
+    unlocked = Unlock.objects.filter(learner=learner).count()
+    client.force_login(learner)
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert f'<span data-field="lessons-completed">1</span>/{Lesson.objects.published().count()}<' in page
+    assert f"<dd>{unlocked}/{Achievement.objects.count()}</dd>" in page
+    assert '<span data-field="course-percent">0</span>% of this course complete' in page
+
+
+def test_a_course_without_published_lessons_shows_no_share_completed(client):
+    client.force_login(StaffFactory())
+    draft = LessonFactory(status=Status.DRAFT, published_at=None)
+    page = client.get(draft.get_absolute_url()).content.decode()
+    assert '<span data-field="course-percent">0</span>% of this course complete' in page
+
+
+def test_the_lesson_page_shows_only_the_button_for_the_lessons_state(client, learner):
+    """Without the script nothing hides a form: the page itself must hide the one that does not apply."""
+    lesson = LessonFactory()
+    visitor = client.get(lesson.get_absolute_url()).content.decode()
+    assert re.search(r'<form [^>]*data-completion="complete">', visitor)
+    assert re.search(r'<form [^>]*data-completion="uncomplete" hidden>', visitor)  # the script shows it if need be
+    client.force_login(learner)
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert re.search(r'<form [^>]*data-completion="complete">', page)
+    assert 'data-completion="uncomplete"' not in page
+    services.complete_lesson(learner=learner, lesson=lesson)
+    page = client.get(lesson.get_absolute_url()).content.decode()
+    assert re.search(r'<form [^>]*data-completion="complete" hidden>', page)
+    assert re.search(r'<form [^>]*data-completion="uncomplete">', page)
+
+
+def test_the_panel_hides_the_top_level_note_below_the_top(client, learner):
+    client.force_login(learner)
+    page = client.get(LessonFactory().get_absolute_url()).content.decode()
+    assert '<div class="panel-level" data-field="next-level">' in page
+    assert '<p class="panel-top-level" data-field="top-level" hidden>' in page
+
+
+class Clock:
+    """Stands in for the ``time`` module of allauth's rate limits, so a test can let an hour pass at once."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_completions_are_limited_to_300_an_hour(learner_client, monkeypatch):
+    from allauth.core.internal import ratelimit
+
+    clock = Clock()
+    monkeypatch.setattr(ratelimit, "time", clock)
+    url = complete_url(LessonFactory())
+    statuses = []
+    for _ in range(10):
+        statuses += [learner_client.post(url).status_code for _ in range(30)]
+        clock.now += 61  # past the per-minute limit, still within the hour
+    assert statuses == [302] * 300
+    assert learner_client.post(url).status_code == 429
+    clock.now += 3600
+    assert learner_client.post(url).status_code == 302
