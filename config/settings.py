@@ -189,7 +189,7 @@ ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 # the progress endpoints (progress.views), which a learner's clicks never come near.
 ACCOUNT_RATE_LIMITS = {
     "resend_confirmation": "5/m/ip,20/h/ip",
-    "complete_lesson": "30/m/user",
+    "complete_lesson": "30/m/user,300/h/user",
     "sync_progress": "10/m/user",
 }
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
