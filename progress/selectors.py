@@ -72,7 +72,7 @@ class Panel:
 
     @property
     def course_percent(self) -> int:
-        return 100 * self.course_completed // self.course_total if self.course_total else 100
+        return 100 * self.course_completed // self.course_total if self.course_total else 0
 
 
 def lesson_panel(*, lesson: Lesson, user) -> Panel:
