@@ -15,6 +15,7 @@ urlpatterns = [
     path("dev/mail/", accounts_views.development_mailbox, name="development_mailbox"),
     path("dev/mail/<slug:name>/", accounts_views.development_mail, name="development_mail"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("comments.urls")),
     path("", include("progress.urls")),
     path("", include("courses.urls")),
 ]

@@ -1,0 +1,86 @@
+"""The comments of a lesson page, as threads, in a fixed number of queries however many there are."""
+
+from dataclasses import dataclass, field
+
+from comments.models import MAX_DEPTH, Comment, Follow
+from courses.models import Lesson
+from progress.models import Level
+from progress.selectors import standing
+
+
+@dataclass
+class Node:
+    """A comment in its thread, with the replies shown under it."""
+
+    comment: Comment
+    replies: list["Node"] = field(default_factory=list)
+    in_reply_to: str = ""  # a reply shown beside the comment it answers names its author
+    placeholder: bool = False  # hidden by a moderator or deleted: shown only to keep its replies in place
+    level: Level | None = None
+
+    @property
+    def depth(self) -> int:
+        return self.comment.depth
+
+
+@dataclass
+class Thread:
+    count: int
+    roots: list[Node]
+    following: bool
+    by_code_block: dict[int, int]
+
+
+def author_name(comment: Comment) -> str:
+    from django.utils.translation import gettext
+
+    if comment.author is None:
+        return gettext("deleted learner")
+    return comment.author.display_name or gettext("Learner #%(number)s") % {"number": comment.author_id}
+
+
+def lesson_thread(*, lesson: Lesson, user) -> Thread:
+    """Three queries: the comments with their authors and levels, the ladder, and whether the reader follows."""
+    comments = list(
+        Comment.objects.filter(lesson=lesson).select_related("author", "author__progress").order_by("created_at", "id")
+    )
+    ladder = Level.objects.ladder()
+    following = user.is_authenticated and Follow.objects.filter(learner_id=user.pk, lesson=lesson).exists()
+    nodes: dict[int, Node] = {}
+    for comment in comments:
+        hidden_from_reader = comment.is_hidden and not (user.is_staff or comment.author_id == user.pk)
+        node = Node(comment=comment, placeholder=comment.is_deleted or hidden_from_reader)
+        if comment.author is not None:
+            progress = getattr(comment.author, "progress", None)
+            node.level = standing(progress.xp if progress else 0, ladder).level
+        nodes[comment.pk] = node
+    roots: list[Node] = []
+    for node in nodes.values():
+        comment = node.comment
+        parent = nodes.get(comment.parent_id)
+        if parent is None:
+            roots.append(node)
+        elif parent.depth < MAX_DEPTH:
+            parent.replies.append(node)
+        else:
+            # Deeper than three levels: beside the comment it answers, under that one's parent.
+            node.in_reply_to = author_name(parent.comment)
+            holder = parent
+            while holder.depth >= MAX_DEPTH and holder.comment.parent_id in nodes:
+                holder = nodes[holder.comment.parent_id]
+            holder.replies.append(node)
+    roots = [root for root in roots if _keep(root)]
+    for node in nodes.values():
+        node.replies = [reply for reply in node.replies if _keep(reply)]
+    shown = [node for node in nodes.values() if not node.placeholder]
+    by_code_block: dict[int, int] = {}
+    for node in shown:
+        if node.comment.code_block is not None:
+            by_code_block[node.comment.code_block] = by_code_block.get(node.comment.code_block, 0) + 1
+    return Thread(count=len(shown), roots=roots, following=following, by_code_block=by_code_block)
+
+
+def _keep(node: Node) -> bool:
+    """A placeholder stays only while it holds replies that are shown."""
+    node.replies = [reply for reply in node.replies if _keep(reply)]
+    return not node.placeholder or bool(node.replies)

@@ -1,0 +1,174 @@
+from allauth.core import ratelimit
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from comments import services
+from comments.forms import CommentForm, EditCommentForm
+from comments.models import Comment, Notification
+from comments.sanitize import render_comment
+from comments.selectors import lesson_thread
+from courses.models import Lesson
+from courses.views import paginate
+
+NOTIFICATIONS_PAGE_SIZE = 30
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _lesson(request: HttpRequest, lesson_id: int) -> Lesson:
+    return get_object_or_404(Lesson.objects.visible_to(request.user).select_related("course"), pk=lesson_id)
+
+
+def _form_page(request: HttpRequest, lesson: Lesson, form, *, error: str = "", status: int = 200, **context):
+    """The comment form on a page of its own, with what was typed: where a post without the script ends up
+    when it cannot be saved (and the script gets the same reason as JSON)."""
+    if wants_json(request):
+        errors = [message for messages in form.errors.values() for message in messages] if form.is_bound else []
+        return JsonResponse({"error": error or (errors[0] if errors else _("The comment could not be saved."))},
+                            status=status)  # fmt: skip
+    context = {"lesson": lesson, "form": form, "error": error, **context}
+    return render(request, "comments/comment_form_page.html", context, status=status)
+
+
+def section_response(request: HttpRequest, lesson: Lesson, *, anchor: str = "comments") -> HttpResponse:
+    """The lesson's comments again: their HTML for the page's script, or the lesson page at ``anchor``."""
+    if wants_json(request):
+        thread = lesson_thread(lesson=lesson, user=request.user)
+        html = render_to_string("comments/section.html", {"lesson": lesson, "thread": thread}, request=request)
+        return JsonResponse({"html": html, "anchor": anchor})
+    return redirect(f"{lesson.get_absolute_url()}#{anchor}")
+
+
+@require_POST
+def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Post a comment or a reply. On any refusal the typed text comes back in the form, with the reason."""
+    lesson = _lesson(request, lesson_id)
+    form = CommentForm(request.POST)
+    if not request.user.is_authenticated:
+        form.is_valid()
+        return _form_page(
+            request, lesson, form, status=403,
+            error=_("Your session has ended. Sign in, then post your comment again: your text is kept below."),
+        )  # fmt: skip
+    if not form.is_valid():
+        return _form_page(request, lesson, form, status=400)
+    if "preview" in request.POST:
+        return _form_page(request, lesson, form, preview=render_comment(form.cleaned_data["body"]))
+    if not ratelimit.consume(request, action="comment", user=request.user):
+        return _form_page(
+            request, lesson, form, status=429,
+            error=_("You are commenting faster than we allow. Wait a little, then post again: your text is kept."),
+        )  # fmt: skip
+    parent = None
+    if form.cleaned_data["parent"]:
+        parent = Comment.objects.filter(pk=form.cleaned_data["parent"], lesson=lesson).first()
+        if parent is None:
+            return _form_page(
+                request, lesson, form, status=400, error=_("The comment you replied to is no longer there.")
+            )
+    try:
+        comment = services.post_comment(
+            author=request.user,
+            lesson=lesson,
+            body=form.cleaned_data["body"],
+            parent=parent,
+            code_block=form.cleaned_data["code_block"],
+            code_block_title=form.cleaned_data["code_block_title"],
+            base_url=request.build_absolute_uri("/"),
+        )
+    except ValidationError as error:
+        return _form_page(request, lesson, form, status=403, error=error.messages[0])
+    return section_response(request, lesson, anchor=f"comment-{comment.pk}")
+
+
+@require_POST
+def preview(request: HttpRequest) -> JsonResponse:
+    """The HTML a comment will have, for the page's script."""
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        errors = [message for messages in form.errors.values() for message in messages]
+        return JsonResponse({"error": errors[0]}, status=400)
+    return JsonResponse({"html": render_comment(form.cleaned_data["body"])})
+
+
+def _own_comment(request: HttpRequest, pk: int) -> Comment:
+    comment = get_object_or_404(Comment.objects.select_related("lesson__course"), pk=pk, deleted_at__isnull=True)
+    if not services.can_change(user=request.user, comment=comment):
+        raise PermissionDenied
+    return comment
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = _own_comment(request, pk)
+    form = EditCommentForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        services.edit_comment(user=request.user, comment=comment, body=form.cleaned_data["body"])
+        return section_response(request, comment.lesson, anchor=f"comment-{comment.pk}")
+    status = 400 if form.is_bound else 200
+    return _form_page(request, comment.lesson, form, status=status, comment=comment)
+
+
+@login_required
+@require_POST
+def delete_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = _own_comment(request, pk)
+    services.delete_comment(user=request.user, comment=comment)
+    return section_response(request, comment.lesson)
+
+
+@require_POST
+def follow(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Turn the lesson's reply notifications on (``follow=1``) or off."""
+    lesson = _lesson(request, lesson_id)
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(f"{lesson.get_absolute_url()}#comments")
+    if request.POST.get("follow") == "1":
+        services.follow(learner=request.user, lesson=lesson)
+    else:
+        services.unfollow(learner=request.user, lesson=lesson)
+    return section_response(request, lesson)
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    items = (
+        Notification.objects.filter(recipient=request.user)
+        .select_related("comment__author", "comment__lesson__course", "report__lesson__course")
+        .order_by("-created_at", "-id")
+    )
+    page = paginate(request, items, per_page=NOTIFICATIONS_PAGE_SIZE)
+    return render(request, "comments/notifications.html", {"notifications": page["page_obj"], **page})
+
+
+@login_required
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark the notification read and go to what it is about."""
+    notification = get_object_or_404(
+        Notification.objects.select_related("comment__lesson__course", "report__lesson__course"),
+        pk=pk,
+        recipient=request.user,
+    )
+    services.mark_read(learner=request.user, notification_ids=[notification.pk])
+    if notification.comment is not None:
+        return redirect(notification.comment.get_absolute_url())
+    return redirect(notification.report.lesson.get_absolute_url())
+
+
+@login_required
+@require_POST
+def mark_notifications_read(request: HttpRequest) -> HttpResponse:
+    """``id`` marks one notification read; without it, all of them."""
+    ids = [int(value) for value in request.POST.getlist("id") if value.isascii() and value.isdigit()]
+    services.mark_read(learner=request.user, notification_ids=ids or None)
+    return redirect("comments:notifications")
