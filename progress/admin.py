@@ -85,6 +85,10 @@ class LevelAdmin(StreamModelAdmin):
     def get_changelist_form(self, request: HttpRequest, **kwargs):
         return super().get_changelist_form(request, form=LevelForm, **kwargs)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Level | None = None) -> bool:
+        """Level 0 stays: it is where every learner starts, so everyone has a level."""
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.number == 0)
+
     def get_changelist_formset(self, request: HttpRequest, **kwargs):
         return super().get_changelist_formset(request, formset=LadderFormSet, **kwargs)
 

@@ -58,7 +58,9 @@ class Outcome:
 def lock_progress(learner: User) -> LearnerProgress:
     """The learner's progress row, created if need be, locked until the end of the transaction."""
     LearnerProgress.objects.bulk_create([LearnerProgress(learner=learner)], ignore_conflicts=True)
-    return LearnerProgress.objects.select_for_update().get(learner=learner)
+    progress = LearnerProgress.objects.select_for_update().get(learner=learner)
+    progress.learner = learner  # its time zone is read for every lesson it completes
+    return progress
 
 
 def _pay(progress: LearnerProgress, *, amount: int, reason: str, source: str, at: datetime, **details) -> bool:
@@ -115,6 +117,34 @@ def _unlock_achievements(progress: LearnerProgress, *, at: datetime) -> Outcome:
                 outcome.xp_awarded += achievement.bonus_xp
 
 
+def _record_completion(progress: LearnerProgress, *, lesson: Lesson, at: datetime) -> Outcome:
+    """Mark a published ``lesson`` complete and pay its XP, but weigh no achievement yet.
+
+    The caller holds the learner's lock, then weighs the achievements once for all it recorded and
+    saves ``progress``.
+
+    A lesson marked complete again after "Mark as not complete" is no new work: it counts toward no
+    day (streaks, heatmap) and no early or late hour, or toggling one lesson would earn achievements.
+    Its ledger row is what tells; a lesson worth no XP has none, so it counts each time.
+    """
+    try:
+        with transaction.atomic():
+            Completion.objects.create(learner_id=progress.learner_id, lesson=lesson, completed_at=at)
+    except IntegrityError:
+        return Outcome()  # completed already
+    outcome = Outcome(completed=True)
+    first_time = not lesson.xp or _pay(
+        progress, amount=lesson.xp, reason=Reason.LESSON, source=f"lesson:{lesson.pk}", lesson=lesson, at=at
+    )
+    if first_time:
+        outcome.lesson_xp = outcome.xp_awarded = lesson.xp
+        local = timezone.localtime(at, progress.learner.zone)
+        _count_day(progress, local.date())
+        progress.early_lessons += local.hour < EARLY_BIRD_BEFORE_HOUR
+        progress.late_lessons += local.hour >= NIGHT_OWL_FROM_HOUR
+    return outcome
+
+
 @transaction.atomic
 def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None) -> Outcome:
     """Mark ``lesson`` complete for ``learner`` and pay its XP, once ever.
@@ -128,20 +158,10 @@ def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None
     progress = lock_progress(learner)
     if not Lesson.objects.published().filter(pk=lesson.pk).exists():
         raise LessonNotCompletable
-    _, created = Completion.objects.get_or_create(learner=learner, lesson=lesson, defaults={"completed_at": at})
-    if not created:
-        return Outcome(xp_total=progress.xp)
-    outcome = Outcome(completed=True)
-    if lesson.xp and _pay(
-        progress, amount=lesson.xp, reason=Reason.LESSON, source=f"lesson:{lesson.pk}", lesson=lesson, at=at
-    ):
-        outcome.lesson_xp = outcome.xp_awarded = lesson.xp
-    local = timezone.localtime(at, learner.zone)
-    _count_day(progress, local.date())
-    progress.early_lessons += local.hour < EARLY_BIRD_BEFORE_HOUR
-    progress.late_lessons += local.hour >= NIGHT_OWL_FROM_HOUR
-    outcome.add(_unlock_achievements(progress, at=at))
-    progress.save()
+    outcome = _record_completion(progress, lesson=lesson, at=at)
+    if outcome.completed:
+        outcome.add(_unlock_achievements(progress, at=at))
+        progress.save()
     outcome.xp_total = progress.xp
     return outcome
 
@@ -166,11 +186,12 @@ def sync_local_completions(*, learner: User, lesson_ids: Iterable[int], at: date
     """Add the completions a browser kept while its learner was signed out, as ordinary completions.
 
     Only published lessons count; the XP is the server's own (the browser sends lesson ids, nothing
-    else). Each id is answered: accepted, or ignored with the reason.
+    else). Each id is answered: accepted, or ignored with the reason. The achievements are weighed
+    once, after the last lesson: every lesson of a sync is completed at the same moment.
     """
     at = at or timezone.now()
     lesson_ids = list(lesson_ids)
-    lock_progress(learner)
+    progress = lock_progress(learner)
     lessons = Lesson.objects.published().in_bulk(set(lesson_ids))
     done = set(Completion.objects.filter(learner=learner, lesson_id__in=lessons).values_list("lesson_id", flat=True))
     result = SyncResult()
@@ -183,10 +204,13 @@ def sync_local_completions(*, learner: User, lesson_ids: Iterable[int], at: date
         elif lesson_id in done:
             result.ignored.append({"lesson": lesson_id, "reason": "already_completed"})
         else:
-            outcome = complete_lesson(learner=learner, lesson=lessons[lesson_id], at=at)
+            result.outcome.add(_record_completion(progress, lesson=lessons[lesson_id], at=at))
             result.accepted.append(lesson_id)
-            result.outcome.add(outcome)
         seen.add(lesson_id)
+    if result.accepted:
+        result.outcome.add(_unlock_achievements(progress, at=at))
+        progress.save()
+    result.outcome.xp_total = progress.xp
     return result
 
 

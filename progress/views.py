@@ -4,6 +4,7 @@ from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -120,6 +121,16 @@ def uncomplete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     return _lesson_response(request, lesson, said)
 
 
+def _too_many_to_sync() -> JsonResponse:
+    return JsonResponse(
+        {"error": _("At most %(max)s lessons can be added at once.") % {"max": services.MAX_SYNC_ITEMS}}, status=413
+    )
+
+
+def _not_lesson_numbers() -> JsonResponse:
+    return JsonResponse({"error": _('Send {"lessons": [...]} with lesson numbers.')}, status=400)
+
+
 @require_POST
 def sync(request: HttpRequest) -> JsonResponse:
     """Add the completions this browser kept while signed out: ``{"lessons": [<lesson id>, ...]}``.
@@ -131,17 +142,20 @@ def sync(request: HttpRequest) -> JsonResponse:
     if not ratelimit.consume(request, action="sync_progress", user=request.user):
         return JsonResponse({"error": _("Too many requests. Wait a minute, then try again.")}, status=429)
     try:
-        payload = json.loads(request.body)
+        body = request.body
+    except RequestDataTooBig:  # far more than MAX_SYNC_ITEMS lesson numbers take
+        return _too_many_to_sync()
+    try:
+        payload = json.loads(body)
+    except RecursionError:  # arrays in arrays, deeper than the parser goes
+        return _not_lesson_numbers()
     except (ValueError, UnicodeDecodeError):
         return JsonResponse({"error": _("The request was not valid JSON.")}, status=400)
     lesson_ids = payload.get("lessons") if isinstance(payload, dict) else None
     if not isinstance(lesson_ids, list) or not all(type(item) is int for item in lesson_ids):
-        return JsonResponse({"error": _('Send {"lessons": [...]} with lesson numbers.')}, status=400)
+        return _not_lesson_numbers()
     if len(lesson_ids) > services.MAX_SYNC_ITEMS:
-        return JsonResponse(
-            {"error": _("At most %(max)s lessons can be added at once.") % {"max": services.MAX_SYNC_ITEMS}},
-            status=413,
-        )
+        return _too_many_to_sync()
     result = services.sync_local_completions(learner=request.user, lesson_ids=lesson_ids)
     added = len(result.accepted)
     message = (

@@ -54,14 +54,29 @@ document.addEventListener("DOMContentLoaded", addCopyButtons);
 // kept while signed out is sent to the account once. The forms work without any of this.
 const LOCAL_PROGRESS_KEY = "stream.progress";
 
+// The largest XP a lesson can be worth (the server's column).
+const MAX_LESSON_XP = 2 ** 31 - 1;
+
+// Only what completeLocally writes is read back: a lesson number for a key, and its XP and course
+// as whole numbers. Anything else in storage (edited by hand, or left by another script) is passed over.
 function readLocalProgress() {
+  const progress = { lessons: {} };
+  let stored;
   try {
-    const stored = JSON.parse(localStorage.getItem(LOCAL_PROGRESS_KEY));
-    if (stored && typeof stored.lessons === "object" && stored.lessons !== null) return stored;
+    stored = JSON.parse(localStorage.getItem(LOCAL_PROGRESS_KEY));
   } catch {
-    // Unreadable (or storage is off): start afresh.
+    return progress; // Unreadable (or storage is off): start afresh.
   }
-  return { lessons: {} };
+  const lessons = stored && stored.lessons;
+  if (typeof lessons !== "object" || lessons === null || Array.isArray(lessons)) return progress;
+  for (const [id, lesson] of Object.entries(lessons)) {
+    if (!/^[1-9][0-9]{0,14}$/.test(id) || typeof lesson !== "object" || lesson === null) continue;
+    const xp = Number(lesson.xp);
+    const course = Number(lesson.course);
+    if (!Number.isInteger(xp) || xp < 0 || xp > MAX_LESSON_XP || !Number.isSafeInteger(course)) continue;
+    progress.lessons[id] = { xp, course };
+  }
+  return progress;
 }
 
 function writeLocalProgress(progress) {

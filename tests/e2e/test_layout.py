@@ -147,6 +147,22 @@ def test_no_signed_in_page_scrolls_sideways(page, reader, site, live_server, lan
     assert too_wide == []
 
 
+def test_a_long_unbroken_display_name_leaves_sign_out_on_one_line(page, reader, live_server, db):
+    """Regression: a 50-letter name squeezed "Sign out" into a column of single letters on a 320 px phone."""
+    learner = UserFactory(display_name="W" * 50)
+    client = Client()
+    client.force_login(learner)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    reader("en", 320)
+    page.goto("/xp/")
+    sign_out = page.get_by_role("button", name="Sign out")
+    one_line = page.get_by_role("link", name="How XP works").first.bounding_box()["height"]
+    assert sign_out.bounding_box()["height"] <= one_line * 1.5
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
 @pytest.mark.parametrize("width", [320, 390])
 def test_code_and_tables_scroll_inside_their_own_box_with_the_copy_button_in_view(page, reader, site, width):
     reader("en", width)

@@ -130,6 +130,33 @@ def test_signing_out_empties_the_browsers_progress(page, course):
     expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
 
 
+@pytest.mark.parametrize(
+    "stored",
+    [
+        '{"lessons": {"%(first)s": null}}',
+        '{"lessons": [null, 1]}',
+        '{"lessons": {"%(first)s": {"xp": -500, "course": %(course)s}}}',
+        '{"lessons": {"%(first)s": {"xp": 1e308, "course": %(course)s}, "%(second)s": {"xp": 1e308}}}',
+        '{"lessons": {"abc": {"xp": 60, "course": %(course)s}, "__proto__": {"xp": 60}}}',
+    ],
+    ids=["null-lesson", "array", "negative-xp", "huge-xp", "not-lesson-numbers"],
+)
+def test_a_tampered_local_copy_leaves_the_panel_and_the_button_working(page, course, stored):
+    """Regression: a null entry stopped the page's script, so "Mark complete" sent a visitor to sign in."""
+    first, second, third = course
+    page.goto(third.get_absolute_url())
+    values = {"first": first.pk, "second": second.pk, "course": first.course_id}
+    page.evaluate("value => localStorage.setItem('stream.progress', value)", stored % values)
+    page.reload()
+    expect(panel_field(page, "xp")).to_have_text("0")
+    expect(panel_field(page, "level-number")).to_have_text("0")
+    expect(panel_field(page, "xp-to-go")).to_have_text("100")
+    page.get_by_role("button", name="Mark complete").click()
+    expect(page.get_by_role("button", name="Mark as not complete")).to_be_focused()
+    expect(panel_field(page, "xp")).to_have_text("60")
+    assert page.url.endswith(third.get_absolute_url())
+
+
 def test_completion_works_with_javascript_disabled(browser, live_server, course):
     learner = verified_learner()
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)

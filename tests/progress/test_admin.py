@@ -338,6 +338,20 @@ def test_level_zero_keeps_0_xp_in_the_list_too(staff_client):
     assert Level.objects.get(number=0).xp_required == 0
 
 
+def test_level_zero_cannot_be_deleted_so_every_learner_keeps_a_level(staff_client):
+    """Regression: deleting it put a learner with 0 XP on level 1, "-100/150 XP to next level"."""
+    zero, one, top = Level.objects.get(number=0), Level.objects.get(number=1), Level.objects.order_by("number").last()
+    page = staff_client.get(f"/admin/progress/level/{zero.pk}/change/").text
+    assert f"/admin/progress/level/{zero.pk}/delete/" not in page
+    assert staff_client.post(f"/admin/progress/level/{zero.pk}/delete/", {"post": "yes"}).status_code == 403
+    chosen = {"action": "delete_selected", "_selected_action": [zero.pk, one.pk], "post": "yes"}
+    assert staff_client.post("/admin/progress/level/", chosen).status_code == 403
+    assert Level.objects.filter(pk__in=[zero.pk, one.pk]).count() == 2
+    # The other levels can go.
+    assert staff_client.post(f"/admin/progress/level/{top.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not Level.objects.filter(pk=top.pk).exists()
+
+
 # Achievements: the tag goes with the tag rule
 
 

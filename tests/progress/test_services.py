@@ -3,6 +3,8 @@ from itertools import pairwise
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from courses.models import Status
 from progress import services
@@ -59,6 +61,38 @@ def test_unmarking_keeps_the_xp_and_completing_again_pays_nothing(learner, no_ac
     assert xp_of(learner) == 10 and XPEntry.objects.filter(learner=learner).count() == 1
     assert_ledger_balances()
     assert services.uncomplete_lesson(learner=learner, lesson=LessonFactory()) is False
+
+
+def test_marking_a_lesson_complete_again_is_no_new_day_or_late_lesson(no_achievements):
+    """Regression: each new mark counted as a lesson completed, so toggling one lesson kept a streak going."""
+    learner = UserFactory(time_zone="UTC")
+    lesson = LessonFactory(xp=10)
+    first_night = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    services.complete_lesson(learner=learner, lesson=lesson, at=first_night)
+    for days_later in (1, 2, 3):
+        services.uncomplete_lesson(learner=learner, lesson=lesson)
+        services.complete_lesson(learner=learner, lesson=lesson, at=first_night + timedelta(days=days_later))
+    progress = LearnerProgress.objects.get(learner=learner)
+    assert (progress.current_streak, progress.best_streak, progress.late_lessons) == (1, 1, 1)
+    assert list(ActivityDay.objects.filter(learner=learner).values_list("day", "completions")) == [
+        (first_night.date(), 1)
+    ]
+
+
+def test_toggling_one_lesson_late_at_night_unlocks_no_night_owl_bonus(learner, assert_ledger_balances):
+    """Regression: ten toggles of one lesson after 23:00 unlocked "10 Late-Night Lessons" and paid its bonus."""
+    Achievement.objects.all().delete()
+    owl = AchievementFactory(rule=Rule.NIGHT_OWL, threshold=3, bonus_xp=30)
+    lesson = LessonFactory(xp=10)
+    night = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
+    services.complete_lesson(learner=learner, lesson=lesson, at=night)
+    for minutes in range(1, 10):
+        services.uncomplete_lesson(learner=learner, lesson=lesson)
+        outcome = services.complete_lesson(learner=learner, lesson=lesson, at=night + timedelta(minutes=minutes))
+        assert outcome.unlocked == []
+    assert not Unlock.objects.filter(achievement=owl).exists()
+    assert xp_of(learner) == 10
+    assert_ledger_balances()
 
 
 @pytest.mark.parametrize(
@@ -212,6 +246,30 @@ def test_syncing_answers_each_lesson_and_pays_through_the_same_rules(learner, no
     ]
     assert result.outcome.xp_awarded == 20 and xp_of(learner) == 30
     assert_ledger_balances()
+
+
+def sync_queries(lesson_count: int) -> list[str]:
+    """The SQL of syncing ``lesson_count`` new published lessons into a new learner's account."""
+    learner, lessons = UserFactory(), LessonFactory.create_batch(lesson_count, xp=1)
+    with CaptureQueriesContext(connection) as captured:
+        result = services.sync_local_completions(learner=learner, lesson_ids=[lesson.pk for lesson in lessons])
+    assert len(result.accepted) == lesson_count
+    return [query["sql"] for query in captured]
+
+
+def test_a_sync_weighs_the_achievements_once_however_many_lessons_it_adds(db):
+    """Regression: each lesson of a sync weighed every achievement again; 1,000 lessons took half a minute."""
+    Achievement.objects.all().delete()
+    AchievementFactory(rule=Rule.LESSONS_COMPLETED, threshold=1)
+    AchievementFactory(rule=Rule.COURSES_COMPLETED, threshold=100)
+    few, many = sync_queries(2), sync_queries(30)
+
+    def weighing(queries: list[str]) -> list[str]:
+        return [query for query in queries if '"progress_achievement"' in query or 'FROM "courses_course"' in query]
+
+    assert len(weighing(many)) == len(weighing(few))
+    # What each further lesson costs: its completion, its ledger row and its day, nothing that grows.
+    assert len(many) - len(few) <= 28 * 7
 
 
 @pytest.mark.parametrize(

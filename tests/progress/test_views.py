@@ -160,8 +160,10 @@ def test_sync_adds_published_lessons_and_says_what_it_ignored(learner_client, le
         ({"lessons": [1, True]}, 400, 'Send {"lessons": [...]}'),
         ({"lessons": [1.5]}, 400, 'Send {"lessons": [...]}'),
         ({"lessons": list(range(1001))}, 413, "At most 1000 lessons"),
+        ("[" * 100_000 + "]" * 100_000, 400, 'Send {"lessons": [...]}'),
+        ('{"lessons": [1, ' + "[" * 100_000 + "]" * 100_000 + "]}", 400, 'Send {"lessons": [...]}'),
     ],
-    ids=["text", "bytes", "list", "string", "string-item", "bool", "float", "too-many"],
+    ids=["text", "bytes", "list", "string", "string-item", "bool", "float", "too-many", "deep", "deep-item"],
 )
 def test_sync_refuses_bad_input_whole_and_awards_nothing(learner_client, body, status, message):
     lesson = LessonFactory()
@@ -171,6 +173,16 @@ def test_sync_refuses_bad_input_whole_and_awards_nothing(learner_client, body, s
     assert answer.status_code == status
     assert message in answer.json()["error"]
     assert not Completion.objects.exists() and not XPEntry.objects.exists()
+
+
+def test_a_sync_body_past_the_upload_limit_is_refused_in_json(learner_client, settings):
+    """Regression: Django's own 400 page answered it, in HTML, which the page's script cannot read."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    lesson = LessonFactory()
+    answer = sync(learner_client, {"lessons": [lesson.pk] * 400})
+    assert answer.status_code == 413
+    assert "At most 1000 lessons" in answer.json()["error"]
+    assert not Completion.objects.exists()
 
 
 def test_sync_needs_a_signed_in_learner_and_a_csrf_token(client, learner):
