@@ -48,3 +48,13 @@ def remember_language(*, user: User, language: str | None) -> None:
 def remember_language_on_sign_in(sender, *, request: HttpRequest, user: User, **kwargs) -> None:
     """allauth's ``user_logged_in``: the account takes the language this browser reads in."""
     remember_language(user=user, language=translation.get_language_from_request(request))
+
+
+def stop_notification_emails(*, user_id: int) -> bool:
+    """Turn off e-mail about comments for the learner ``user_id`` (an unsubscribe link); False if there is none.
+
+    It only ever turns e-mail off: an unsubscribe link that reaches someone else does no other harm.
+    """
+    found = User.objects.filter(pk=user_id).exists()
+    User.objects.filter(pk=user_id, email_notifications=True).update(email_notifications=False)
+    return found
