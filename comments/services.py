@@ -38,8 +38,8 @@ def can_change(*, user: User, comment: Comment) -> bool:
 def _notify(comment: Comment) -> list[int]:
     """In-app notifications for a new comment: its parent's author, then the lesson's followers; never its author.
 
-    Returns their ids. ``bulk_create`` with ``ignore_conflicts`` sets none on PostgreSQL, so they are read
-    back: the comment is new, so every notification of it was made here.
+    Returns the ids of those whose recipient wants e-mail too. ``bulk_create`` with ``ignore_conflicts``
+    sets no ids on PostgreSQL, so they are read back: the comment is new, every notification of it was made here.
     """
     recipients: dict[int, str] = {}
     if comment.parent_id and comment.parent.author_id and not comment.parent.is_deleted:
@@ -53,7 +53,8 @@ def _notify(comment: Comment) -> list[int]:
     if not notifications:
         return []
     Notification.objects.bulk_create(notifications, ignore_conflicts=True)
-    return list(Notification.objects.filter(comment=comment).values_list("pk", flat=True))
+    to_email = Notification.objects.filter(comment=comment, recipient__email_notifications=True)
+    return list(to_email.values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -85,6 +86,7 @@ def post_comment(
     notification_ids = _notify(comment)
     _count_comment_for_progress(author)
     if notification_ids:
+        # Whether to send is decided again when the task runs (the comment may be hidden by then).
         from comments.tasks import queue_notification_emails
 
         transaction.on_commit(lambda: queue_notification_emails(notification_ids=notification_ids, base_url=base_url))

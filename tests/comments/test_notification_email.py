@@ -108,6 +108,7 @@ def test_no_email_when_the_learner_has_not_asked_for_it(make_learner, grace, les
     ada = make_learner(display_name="Ada")
     post_comment(ada, lesson, "A question.")
     post_comment(grace, lesson, "An answer.", parent=Comment.objects.get(author=ada))
+    assert not DBTaskResult.objects.exists(), "nothing queued for learners who want no e-mail"
 
     deliver_mail()
 
