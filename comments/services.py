@@ -35,8 +35,12 @@ def can_change(*, user: User, comment: Comment) -> bool:
     return user.is_authenticated and (user.is_staff or comment.author_id == user.pk)
 
 
-def _notify(comment: Comment) -> list[Notification]:
-    """In-app notifications for a new comment: its parent's author, then the lesson's followers; never its author."""
+def _notify(comment: Comment) -> list[int]:
+    """In-app notifications for a new comment: its parent's author, then the lesson's followers; never its author.
+
+    Returns the ids of those whose recipient wants e-mail too. ``bulk_create`` with ``ignore_conflicts``
+    sets no ids on PostgreSQL, so they are read back: the comment is new, every notification of it was made here.
+    """
     recipients: dict[int, str] = {}
     if comment.parent_id and comment.parent.author_id and not comment.parent.is_deleted:
         recipients[comment.parent.author_id] = Notification.Kind.REPLY
@@ -46,7 +50,11 @@ def _notify(comment: Comment) -> list[Notification]:
     notifications = [
         Notification(recipient_id=learner_id, kind=kind, comment=comment) for learner_id, kind in recipients.items()
     ]
-    return Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    if not notifications:
+        return []
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    to_email = Notification.objects.filter(comment=comment, recipient__email_notifications=True)
+    return list(to_email.values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -75,13 +83,13 @@ def post_comment(
     comment.full_clean(exclude=["body_html"])
     comment.save()
     Follow.objects.bulk_create([Follow(learner=author, lesson=lesson)], ignore_conflicts=True)
-    notifications = _notify(comment)
+    notification_ids = _notify(comment)
     _count_comment_for_progress(author)
-    if notifications:
+    if notification_ids:
+        # Whether to send is decided again when the task runs (the comment may be hidden by then).
         from comments.tasks import queue_notification_emails
 
-        ids = [notification.pk for notification in notifications if notification.pk]
-        transaction.on_commit(lambda: queue_notification_emails(notification_ids=ids, base_url=base_url))
+        transaction.on_commit(lambda: queue_notification_emails(notification_ids=notification_ids, base_url=base_url))
     return comment
 
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.mark_notifications_read, name="mark_read"),
     path("notifications/<int:pk>/", views.open_notification, name="open_notification"),
+    path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

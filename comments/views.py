@@ -5,11 +5,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.models import User
+from accounts.services import stop_notification_emails
 from comments import services
 from comments.forms import CommentForm, EditCommentForm
 from comments.models import Comment, Notification
+from comments.notification_mail import unsubscribe_user_id
 from comments.sanitize import render_comment
 from comments.selectors import lesson_thread
 from courses.models import Lesson
@@ -172,3 +177,34 @@ def mark_notifications_read(request: HttpRequest) -> HttpResponse:
     ids = [int(value) for value in request.POST.getlist("id") if value.isascii() and value.isdigit()]
     services.mark_read(learner=request.user, notification_ids=ids or None)
     return redirect("comments:notifications")
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """Stop e-mail about comments for the learner the signed token names; no sign-in needed.
+
+    A mail client's one-click unsubscribe (RFC 8058) posts ``List-Unsubscribe=One-Click`` without a
+    CSRF token, so that post is exempt: all it can ever do is turn e-mail off for the token's learner.
+    The page's own form is CSRF-protected like every other.
+    """
+    user_id = unsubscribe_user_id(token)
+    subscribed = None
+    if user_id is not None:
+        subscribed = User.objects.filter(pk=user_id).values_list("email_notifications", flat=True).first()
+    if subscribed is None:
+        return render(request, "comments/unsubscribe_invalid.html", status=400)
+    if request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click":
+        stop_notification_emails(user_id=user_id)
+        return render(request, "comments/unsubscribe.html", {"subscribed": False})
+    return _unsubscribe_page(request, user_id=user_id, subscribed=subscribed)
+
+
+@csrf_protect
+def _unsubscribe_page(request: HttpRequest, *, user_id: int, subscribed: bool) -> HttpResponse:
+    """The link opened in a browser: a page that asks, and its form."""
+    if request.method == "POST":
+        stop_notification_emails(user_id=user_id)
+        return redirect(request.path)
+    return render(request, "comments/unsubscribe.html", {"subscribed": subscribed})

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Error as PlaywrightError
 
+from comments.notification_mail import unsubscribe_token
 from courses.models import LessonLink, Status
 from progress import services
 from tests.factories import CourseFactory, LessonFactory, StaffFactory, TagFactory, UserFactory
@@ -32,6 +33,10 @@ FAILING_NU_TYPES = {"error", "non-document-error"}
 # One short run: the JVM's quick compiler alone halves its CPU time, and then needs a deeper stack.
 NU_JAVA_OPTIONS = ["-XX:TieredStopAtLevel=1", "-Xss4m"]
 ROOT = Path(__file__).resolve().parents[2]
+
+
+# The id of a learner who gets e-mail about comments, for the unsubscribe page.
+SUBSCRIBED_LEARNER = 900_001
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,9 @@ PAGES = [
     PageType("how-xp-works", "/xp/"),
     PageType("catalogue-learner", "/", visitor="learner"),
     PageType("course-learner", "/courses/asyncio/", visitor="learner"),
+    # The unsubscribe link of the e-mail about comments, opened signed out; and one cut short.
+    PageType("unsubscribe", f"/notifications/unsubscribe/{unsubscribe_token(user_id=SUBSCRIBED_LEARNER)}/"),
+    PageType("unsubscribe-link-invalid", "/notifications/unsubscribe/not-a-token/", status=400),
 ]
 
 # Wider than any screen: its code block scrolls sideways.
@@ -194,6 +202,7 @@ def make_site() -> dict[str, dict[str, str]]:
     services.adjust_xp(learner=learner, amount=-3, note="Counted a lesson twice", by=staff)
     for name in ("Ada", "서연"):
         services.complete_lesson(learner=UserFactory(display_name=name), lesson=lesson)
+    UserFactory(pk=SUBSCRIBED_LEARNER, email_notifications=True)
     return {"anonymous": {}, "learner": session_cookie(learner), "staff": session_cookie(staff)}
 
 
