@@ -105,12 +105,12 @@ class CommentAdmin(StreamModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest):
+        # Annotated before the admin orders by the annotation (ModelAdmin.get_queryset orders first).
         return (
-            super()
-            .get_queryset(request)
+            Comment.objects.annotate(flag_count=Count("flags"))
             .select_related("author", "lesson", "hidden_by")
             .defer("body_html", *_light("lesson"))
-            .annotate(flag_count=Count("flags"))
+            .order_by(*self.get_ordering(request))
         )
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
@@ -214,19 +214,17 @@ class ProblemReportAdmin(StreamModelAdmin):
     readonly_fields = [field for field in fields if field != "status"]
 
     def get_queryset(self, request: HttpRequest):
+        status_rank = Case(
+            When(status=ProblemReport.Status.NEW, then=Value(0)),
+            When(status=ProblemReport.Status.IN_PROGRESS, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
         return (
-            super()
-            .get_queryset(request)
+            ProblemReport.objects.annotate(status_rank=status_rank)
             .select_related("lesson__course", "reporter")
             .defer(*_light("lesson"), "lesson__course__description", "lesson__course__description_html")
-            .annotate(
-                status_rank=Case(
-                    When(status=ProblemReport.Status.NEW, then=Value(0)),
-                    When(status=ProblemReport.Status.IN_PROGRESS, then=Value(1)),
-                    default=Value(2),
-                    output_field=IntegerField(),
-                )
-            )
+            .order_by(*self.get_ordering(request))
         )
 
     def get_ordering(self, request: HttpRequest) -> list[str]:

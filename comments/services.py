@@ -188,7 +188,8 @@ def hide_comment(*, comment: Comment, by: User) -> None:
 
 def restore_comments(*, comments: QuerySet[Comment]) -> int:
     """Show hidden ``comments`` again; returns how many. Their notifications, deleted when hidden, stay gone."""
-    return comments.filter(hidden_at__isnull=False).update(hidden_at=None, hidden_by=None)
+    ids = list(comments.filter(hidden_at__isnull=False).values_list("pk", flat=True))
+    return Comment.objects.filter(pk__in=ids, hidden_at__isnull=False).update(hidden_at=None, hidden_by=None)
 
 
 def restore_comment(*, comment: Comment) -> None:
