@@ -42,6 +42,19 @@ def _storable(text: str) -> str:
     return text.replace("\x00", "")
 
 
+class ContextField(forms.CharField):
+    """Text the page fills in, not the reader: cut to ``limit`` and cleaned of what cannot be stored, never refused."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, *, limit: int, **kwargs) -> None:
+        self.limit = limit
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value) -> str:
+        return _storable(super().to_python(value)).strip()[: self.limit]
+
+
 class FlagForm(forms.Form):
     reason = forms.CharField(
         label=_("Why should a moderator look at this comment?"),
@@ -53,9 +66,6 @@ class FlagForm(forms.Form):
             "max_length": _("A reason can be at most %(limit_value)d characters long (it has %(show_value)d)."),
         },
     )
-
-    def clean_reason(self) -> str:
-        return _storable(self.cleaned_data["reason"])
 
 
 class ProblemReportForm(forms.Form):
@@ -87,14 +97,13 @@ class ProblemReportForm(forms.Form):
         help_text=_("Only if you would like an answer. We use it for nothing else."),
     )
     website = forms.CharField(label=_("Leave this empty"), required=False)
-    section = forms.CharField(required=False, widget=forms.HiddenInput)
-    selected_text = forms.CharField(required=False, widget=forms.HiddenInput)
-    lesson_version = forms.CharField(required=False, widget=forms.HiddenInput)
+    section = ContextField(limit=ProblemReport._meta.get_field("section").max_length)
+    selected_text = ContextField(limit=ProblemReport._meta.get_field("selected_text").max_length)
+    lesson_version = ContextField(limit=100)
 
     def __init__(self, *args, lesson: Lesson, signed_in: bool, **kwargs) -> None:
         kwargs.setdefault("auto_id", "report-%s")
         super().__init__(*args, **kwargs)
-        self.lesson = lesson
         self.fields["lesson_version"].initial = lesson.updated_at.isoformat() if lesson.updated_at else ""
         if signed_in:
             del self.fields["email"]
@@ -104,20 +113,10 @@ class ProblemReportForm(forms.Form):
         """A bot filled in the field people never see."""
         return bool(self.data.get("website", "").strip())
 
-    def clean_message(self) -> str:
-        return _storable(self.cleaned_data["message"])
-
-    def clean_section(self) -> str:
-        return _storable(self.cleaned_data["section"]).strip()[: ProblemReport._meta.get_field("section").max_length]
-
-    def clean_selected_text(self) -> str:
-        limit = ProblemReport._meta.get_field("selected_text").max_length
-        return _storable(self.cleaned_data["selected_text"]).strip()[:limit]
-
     def clean_lesson_version(self) -> datetime | None:
         """The lesson's last change as the page showed it; anything else is dropped, not refused."""
         try:
-            version = parse_datetime(self.cleaned_data["lesson_version"].strip())
+            version = parse_datetime(self.cleaned_data["lesson_version"])
         except ValueError:
             return None
         if version is not None and timezone.is_naive(version):
