@@ -86,7 +86,7 @@ def test_the_lesson_page_offers_the_report_form_before_the_comments(client, less
     html = client.get(lesson.get_absolute_url()).content.decode()
     assert "Found a bug or have feedback on this page?" in html and "Report a problem</span></summary>" in html
     assert html.index('id="report-problem"') < html.index('id="comments"')
-    assert '<section class="report-problem" id="report-problem"' in html and "<details>" in html
+    assert '<div class="report-problem" id="report-problem">' in html and "<details>" in html
     form = report_form(html, lesson)
     assert form.radios == {"kind": ["typo", "broken_code", "unclear", "other"]}
     assert {"csrfmiddlewaretoken", "message", "email", "website", "section", "selected_text", "lesson_version"} <= set(
