@@ -200,11 +200,12 @@ def restore_comment(*, comment: Comment) -> None:
 # Problem reports
 
 
+@transaction.atomic
 def report_problem(
     *, lesson: Lesson, kind: str, message: str, reporter: User | None = None, email: str = "", section: str = "",
     selected_text: str = "", lesson_version: datetime | None = None, base_url: str = "",
 ) -> ProblemReport:  # fmt: skip
-    """Store a problem report on ``lesson`` and e-mail staff about it once the report is saved.
+    """Store a problem report on ``lesson`` and e-mail staff about it once the report is committed.
 
     A signed-in reporter is known by their account, so no e-mail address is kept for them.
     """
