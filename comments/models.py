@@ -14,6 +14,7 @@ from courses.models import Lesson
 # Replies nest three levels deep; a reply to a comment at the third level is shown beside it.
 MAX_DEPTH = 2
 MAX_COMMENT_LENGTH = 5000
+MAX_REPORT_LENGTH = 2000
 
 
 class CommentQuerySet(models.QuerySet):
@@ -194,7 +195,7 @@ class ProblemReport(models.Model):
 
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="reports", verbose_name=_("lesson"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
-    message = models.TextField(_("message"), max_length=2000)
+    message = models.TextField(_("message"), max_length=MAX_REPORT_LENGTH)
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -218,3 +219,10 @@ class ProblemReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.lesson}"
+
+    @property
+    def sender(self) -> str:
+        """Who sent the report, for staff: the account with its address, the address given, or nobody known."""
+        if self.reporter is not None:
+            return f"{self.reporter} <{self.reporter.email}>"
+        return self.email or str(_("anonymous"))

@@ -2,6 +2,10 @@
 
 from dataclasses import dataclass, field
 
+from allauth.account.models import EmailAddress
+from django.db.models import Exists, OuterRef
+
+from accounts.models import User
 from comments.models import MAX_DEPTH, Comment, Follow
 from courses.models import Lesson
 from progress.models import Level
@@ -29,6 +33,11 @@ class Thread:
     roots: list[Node]
     following: bool
     by_code_block: dict[int, int]
+    # Why the signed-in reader may not comment, shown instead of the form: a moderator's reason for
+    # barring them, or an address still to confirm.
+    barred: bool = False
+    barred_reason: str = ""
+    unverified: bool = False
 
 
 def author_name(comment: Comment) -> str:
@@ -40,12 +49,13 @@ def author_name(comment: Comment) -> str:
 
 
 def lesson_thread(*, lesson: Lesson, user) -> Thread:
-    """Three queries: the comments with their authors and levels, the ladder, and whether the reader follows."""
+    """Three queries: the comments with their authors and levels, the ladder, and the signed-in reader's
+    standing (whether they follow the lesson, and whether they may comment)."""
     comments = list(
         Comment.objects.filter(lesson=lesson).select_related("author", "author__progress").order_by("created_at", "id")
     )
     ladder = Level.objects.ladder()
-    following = user.is_authenticated and Follow.objects.filter(learner_id=user.pk, lesson=lesson).exists()
+    reader = _reader(user, lesson)
     nodes: dict[int, Node] = {}
     for comment in comments:
         hidden_from_reader = comment.is_hidden and not (user.is_staff or comment.author_id == user.pk)
@@ -77,7 +87,30 @@ def lesson_thread(*, lesson: Lesson, user) -> Thread:
     for node in shown:
         if node.comment.code_block is not None:
             by_code_block[node.comment.code_block] = by_code_block.get(node.comment.code_block, 0) + 1
-    return Thread(count=len(shown), roots=roots, following=following, by_code_block=by_code_block)
+    return Thread(count=len(shown), roots=roots, by_code_block=by_code_block, **reader)
+
+
+def _reader(user, lesson: Lesson) -> dict:
+    """One query: does the reader follow ``lesson``, are they barred from commenting, is their address confirmed."""
+    if not user.is_authenticated:
+        return {"following": False}
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            following=Exists(Follow.objects.filter(learner=OuterRef("pk"), lesson=lesson)),
+            verified=Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)),
+        )
+        .values("following", "verified", "comment_ban__id", "comment_ban__reason")
+        .first()
+    )
+    if row is None:
+        return {"following": False}
+    return {
+        "following": row["following"],
+        "barred": row["comment_ban__id"] is not None,
+        "barred_reason": row["comment_ban__reason"] or "",
+        "unverified": not row["verified"],
+    }
 
 
 def _keep(node: Node) -> bool:

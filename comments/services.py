@@ -6,13 +6,19 @@ transaction commits (``transaction.on_commit``), so a rolled-back comment mails 
 failing mail server never fails the request.
 """
 
+from datetime import datetime
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.utils import timezone
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from comments.models import MAX_DEPTH, Comment, CommentBan, Follow, Notification
+from comments.models import MAX_DEPTH, Comment, CommentBan, Flag, Follow, Notification, ProblemReport
 from comments.sanitize import render_comment
 from courses.models import Lesson
 
@@ -146,3 +152,137 @@ def mark_read(*, learner: User, notification_ids: list[int] | None = None) -> in
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
     return unread.update(read_at=timezone.now())
+
+
+# Moderation
+
+
+def flag_comment(*, learner: User, comment: Comment, reason: str) -> Flag:
+    """``learner`` asks the moderators to look at ``comment``: once per learner and comment.
+
+    The unique constraint on (comment, learner) is the guard: a second flag, even one sent at
+    the same moment from another tab, fails there and is answered "already flagged".
+    """
+    if comment.author_id == learner.pk:
+        raise ValidationError(_("You cannot flag your own comment."), code="own")
+    if comment.is_deleted:
+        raise ValidationError(_("This comment is no longer there."), code="deleted")
+    flag = Flag(comment=comment, learner=learner, reason=reason)
+    flag.full_clean(exclude=["comment", "learner"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            flag.save()
+    except IntegrityError:
+        raise ValidationError(_("You have already flagged this comment."), code="already_flagged") from None
+    return flag
+
+
+@transaction.atomic
+def hide_comments(*, comments: QuerySet[Comment], by: User) -> int:
+    """Hide the shown ones of ``comments`` from everyone but their authors and staff; returns how many.
+
+    Their notifications go in the same transaction, so they leave every bell at once, and an
+    e-mail task that runs later finds nothing to send.
+    """
+    ids = list(comments.filter(hidden_at__isnull=True).values_list("pk", flat=True))
+    Notification.objects.filter(comment_id__in=ids).delete()
+    return Comment.objects.filter(pk__in=ids, hidden_at__isnull=True).update(hidden_at=timezone.now(), hidden_by=by)
+
+
+def hide_comment(*, comment: Comment, by: User) -> None:
+    hide_comments(comments=Comment.objects.filter(pk=comment.pk), by=by)
+    comment.refresh_from_db(fields=["hidden_at", "hidden_by"])
+
+
+def restore_comments(*, comments: QuerySet[Comment]) -> int:
+    """Show hidden ``comments`` again; returns how many. Their notifications, deleted when hidden, stay gone."""
+    ids = list(comments.filter(hidden_at__isnull=False).values_list("pk", flat=True))
+    return Comment.objects.filter(pk__in=ids, hidden_at__isnull=False).update(hidden_at=None, hidden_by=None)
+
+
+def restore_comment(*, comment: Comment) -> None:
+    restore_comments(comments=Comment.objects.filter(pk=comment.pk))
+    comment.refresh_from_db(fields=["hidden_at", "hidden_by"])
+
+
+# Problem reports
+
+
+@transaction.atomic
+def report_problem(
+    *, lesson: Lesson, kind: str, message: str, reporter: User | None = None, email: str = "", section: str = "",
+    selected_text: str = "", lesson_version: datetime | None = None, base_url: str = "",
+) -> ProblemReport:  # fmt: skip
+    """Store a problem report on ``lesson`` and e-mail staff about it once the report is committed.
+
+    A signed-in reporter is known by their account, so no e-mail address is kept for them.
+    """
+    report = ProblemReport(
+        lesson=lesson,
+        kind=kind,
+        message=message,
+        reporter=reporter,
+        email="" if reporter is not None else email,
+        section=section,
+        selected_text=selected_text,
+        lesson_version=lesson_version,
+    )
+    report.full_clean()
+    report.save()
+    _mail_staff_about(report, base_url=base_url)
+    return report
+
+
+def _mail_staff_about(report: ProblemReport, *, base_url: str) -> None:
+    """A plain-text e-mail to every active staff member, in the site's language, with a link to the report."""
+    from accounts.mail import queue_email
+
+    recipients = sorted(
+        set(User.objects.filter(is_staff=True, is_active=True).exclude(email="").values_list("email", flat=True))
+    )
+    if not recipients:
+        return
+    admin_path = reverse("admin:comments_problemreport_change", args=[report.pk])
+    lesson_url = report.lesson.get_absolute_url()
+    with translation.override(settings.LANGUAGE_CODE):
+        lines = [
+            _("A problem was reported on a lesson."),
+            "",
+            _("Kind: %(kind)s") % {"kind": report.get_kind_display()},
+            _("Lesson: %(lesson)s") % {"lesson": report.lesson.title},
+            f"{base_url.rstrip('/')}{lesson_url}",
+            _("Section: %(section)s") % {"section": report.section or "—"},
+            _("Selected text: %(text)s") % {"text": report.selected_text or "—"},
+            _("Sender: %(sender)s") % {"sender": report.sender},
+            "",
+            _("Message:"),
+            report.message,
+            "",
+            _("Open the report: %(url)s") % {"url": f"{base_url.rstrip('/')}{admin_path}"},
+        ]
+        subject = _("%(prefix)sProblem report: %(kind)s on %(lesson)s") % {
+            "prefix": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX,
+            "kind": report.get_kind_display(),
+            "lesson": report.lesson.title,
+        }
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()), body="\n".join(lines), from_email=settings.DEFAULT_FROM_EMAIL, to=recipients
+    )
+    queue_email(message=message, kind="comments/problem_report")
+
+
+@transaction.atomic
+def set_report_status(*, report: ProblemReport, status: str) -> ProblemReport:
+    """Set ``report``'s status; when it becomes done, its signed-in reporter is told, once.
+
+    The unique constraint on (recipient, report) keeps it to one notification, however often
+    the report is marked done again.
+    """
+    report.status = status
+    report.save(update_fields=["status", "updated_at"])
+    if status == ProblemReport.Status.DONE and report.reporter_id is not None:
+        Notification.objects.bulk_create(
+            [Notification(recipient_id=report.reporter_id, kind=Notification.Kind.REPORT_DONE, report=report)],
+            ignore_conflicts=True,
+        )
+    return report

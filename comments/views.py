@@ -1,4 +1,5 @@
 from allauth.core import ratelimit
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from accounts.services import stop_notification_emails
 from comments import services
-from comments.forms import CommentForm, EditCommentForm
+from comments.forms import CommentForm, EditCommentForm, FlagForm, ProblemReportForm
 from comments.models import Comment, Notification
 from comments.notification_mail import unsubscribe_user_id
 from comments.sanitize import render_comment
@@ -208,3 +209,60 @@ def _unsubscribe_page(request: HttpRequest, *, user_id: int, subscribed: bool) -
         stop_notification_emails(user_id=user_id)
         return redirect(request.path)
     return render(request, "comments/unsubscribe.html", {"subscribed": subscribed})
+
+
+@login_required
+@require_POST
+def flag_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask the moderators to look at a comment, with a reason; once per learner and comment."""
+    comment = get_object_or_404(
+        Comment.objects.visible_to(request.user).select_related("lesson__course"), pk=pk, deleted_at__isnull=True
+    )
+    form = FlagForm(request.POST)
+    if not form.is_valid():
+        return render(request, "comments/flag_form_page.html", {"comment": comment, "form": form}, status=400)
+    try:
+        services.flag_comment(learner=request.user, comment=comment, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.info(request, error.messages[0])
+    else:
+        messages.success(request, _("Thank you. A moderator will look at this comment."))
+    return redirect(comment.get_absolute_url())
+
+
+@require_POST
+def report_problem(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """A problem with a lesson page, from anyone. On a refusal the page shows the form again with what was typed."""
+    lesson = _lesson(request, lesson_id)
+    form = ProblemReportForm(request.POST, lesson=lesson, signed_in=request.user.is_authenticated)
+    thanks = _("Thank you! Your report was sent.")
+    if form.is_spam:
+        # Answered as if it were sent, so the bot learns nothing; nothing is kept or mailed.
+        messages.success(request, thanks)
+        return redirect(f"{lesson.get_absolute_url()}#report-problem")
+    if not form.is_valid():
+        return _report_page(request, lesson, form, status=400)
+    if not ratelimit.consume(request, action="report_problem"):
+        return _report_page(
+            request, lesson, form, status=429,
+            error=_("Too many reports from your address. Wait a few minutes, then send it again: your text is kept."),
+        )  # fmt: skip
+    data = form.cleaned_data
+    services.report_problem(
+        lesson=lesson,
+        kind=data["kind"],
+        message=data["message"],
+        reporter=request.user if request.user.is_authenticated else None,
+        email=data.get("email", ""),
+        section=data["section"],
+        selected_text=data["selected_text"],
+        lesson_version=data["lesson_version"],
+        base_url=request.build_absolute_uri("/"),
+    )
+    messages.success(request, thanks)
+    return redirect(f"{lesson.get_absolute_url()}#report-problem")
+
+
+def _report_page(request: HttpRequest, lesson: Lesson, form, *, status: int, error: str = "") -> HttpResponse:
+    context = {"lesson": lesson, "report_form": form, "error": error}
+    return render(request, "comments/report_form_page.html", context, status=status)

@@ -193,6 +193,7 @@ ACCOUNT_RATE_LIMITS = {
     "complete_lesson": "30/m/user",
     "sync_progress": "10/m/user",
     "comment": "5/m/user,50/d/user",
+    "report_problem": "5/m/ip,30/d/ip",
 }
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 

@@ -1,5 +1,6 @@
 from django import template
 
+from comments.forms import ProblemReportForm
 from comments.selectors import Thread, author_name, lesson_thread
 
 register = template.Library()
@@ -14,3 +15,9 @@ def lesson_comments(context, lesson) -> Thread:
 @register.filter
 def comment_author(comment) -> str:
     return author_name(comment)
+
+
+@register.simple_tag(takes_context=True)
+def report_form(context, lesson) -> ProblemReportForm:
+    """``{% report_form lesson as report_form %}``: the empty "report a problem" form of a lesson page."""
+    return ProblemReportForm(lesson=lesson, signed_in=context["request"].user.is_authenticated)
