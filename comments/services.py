@@ -94,8 +94,11 @@ def _count_comment_for_progress(author: User) -> None:
 
 @transaction.atomic
 def edit_comment(*, user: User, comment: Comment, body: str) -> Comment:
+    """Change a comment's text. Authors may while they may comment (a barred learner may not); staff always."""
     if not can_change(user=user, comment=comment):
         raise PermissionDenied
+    if not user.is_staff:
+        check_can_comment(learner=user, lesson=comment.lesson)
     if comment.is_deleted:
         raise ValidationError(_("A deleted comment cannot be edited."), code="deleted")
     comment.body = body
