@@ -39,12 +39,14 @@ def author_name(comment: Comment) -> str:
     return comment.author.display_name or gettext("Learner #%(number)s") % {"number": comment.author_id}
 
 
-def lesson_thread(*, lesson: Lesson, user) -> Thread:
-    """Three queries: the comments with their authors and levels, the ladder, and whether the reader follows."""
+def lesson_thread(*, lesson: Lesson, user, ladder: list[Level] | None = None) -> Thread:
+    """Three queries: the comments with their authors' XP, the ladder of levels (none when the page has
+    already read it and passes ``ladder``), and whether the reader follows the lesson."""
     comments = list(
         Comment.objects.filter(lesson=lesson).select_related("author", "author__progress").order_by("created_at", "id")
     )
-    ladder = Level.objects.ladder()
+    if ladder is None:
+        ladder = Level.objects.ladder()
     following = user.is_authenticated and Follow.objects.filter(learner_id=user.pk, lesson=lesson).exists()
     nodes: dict[int, Node] = {}
     for comment in comments:
