@@ -1,5 +1,6 @@
 """The lesson page costs the same queries with 200 comments as with none, and shows deep replies flat."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -160,3 +161,16 @@ def test_replies_nest_three_levels_and_deeper_ones_show_flat_under_the_third_nam
     assert "in reply to <bdi>Edsger</bdi>" in comment_html(page, fifth)
     for nested in (root, second, third, sibling, other):
         assert "in reply to" not in comment_html(page, nested)
+
+
+def test_comment_and_notification_times_are_valid_html_dates(client, lesson, commenter, other_commenter):
+    """Regression: the ISO format with microseconds is not a valid datetime attribute (the Nu checker's error)."""
+    question = services.post_comment(author=commenter, lesson=lesson, body="Question.")
+    services.post_comment(author=other_commenter, lesson=lesson, body="Answer.", parent=question)
+    client.force_login(commenter)
+
+    for url in (lesson.get_absolute_url(), "/notifications/"):
+        times = re.findall(r'<time[^>]* datetime="([^"]*)"', client.get(url).text)
+        assert times
+        for value in times:
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", value), (url, value)
