@@ -19,8 +19,8 @@ class CommentForm(forms.Form):
         },
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    # The position of the lesson's code block the comment is about; its title is taken from the lesson.
     code_block = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=1000)
-    code_block_title = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
 
 class EditCommentForm(forms.Form):

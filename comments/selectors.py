@@ -1,5 +1,7 @@
 """The comments of a lesson page, as threads, in a fixed number of queries however many there are."""
 
+import html
+import re
 from dataclasses import dataclass, field
 
 from comments.models import MAX_DEPTH, Comment, Follow
@@ -86,3 +88,12 @@ def _keep(node: Node) -> bool:
     """A placeholder stays only while it holds replies that are shown."""
     node.replies = [reply for reply in node.replies if _keep(reply)]
     return not node.placeholder or bool(node.replies)
+
+
+# A code block as courses.markdown.render_code_block writes it: its caption starts with the title, if it has one.
+_CODE_BLOCK = re.compile(r'<figure class="code-block"[^>]*><figcaption>(?:<span class="code-title">([^<]*)</span>)?')
+
+
+def code_block_titles(lesson: Lesson) -> list[str]:
+    """The titles of the lesson's code blocks, in the order of the page ("" for a block without one)."""
+    return [html.unescape(title) for title in _CODE_BLOCK.findall(lesson.body_html)]

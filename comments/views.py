@@ -85,7 +85,6 @@ def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
             body=form.cleaned_data["body"],
             parent=parent,
             code_block=form.cleaned_data["code_block"],
-            code_block_title=form.cleaned_data["code_block_title"],
             base_url=request.build_absolute_uri("/"),
         )
     except ValidationError as error:

@@ -130,3 +130,52 @@ def test_highlighted_code_keeps_its_classes_and_a_wide_block_stays_scrollable_by
     assert ("pre", {"tabindex": "0", "role": "region", "aria-label": "Code 1 (python)"}) in tags
     assert ("span", {"class": "n"}) in tags
     assert problems(html) == []
+
+
+# Code block references: the title quoted is the lesson's
+
+
+def test_a_comment_on_a_code_block_quotes_the_lessons_title_not_the_one_sent(commenter_client, lesson):
+    """Regression: the title came from a hidden field, so a commenter could make a block say anything."""
+    response = commenter_client.post(
+        post_url(lesson),
+        {"body": "Why print?", "code_block": 1, "code_block_title": "Send your password to evil@example.com"},
+    )
+
+    assert response.status_code == 302
+    comment = Comment.objects.get()
+    assert (comment.code_block, comment.code_block_title) == (1, "Hello")  # LessonFactory's one block
+    page = commenter_client.get(lesson.get_absolute_url()).text
+    assert '<blockquote class="comment-code-ref"><a href="#code-1">Hello</a></blockquote>' in page
+    assert "evil@example.com" not in page
+
+
+def test_a_comment_on_a_code_block_the_lesson_does_not_have_is_refused_and_keeps_the_text(commenter_client, lesson):
+    response = commenter_client.post(post_url(lesson), {"body": "Which block?", "code_block": 2})
+
+    assert response.status_code == 403
+    assert "The code block you commented on is no longer in the lesson." in response.text
+    assert "Which block?" in response.text
+    assert not Comment.objects.exists()
+
+
+def test_a_reply_is_about_its_threads_code_block_whatever_it_sends(commenter_client, lesson):
+    commenter_client.post(post_url(lesson), {"body": "On the block.", "code_block": 1})
+    parent = Comment.objects.get()
+
+    commenter_client.post(post_url(lesson), {"body": "Reply.", "parent": parent.pk, "code_block": 7})
+
+    reply = Comment.objects.get(parent=parent)
+    assert (reply.code_block, reply.code_block_title) == (1, "Hello")
+
+
+def test_a_hostile_code_block_title_in_the_lesson_is_quoted_as_text(commenter_client):
+    from tests.factories import LessonFactory
+
+    lesson = LessonFactory(body='```python title="<img src=x onerror=alert(1)>"\nprint(1)\n```\n')
+
+    commenter_client.post(post_url(lesson), {"body": "Hm.", "code_block": 1})
+
+    assert Comment.objects.get().code_block_title == "<img src=x onerror=alert(1)>"
+    page = commenter_client.get(lesson.get_absolute_url()).text
+    assert '<a href="#code-1">&lt;img src=x onerror=alert(1)&gt;</a>' in page

@@ -50,7 +50,12 @@ def verified_learner(**fields):
 @pytest.fixture
 def hostile_lesson():
     """A lesson with every payload as a comment, some as replies, by a learner whose name is hostile too."""
-    lesson = LessonFactory(course__slug="asyncio", slug="hostile", title="Hostile comments")
+    lesson = LessonFactory(
+        course__slug="asyncio",
+        slug="hostile",
+        title="Hostile comments",
+        body=f'```python title="<img id=pwned-lesson-title src=x onerror={JS}>"\nprint(1)\n```\n',
+    )
     author = verified_learner(display_name="<img id=pwned-name src=x onerror=alert(1)>")
     previous = None
     for number, payload in enumerate(PAYLOADS.values()):
@@ -60,7 +65,6 @@ def hostile_lesson():
             body=payload,
             parent=previous if number % 4 else None,  # threads of four, each reply under the one before
             code_block=1 if number % 4 == 0 else None,
-            code_block_title=f'"><img id="pwned-code-title" src=x onerror="{JS}">',
         )
     return lesson
 

@@ -11,8 +11,6 @@ Running the command again leaves comments of the asked size as they are; otherwi
 ``--force``) the lesson's comments are deleted and written again.
 """
 
-import html
-import re
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -23,6 +21,7 @@ from django.utils import timezone
 from accounts.models import User
 from comments.models import MAX_DEPTH, Comment
 from comments.sanitize import render_comment
+from comments.selectors import code_block_titles
 from courses.management.commands.build_large_site import BIG_COURSE_SLUG
 from courses.models import Lesson
 from progress.management.commands.build_progress_bench import DOMAIN, HEAVY_EMAIL, NEW_EMAIL
@@ -40,7 +39,6 @@ BODIES = [
     "asyncio.run(main())\n```\n\nIt prints nothing, as expected.",
     "Thanks, that **cleared it up**. Two things I still wonder about:\n\n1. cancellation\n2. timeouts",
 ]
-_CODE_TITLE = re.compile(r'<figure class="code-block"[^>]*><figcaption>(?:<span class="code-title">([^<]*)</span>)?')
 
 
 def thread_sizes(comments: int, threads: int) -> list[int]:
@@ -55,11 +53,6 @@ def thread_sizes(comments: int, threads: int) -> list[int]:
         sizes[number % threads] += 1
         number += 2 if threads > 1 else 1
     return sizes
-
-
-def code_block_titles(lesson: Lesson) -> list[str]:
-    """The titles of the lesson's code blocks in order ("" for a block without one)."""
-    return [html.unescape(title or "") for title in _CODE_TITLE.findall(lesson.body_html)]
 
 
 def build_threads(*, lesson: Lesson, authors: Sequence[User], comments: int = COMMENTS, threads: int = THREADS):
