@@ -19,22 +19,17 @@ class CommentForm(forms.Form):
         error_messages={
             "required": _("Write something first."),
             "max_length": _("A comment can be at most %(limit_value)d characters long (it has %(show_value)d)."),
+            # PostgreSQL cannot store it: Django's CharField refuses it before any clean_* method runs.
+            "null_characters_not_allowed": _("The comment contains a character that cannot be stored."),
         },
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    # The position of the lesson's code block the comment is about; its title is taken from the lesson.
     code_block = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=1000)
-    code_block_title = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
-
-    def clean_body(self) -> str:
-        body = self.cleaned_data["body"]
-        if "\x00" in body:
-            raise forms.ValidationError(_("The comment contains a character that cannot be stored."), code="nul")
-        return body
 
 
 class EditCommentForm(forms.Form):
     body = CommentForm.base_fields["body"]
-    clean_body = CommentForm.clean_body
 
 
 def _storable(text: str) -> str:

@@ -1,5 +1,7 @@
 """The comments of a lesson page, as threads, in a fixed number of queries however many there are."""
 
+import html
+import re
 from dataclasses import dataclass, field
 
 from allauth.account.models import EmailAddress
@@ -48,13 +50,15 @@ def author_name(comment: Comment) -> str:
     return comment.author.display_name or gettext("Learner #%(number)s") % {"number": comment.author_id}
 
 
-def lesson_thread(*, lesson: Lesson, user) -> Thread:
-    """Three queries: the comments with their authors and levels, the ladder, and the signed-in reader's
-    standing (whether they follow the lesson, and whether they may comment)."""
+def lesson_thread(*, lesson: Lesson, user, ladder: list[Level] | None = None) -> Thread:
+    """Three queries: the comments with their authors' XP, the ladder of levels (none when the page has
+    already read it and passes ``ladder``), and the signed-in reader's standing (whether they follow the
+    lesson, and whether they may comment)."""
     comments = list(
         Comment.objects.filter(lesson=lesson).select_related("author", "author__progress").order_by("created_at", "id")
     )
-    ladder = Level.objects.ladder()
+    if ladder is None:
+        ladder = Level.objects.ladder()
     reader = _reader(user, lesson)
     nodes: dict[int, Node] = {}
     for comment in comments:
@@ -117,3 +121,12 @@ def _keep(node: Node) -> bool:
     """A placeholder stays only while it holds replies that are shown."""
     node.replies = [reply for reply in node.replies if _keep(reply)]
     return not node.placeholder or bool(node.replies)
+
+
+# A code block as courses.markdown.render_code_block writes it: its caption starts with the title, if it has one.
+_CODE_BLOCK = re.compile(r'<figure class="code-block"[^>]*><figcaption>(?:<span class="code-title">([^<]*)</span>)?')
+
+
+def code_block_titles(lesson: Lesson) -> list[str]:
+    """The titles of the lesson's code blocks, in the order of the page ("" for a block without one)."""
+    return [html.unescape(title) for title in _CODE_BLOCK.findall(lesson.body_html)]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from comments.models import MAX_DEPTH, Comment, CommentBan, Flag, Follow, Notification, ProblemReport
 from comments.sanitize import render_comment
+from comments.selectors import code_block_titles
 from courses.models import Lesson
 
 
@@ -66,16 +67,26 @@ def _notify(comment: Comment) -> list[int]:
 @transaction.atomic
 def post_comment(
     *, author: User, lesson: Lesson, body: str, parent: Comment | None = None, code_block: int | None = None,
-    code_block_title: str = "", base_url: str = "",
+    base_url: str = "",
 ) -> Comment:  # fmt: skip
     """Post a comment (or a reply to ``parent``) on ``lesson``, follow the lesson, and notify.
 
     A reply to a comment at the deepest level is stored under that comment's own parent, so
-    threads are at most three levels deep and the reply names whom it answers.
+    threads are at most three levels deep and the reply names whom it answers. A comment on the
+    lesson's ``code_block`` (its position, from 1) quotes that block's title as the lesson has it,
+    never a title the commenter sent; a reply is about its thread's block.
     """
     check_can_comment(learner=author, lesson=lesson)
     if parent is not None and (parent.lesson_id != lesson.pk or parent.is_deleted or parent.is_hidden):
         raise ValidationError(_("The comment you replied to is no longer there."), code="parent_gone")
+    code_block_title = ""
+    if parent is not None:
+        code_block, code_block_title = parent.code_block, parent.code_block_title
+    elif code_block is not None:
+        titles = code_block_titles(lesson)
+        if not 1 <= code_block <= len(titles):
+            raise ValidationError(_("The code block you commented on is no longer in the lesson."), code="no_block")
+        code_block_title = titles[code_block - 1]
     comment = Comment(
         lesson=lesson,
         author=author,
@@ -83,8 +94,8 @@ def post_comment(
         depth=min(parent.depth + 1, MAX_DEPTH) if parent else 0,
         body=body,
         body_html=render_comment(body),
-        code_block=code_block if parent is None else parent.code_block,
-        code_block_title=code_block_title if parent is None else parent.code_block_title,
+        code_block=code_block,
+        code_block_title=code_block_title,
     )
     comment.full_clean(exclude=["body_html"])
     comment.save()
@@ -108,8 +119,11 @@ def _count_comment_for_progress(author: User) -> None:
 
 @transaction.atomic
 def edit_comment(*, user: User, comment: Comment, body: str) -> Comment:
+    """Change a comment's text. Authors may while they may comment (a barred learner may not); staff always."""
     if not can_change(user=user, comment=comment):
         raise PermissionDenied
+    if not user.is_staff:
+        check_can_comment(learner=user, lesson=comment.lesson)
     if comment.is_deleted:
         raise ValidationError(_("A deleted comment cannot be edited."), code="deleted")
     comment.body = body

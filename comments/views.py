@@ -52,10 +52,15 @@ def section_response(request: HttpRequest, lesson: Lesson, *, anchor: str = "com
     return redirect(f"{lesson.get_absolute_url()}#{anchor}")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
-    """Post a comment or a reply. On any refusal the typed text comes back in the form, with the reason."""
+    """Post a comment or a reply. On any refusal the typed text comes back in the form, with the reason.
+
+    A GET (signing in from a refusal's page returns here) goes to the lesson's comments.
+    """
     lesson = _lesson(request, lesson_id)
+    if request.method == "GET":
+        return redirect(f"{lesson.get_absolute_url()}#comments")
     form = CommentForm(request.POST)
     if not request.user.is_authenticated:
         form.is_valid()
@@ -86,7 +91,6 @@ def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
             body=form.cleaned_data["body"],
             parent=parent,
             code_block=form.cleaned_data["code_block"],
-            code_block_title=form.cleaned_data["code_block_title"],
             base_url=request.build_absolute_uri("/"),
         )
     except ValidationError as error:
@@ -96,7 +100,9 @@ def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
 
 @require_POST
 def preview(request: HttpRequest) -> JsonResponse:
-    """The HTML a comment will have, for the page's script."""
+    """The HTML a comment will have, for the page's script: for signed-in learners, who are the ones with a form."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Sign in to comment.")}, status=403)
     form = CommentForm(request.POST)
     if not form.is_valid():
         errors = [message for messages in form.errors.values() for message in messages]
@@ -117,7 +123,10 @@ def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
     comment = _own_comment(request, pk)
     form = EditCommentForm(request.POST or None, initial={"body": comment.body})
     if request.method == "POST" and form.is_valid():
-        services.edit_comment(user=request.user, comment=comment, body=form.cleaned_data["body"])
+        try:
+            services.edit_comment(user=request.user, comment=comment, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            return _form_page(request, comment.lesson, form, status=403, error=error.messages[0], comment=comment)
         return section_response(request, comment.lesson, anchor=f"comment-{comment.pk}")
     status = 400 if form.is_bound else 200
     return _form_page(request, comment.lesson, form, status=status, comment=comment)

@@ -7,9 +7,10 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def lesson_comments(context, lesson) -> Thread:
-    """``{% lesson_comments lesson as thread %}``: the lesson's threads, in a fixed number of queries."""
-    return lesson_thread(lesson=lesson, user=context["request"].user)
+def lesson_comments(context, lesson, ladder=None) -> Thread:
+    """``{% lesson_comments lesson ladder=panel.ladder as thread %}``: the lesson's threads, in a fixed number
+    of queries; ``ladder``, the levels the page has already read, saves reading them again."""
+    return lesson_thread(lesson=lesson, user=context["request"].user, ladder=ladder)
 
 
 @register.filter
