@@ -217,7 +217,6 @@ def make_site() -> dict[str, dict[str, str]]:
     EmailAddress.objects.create(user=ada, email=ada.email, primary=True, verified=True)
     question = comment_services.post_comment(
         author=learner, lesson=lesson, body="Why does `gather` return a *list*?", code_block=1,
-        code_block_title="Two tasks at once",
     )  # fmt: skip
     Comment.objects.filter(pk=question.pk).update(id=LEARNERS_COMMENT)
     question = Comment.objects.get(pk=LEARNERS_COMMENT)
