@@ -110,7 +110,8 @@ db-reset: install
 
 # Times the public pages of the demo course, then those of a large site that lives in a database of
 # its own (<database>_bench on the same server), with one gunicorn worker's memory, then a lesson page
-# for signed-in learners and completing a lesson with 1,000 learners in that database (scripts/bench_pages.py).
+# for signed-in learners and completing a lesson with 1,000 learners in that database, then a lesson
+# with 200 comments beside one without (scripts/bench_pages.py).
 bench: install-dev messages
 	@$(DB) run -- $(MAKE) --no-print-directory _bench
 
@@ -118,6 +119,7 @@ _bench: _demo
 	$(PY) scripts/bench_pages.py
 	$(PY) scripts/bench_pages.py --large-site
 	$(PY) scripts/bench_pages.py --progress
+	$(PY) scripts/bench_pages.py --comments
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -3,8 +3,10 @@ from allauth.core import context
 from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.mail import queue_email
+from accounts.services import supported_language
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -25,9 +27,12 @@ class AccountAdapter(DefaultAccountAdapter):
         queue_email(message=message, kind=template_prefix.rpartition("/")[2])
 
     def save_user(self, request: HttpRequest, user, form, commit: bool = True):
-        """The new account takes the time zone the sign-up form guessed (forms without one leave the default)."""
+        """The new account takes the time zone the sign-up form guessed (forms without one leave the default)
+        and the language of the page it signed up on."""
         if time_zone := form.cleaned_data.get("time_zone"):
             user.time_zone = time_zone
+        if language := supported_language(translation.get_language_from_request(request)):
+            user.language = language
         return super().save_user(request, user, form, commit)
 
     def get_password_change_redirect_url(self, request: HttpRequest) -> str:

@@ -33,10 +33,13 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from allauth.account.signals import user_logged_in
         from django.tasks.signals import task_finished
 
+        from accounts.services import remember_language_on_sign_in
         from accounts.tasks import retry_failed_email
 
         post_migrate.connect(apply_site_settings, sender=self)
         post_migrate.connect(create_cache_table, sender=self)
         task_finished.connect(retry_failed_email)
+        user_logged_in.connect(remember_language_on_sign_in)

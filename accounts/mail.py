@@ -6,6 +6,7 @@ it from ``manage.py db_worker``. A mail server that is down therefore never fail
 sign-up or a password reset: the worker retries with backoff and logs what went wrong.
 """
 
+import email.policy
 import sys
 import uuid
 from dataclasses import dataclass
@@ -51,10 +52,46 @@ def queue_email(*, message: EmailMessage, kind: str) -> None:
     )
 
 
+# Headers whose value is a list of <URL>s (RFC 2369). The e-mail package folds a long header at
+# 78 characters and, finding no space in a long URL, turns it into an encoded word
+# ("=?utf-8?q?=3Chttps=3A//..."), which mail clients do not decode there: one-click unsubscribe
+# (RFC 8058) then silently stops working. These are written on one line, as they are.
+URL_LIST_HEADERS = {"list-help", "list-subscribe", "list-unsubscribe", "list-post", "list-owner", "list-archive"}
+
+
+class _VerbatimHeader(str):
+    """A header value that Python's e-mail package stores and writes as it is (its policies keep any value
+    with a ``name`` and call its ``fold``)."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> "_VerbatimHeader":
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+class QueuedMessage(EmailMultiAlternatives):
+    """A message the worker sends, with its URL-list headers unfolded (see URL_LIST_HEADERS)."""
+
+    def message(self, *, policy=email.policy.default):
+        message = super().message(policy=policy)
+        for name in set(message.keys()):
+            value = str(message[name])
+            # ASCII on one line only: anything else keeps the package's encoding (the value was checked
+            # for line breaks when it was set).
+            if name.lower() in URL_LIST_HEADERS and value.isascii():
+                message.replace_header(name, _VerbatimHeader(name, value))
+        return message
+
+
 def build_message(
     *, subject: str, body: str, html: str | None, from_email: str, to: list[str], headers: dict[str, str]
 ) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(subject, body, from_email, to, headers=headers)
+    message = QueuedMessage(subject, body, from_email, to, headers=headers)
     if html:
         message.attach_alternative(html, "text/html")
     return message

@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -61,6 +62,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("show me on the leaderboard"),
         default=True,
         help_text=_("Your display name and this week's XP appear on the weekly leaderboard."),
+    )
+    email_notifications = models.BooleanField(
+        _("e-mail me about replies and new comments on lessons I follow"),
+        default=False,
+        help_text=_("Each e-mail says who wrote on which lesson, with a link; never what they wrote."),
+    )
+    # The interface language the learner last used, for what is written to them outside a request (e-mail).
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     is_staff = models.BooleanField(
         _("staff status"), default=False, help_text=_("Staff can sign in to the admin and see drafts.")

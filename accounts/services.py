@@ -1,6 +1,9 @@
 from allauth.account.models import EmailAddress
 from allauth.core import ratelimit
 from django.http import HttpRequest
+from django.utils import translation
+
+from accounts.models import User
 
 
 def send_new_confirmation(*, request: HttpRequest, email: str) -> bool:
@@ -19,3 +22,39 @@ def send_new_confirmation(*, request: HttpRequest, email: str) -> bool:
     if address is not None:
         address.send_confirmation(request)
     return True
+
+
+def supported_language(language: str | None) -> str | None:
+    """``language`` as one of settings.LANGUAGES ("ko-KR" is "ko"), or None if the site has no such language."""
+    try:
+        return translation.get_supported_language_variant(language or "")
+    except LookupError:
+        return None
+
+
+def remember_language(*, user: User, language: str | None) -> None:
+    """Keep the interface language ``user`` reads in on the account, for what reaches them outside a request.
+
+    E-mail is written by the worker, which has no request to take a language from. Called when the
+    learner signs in and when they switch language; writes only when it changed.
+    """
+    language = supported_language(language)
+    if language is None or language == user.language:
+        return
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+
+
+def remember_language_on_sign_in(sender, *, request: HttpRequest, user: User, **kwargs) -> None:
+    """allauth's ``user_logged_in``: the account takes the language this browser reads in."""
+    remember_language(user=user, language=translation.get_language_from_request(request))
+
+
+def stop_notification_emails(*, user_id: int) -> bool:
+    """Turn off e-mail about comments for the learner ``user_id`` (an unsubscribe link); False if there is none.
+
+    It only ever turns e-mail off: an unsubscribe link that reaches someone else does no other harm.
+    """
+    found = User.objects.filter(pk=user_id).exists()
+    User.objects.filter(pk=user_id, email_notifications=True).update(email_notifications=False)
+    return found

@@ -1,16 +1,18 @@
 from allauth.account.decorators import secure_admin_login
 from allauth.account.stages import EmailVerificationStage, LoginStageController
 from allauth.account.views import EmailVerificationSentView
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import AccountSettingsForm, ResendConfirmationForm
 from accounts.mail import development_mail_folder, stored_message, stored_messages
-from accounts.services import send_new_confirmation
+from accounts.services import remember_language, send_new_confirmation
 
 
 def _pending_email(request: HttpRequest) -> str:
@@ -68,6 +70,15 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your settings are saved."))
         return redirect("account_settings")
     return render(request, "account/settings.html", {"form": form})
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switch (Django's ``set_language``); a signed-in learner's account remembers the choice."""
+    response = i18n.set_language(request)
+    chosen = response.cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    if chosen is not None and request.user.is_authenticated:
+        remember_language(user=request.user, language=chosen.value)
+    return response
 
 
 @secure_admin_login

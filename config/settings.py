@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "comments.context_processors.notifications",
             ],
         },
     },
@@ -191,6 +192,8 @@ ACCOUNT_RATE_LIMITS = {
     "resend_confirmation": "5/m/ip,20/h/ip",
     "complete_lesson": "30/m/user,300/h/user",
     "sync_progress": "10/m/user",
+    "comment": "5/m/user,50/d/user",
+    "report_problem": "5/m/ip,30/d/ip",
 }
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 

@@ -14,7 +14,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("dev/mail/", accounts_views.development_mailbox, name="development_mailbox"),
     path("dev/mail/<slug:name>/", accounts_views.development_mail, name="development_mail"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, which also keeps a signed-in learner's language on the account.
+    path("i18n/setlang/", accounts_views.set_language, name="set_language"),
+    path("", include("comments.urls")),
     path("", include("progress.urls")),
     path("", include("courses.urls")),
 ]

@@ -244,3 +244,15 @@ def adjust_xp(*, learner: User, amount: int, note: str, by: User, at: datetime |
     _unlock_achievements(progress, at=at)
     progress.save()
     return XPEntry.objects.filter(learner=learner, reason=Reason.ADJUSTMENT).latest("created_at", "id")
+
+
+@transaction.atomic
+def record_comment_written(*, learner: User, at: datetime | None = None) -> Outcome:
+    """Count a comment the learner wrote toward the comment achievements (called by the comments app)."""
+    at = at or timezone.now()
+    progress = lock_progress(learner)
+    progress.comments_written += 1
+    outcome = _unlock_achievements(progress, at=at)
+    progress.save()
+    outcome.xp_total = progress.xp
+    return outcome

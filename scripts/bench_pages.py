@@ -4,6 +4,7 @@
     .venv/bin/python scripts/bench_pages.py      # the demo course on the running database
     .venv/bin/python scripts/bench_pages.py --large-site
     .venv/bin/python scripts/bench_pages.py --progress
+    .venv/bin/python scripts/bench_pages.py --comments
 
 The demo run prints, per page, the SQL queries one request makes and the median and
 95th-percentile time of N requests through Django's full request handling (no network,
@@ -24,6 +25,10 @@ up, beside completing a lesson: a POST to the real endpoint, each on a lesson it
 completed, so the whole write path runs (the test client skips the CSRF check). The learners are
 signed in with the test client's ``force_login``; the completions are undone afterwards, so every
 run times the same data.
+
+The comments run (``--comments``) adds to that database, with ``manage.py build_comments_bench``,
+200 comments in 50 threads (replies four deep, a quarter on code blocks) to one lesson of the big
+course, and times it beside a lesson without comments, for a visitor and for the heavy learner.
 """
 
 import argparse
@@ -403,12 +408,50 @@ def progress(requests: int) -> None:
         assert Completion.objects.count() == completed_before + requests + 1, "a completion was not written"
 
 
+def comments(requests: int) -> None:
+    open_large_site()
+    from django.core.management import call_command
+    from django.test import Client
+
+    from accounts.models import User
+    from comments.management.commands import build_comments_bench as data
+    from comments.models import Comment
+    from courses.management.commands import build_large_site as site
+    from courses.models import Lesson
+    from progress.management.commands import build_progress_bench as learners
+
+    call_command("build_progress_bench")
+    call_command("build_comments_bench")
+    big_course = Lesson.objects.filter(course__slug=site.BIG_COURSE_SLUG)
+    busy = big_course.get(slug=data.COMMENTED_LESSON).get_absolute_url()
+    quiet = big_course.get(slug="lesson-250").get_absolute_url()  # the same demo lesson's copy, no comments
+    threads = Comment.objects.filter(lesson__course__slug=site.BIG_COURSE_SLUG, lesson__slug=data.COMMENTED_LESSON)
+    print(
+        f"\nA lesson with {threads.count()} comments in {threads.filter(parent=None).count()} threads "
+        f"({threads.exclude(code_block=None).count()} on code blocks) beside one without comments."
+    )
+    anonymous, learner = Client(HTTP_HOST="127.0.0.1"), signed_in(User.objects.get(email=learners.HEAVY_EMAIL))
+    time_cases(
+        {
+            "no comments, anonymous": Case(quiet, lambda: anonymous.get(quiet)),
+            "200 comments, anonymous": Case(busy, lambda: anonymous.get(busy)),
+            "no comments, signed in": Case(quiet, lambda: learner.get(quiet)),
+            "200 comments, signed in": Case(busy, lambda: learner.get(busy)),
+        },
+        requests,
+        baseline="no comments, anonymous",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per page for the timings")
     parser.add_argument("--large-site", action="store_true", help="bench the large site in its own database")
     parser.add_argument(
         "--progress", action="store_true", help="bench the lesson page and completing a lesson with many learners"
+    )
+    parser.add_argument(
+        "--comments", action="store_true", help="bench a lesson page with 200 comments beside one without"
     )
     parser.add_argument("--worker-requests", type=int, default=1000, help="requests to the gunicorn worker")
     args = parser.parse_args()
@@ -417,6 +460,9 @@ def main() -> None:
         return
     if args.progress:
         progress(args.requests)
+        return
+    if args.comments:
+        comments(args.requests)
         return
 
     import django

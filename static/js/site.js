@@ -307,3 +307,126 @@ function enhanceProgress() {
 }
 
 document.addEventListener("DOMContentLoaded", enhanceProgress);
+
+// Comments. The forms post and the page reloads without this; with it, they post in the
+// background and the comments are redrawn in place, and every code block of the lesson gets a
+// "comment on this code" control with its count.
+function commentsSection() {
+  return document.getElementById("comments");
+}
+
+function showFormError(form, text) {
+  let alert = form.querySelector("[data-form-error]");
+  if (!alert) {
+    alert = document.createElement("p");
+    alert.className = "message message-error";
+    alert.setAttribute("role", "alert");
+    alert.dataset.formError = "";
+    form.prepend(alert);
+  }
+  alert.textContent = text;
+}
+
+async function previewComment(form) {
+  const target = form.querySelector("[data-preview]");
+  const response = await fetch(form.dataset.previewUrl, {
+    method: "POST",
+    body: new FormData(form),
+    headers: { Accept: "application/json" },
+    credentials: "same-origin",
+  });
+  const answer = await response.json();
+  if (!response.ok) {
+    showFormError(form, answer.error);
+    return;
+  }
+  // The server's own sanitized rendering of the comment.
+  target.innerHTML = answer.html;
+  target.hidden = false;
+}
+
+async function submitCommentForm(form, submitter) {
+  if (submitter && submitter.name === "preview" && form.dataset.previewUrl) {
+    await previewComment(form);
+    return;
+  }
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+  const section = commentsSection();
+  const body = new FormData(form);
+  let response;
+  let answer;
+  try {
+    response = await fetch(form.action, {
+      method: "POST",
+      body,
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    answer = await response.json();
+  } catch {
+    showFormError(form, section.dataset.failedLabel);
+    return;
+  }
+  if (!response.ok) {
+    showFormError(form, answer.error || section.dataset.failedLabel);
+    return;
+  }
+  section.outerHTML = answer.html;
+  enhanceComments();
+  const target = document.getElementById(answer.anchor);
+  if (target) {
+    target.setAttribute("tabindex", "-1");
+    target.focus();
+  }
+}
+
+function addCodeBlockControls(section) {
+  const counts = JSON.parse(document.getElementById("code-block-comments")?.textContent || "{}");
+  const blocks = document.querySelectorAll(".lesson-content figure.code-block");
+  blocks.forEach((block, index) => {
+    const number = index + 1;
+    block.id = `code-${number}`;
+    block.querySelector(".code-comment-control")?.remove();
+    const caption = block.querySelector("figcaption");
+    if (!caption) return;
+    const count = counts[number] || 0;
+    const title = caption.querySelector(".code-title")?.textContent || `${section.dataset.codeFallbackTitle} ${number}`;
+    const control = document.createElement(section.dataset.signInUrl ? "a" : "button");
+    control.className = "code-comment-control";
+    control.textContent = `💬 ${count ? `${count} ` : ""}`;
+    const label = document.createElement("span");
+    label.className = count ? "visually-hidden" : "";
+    label.textContent = count ? `${section.dataset.codeCountLabel}: ${title}` : section.dataset.codeLabel;
+    control.append(label);
+    if (section.dataset.signInUrl) {
+      control.href = section.dataset.signInUrl;
+    } else {
+      control.type = "button";
+      control.addEventListener("click", () => {
+        const form = document.getElementById("new-comment");
+        if (!form) return;
+        form.elements.code_block.value = number;
+        form.elements.code_block_title.value = caption.querySelector(".code-title")?.textContent || "";
+        const quote = form.querySelector("[data-code-quote]");
+        quote.querySelector("[data-code-quote-title]").textContent = title;
+        quote.hidden = false;
+        form.elements.body.focus();
+      });
+    }
+    caption.append(control);
+  });
+}
+
+function enhanceComments() {
+  const section = commentsSection();
+  if (!section) return;
+  section.addEventListener("submit", (event) => {
+    const form = event.target.closest("form[data-comments-form]");
+    if (!form) return;
+    event.preventDefault();
+    submitCommentForm(form, event.submitter);
+  });
+  addCodeBlockControls(section);
+}
+
+document.addEventListener("DOMContentLoaded", enhanceComments);

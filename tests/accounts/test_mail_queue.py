@@ -1,5 +1,6 @@
 """Account e-mail goes through the database queue and the worker, never through the request."""
 
+import email.policy
 import logging
 from datetime import timedelta
 
@@ -138,3 +139,21 @@ def test_an_e_mail_keeps_its_html_version_and_headers_through_the_queue(deliver_
     [sent] = mail.outbox
     assert (sent.body, sent.alternatives) == ("Plain text", [("<p>Rich text</p>", "text/html")])
     assert sent.message()["Reply-To"] == "help@example.com"
+
+
+def test_a_long_list_unsubscribe_url_goes_out_as_it_is(deliver_mail):
+    """Regression: a List-Unsubscribe URL longer than a line went out as an encoded word ("=?utf-8?q?=3Chttp...").
+
+    Mail clients do not decode encoded words in that header, so one-click unsubscribe did not work.
+    """
+    url = "https://stream.example/notifications/unsubscribe/" + "x" * 120 + "/"
+    message = EmailMessage(
+        "Subject", "Body", "from@example.com", ["to@example.com"], headers={"List-Unsubscribe": f"<{url}>"}
+    )
+    with transaction.atomic():
+        queue_email(message=message, kind="test")
+    deliver_mail()
+    [sent] = mail.outbox
+    wire = sent.message(policy=email.policy.SMTP).as_bytes()
+    assert f"\r\nList-Unsubscribe: <{url}>\r\n".encode() in wire
+    assert sent.message()["List-Unsubscribe"] == f"<{url}>"

@@ -189,3 +189,27 @@ def test_a_settings_form_with_an_error_keeps_every_choice(client, verified_learn
         "UTC",
         True,
     )
+
+
+def test_a_learner_asks_for_e_mail_about_comments_and_stops_it(client, verified_learner):
+    client.force_login(verified_learner)
+    page = client.get("/accounts/settings/").text
+    assert (
+        '<input type="checkbox" name="email_notifications" aria-describedby="id_email_notifications_helptext" '
+        'id="id_email_notifications">' in page
+    ), "off until the learner asks for it"
+    assert (
+        '<label for="id_email_notifications">E-mail me about replies and new comments on lessons I follow</label>'
+        in page
+    )
+    assert "never what they wrote." in page
+
+    saved = client.post("/accounts/settings/", settings_form(verified_learner, email_notifications="on"), follow=True)
+    assert "Your settings are saved." in saved.text
+    assert 'id="id_email_notifications" checked>' in saved.text
+    verified_learner.refresh_from_db()
+    assert verified_learner.email_notifications is True
+
+    client.post("/accounts/settings/", settings_form(verified_learner))  # the box unticked: not posted
+    verified_learner.refresh_from_db()
+    assert verified_learner.email_notifications is False

@@ -4,11 +4,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from allauth.account.models import EmailAddress
 from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from babel.messages.pofile import read_po
 from django.test import Client
 from django.utils.translation.template import templatize
 
+from comments.models import Comment
 from courses.models import Lesson, LessonLink, Status
 from tests.factories import CourseFactory, LessonFactory, TagFactory
 
@@ -196,6 +198,8 @@ def interface_messages() -> dict[str, re.Pattern]:
 
 
 def english_left_in(page: str, patterns: dict[str, re.Pattern]) -> list[str]:
+    # Time zones are named as the IANA database names them ("America/New_York"), in every language.
+    page = re.sub(r'<select name="time_zone".*?</select>', "", page, flags=re.S)
     parser = _Words()
     parser.feed(page)
     return sorted(
@@ -253,6 +257,17 @@ def test_korean_pages_show_no_english_interface_text(client, staff, learner):
     assert "업적 달성" in completed.text
     assert english_left_in(completed.text, patterns) == []
     for url in ["/", "/courses/korean/", "/me/", "/leaderboard/"]:
+        check(client, url)
+    EmailAddress.objects.create(user=learner, email=learner.email, primary=True, verified=True)
+    posted = client.post(f"/comments/lessons/{first.pk}/", {"body": "질문이 있습니다"}, follow=True, **korean)
+    assert english_left_in(posted.text, patterns) == []
+    reply = Comment.objects.get()
+    EmailAddress.objects.create(user=staff, email=staff.email, primary=True, verified=True)
+    client.force_login(staff)
+    client.post(f"/comments/lessons/{first.pk}/", {"body": "답변입니다", "parent": reply.pk}, **korean)
+    assert Comment.objects.count() == 2
+    client.force_login(learner)
+    for url in [first.get_absolute_url(), "/notifications/", f"/comments/{reply.pk}/edit/"]:
         check(client, url)
     check(client, "/admin/login/", status=403)
 

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from comments.notification_mail import unsubscribe_token
 from courses.markdown import CODE_COLUMNS_THAT_ALWAYS_FIT
 from courses.models import Lesson, LessonLink
 from progress import services
@@ -81,6 +82,8 @@ def site(db):
         LessonLink.objects.create(lesson=lesson, title=content["title"], url=LONG_URL)
         pages += [f"/courses/course-{language}/", f"/courses/course-{language}/wide/"]
         services.complete_lesson(learner=leader, lesson=lesson)
+    subscribed = UserFactory(email_notifications=True)
+    pages.append(f"/notifications/unsubscribe/{unsubscribe_token(user_id=subscribed.pk)}/")
     return pages
 
 

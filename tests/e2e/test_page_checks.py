@@ -14,11 +14,16 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from allauth.account.models import EmailAddress
 from axe_playwright_python.base import AXE_SCRIPT
 from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Error as PlaywrightError
 
+from accounts.models import User
+from comments import services as comment_services
+from comments.models import Comment
+from comments.notification_mail import unsubscribe_token
 from courses.models import LessonLink, Status
 from progress import services
 from tests.factories import CourseFactory, LessonFactory, StaffFactory, TagFactory, UserFactory
@@ -32,6 +37,12 @@ FAILING_NU_TYPES = {"error", "non-document-error"}
 # One short run: the JVM's quick compiler alone halves its CPU time, and then needs a deeper stack.
 NU_JAVA_OPTIONS = ["-XX:TieredStopAtLevel=1", "-Xss4m"]
 ROOT = Path(__file__).resolve().parents[2]
+
+
+# The id of a learner who gets e-mail about comments, for the unsubscribe page.
+SUBSCRIBED_LEARNER = 900_001
+# The id of the learner's comment, for its edit page.
+LEARNERS_COMMENT = 900_002
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,11 @@ PAGES = [
     PageType("how-xp-works", "/xp/"),
     PageType("catalogue-learner", "/", visitor="learner"),
     PageType("course-learner", "/courses/asyncio/", visitor="learner"),
+    # The unsubscribe link of the e-mail about comments, opened signed out; and one cut short.
+    PageType("unsubscribe", f"/notifications/unsubscribe/{unsubscribe_token(user_id=SUBSCRIBED_LEARNER)}/"),
+    PageType("comment-edit", f"/comments/{LEARNERS_COMMENT}/edit/", visitor="learner"),
+    PageType("notifications", "/notifications/", visitor="learner"),
+    PageType("unsubscribe-link-invalid", "/notifications/unsubscribe/not-a-token/", status=400),
 ]
 
 # Wider than any screen: its code block scrolls sideways.
@@ -194,6 +210,19 @@ def make_site() -> dict[str, dict[str, str]]:
     services.adjust_xp(learner=learner, amount=-3, note="Counted a lesson twice", by=staff)
     for name in ("Ada", "서연"):
         services.complete_lesson(learner=UserFactory(display_name=name), lesson=lesson)
+    UserFactory(pk=SUBSCRIBED_LEARNER, email_notifications=True)
+    # Comments for the comment pages: a thread on a code block with a reply, which notifies the learner.
+    EmailAddress.objects.create(user=learner, email=learner.email, primary=True, verified=True)
+    ada = User.objects.get(display_name="Ada")
+    EmailAddress.objects.create(user=ada, email=ada.email, primary=True, verified=True)
+    question = comment_services.post_comment(
+        author=learner, lesson=lesson, body="Why does `gather` return a *list*?", code_block=1,
+    )  # fmt: skip
+    Comment.objects.filter(pk=question.pk).update(id=LEARNERS_COMMENT)
+    question = Comment.objects.get(pk=LEARNERS_COMMENT)
+    comment_services.post_comment(
+        author=ada, lesson=lesson, body="It keeps the order of its arguments.", parent=question
+    )
     return {"anonymous": {}, "learner": session_cookie(learner), "staff": session_cookie(staff)}
 
 

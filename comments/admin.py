@@ -1,0 +1,273 @@
+"""Moderation in the admin: comments (flagged first) with hide and restore, learners barred from
+commenting, and the inbox of problem reports.
+
+Comments are written, edited and deleted by their authors on the site; here staff look at them,
+hide or restore them (``comments.services``), and delete them outright when they must go.
+"""
+
+from django.contrib import admin, messages
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from comments import services
+from comments.models import Comment, CommentBan, Flag, ProblemReport
+from comments.selectors import author_name
+from config.admin import StreamModelAdmin
+
+EXCERPT_LENGTH = 80
+# The columns of a lesson a row of these lists never shows: its Markdown and HTML.
+HEAVY_LESSON_COLUMNS = ("body", "body_html", "exercise", "exercise_html", "toc", "summary")
+
+
+def _light(prefix: str) -> list[str]:
+    return [f"{prefix}__{column}" for column in HEAVY_LESSON_COLUMNS]
+
+
+class FlagInline(admin.TabularInline):
+    """Who flagged the comment and why: for reading, not changing."""
+
+    model = Flag
+    fields = ["learner", "reason", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("learner")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class HiddenFilter(admin.SimpleListFilter):
+    title = _("hidden")
+    parameter_name = "hidden"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        return [("yes", _("Hidden")), ("no", _("Shown"))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() == "yes":
+            return queryset.filter(hidden_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(hidden_at__isnull=True)
+        return queryset
+
+
+class FlaggedFilter(admin.SimpleListFilter):
+    title = _("flagged")
+    parameter_name = "flagged"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        return [("yes", _("Flagged")), ("no", _("Not flagged"))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() == "yes":
+            return queryset.filter(flag_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(flag_count=0)
+        return queryset
+
+
+@admin.register(Comment)
+class CommentAdmin(StreamModelAdmin):
+    """Flagged comments first. A comment's page is for reading: the list's actions hide or restore it."""
+
+    list_display = ["author_column", "lesson_column", "excerpt", "flag_count_column", "hidden", "created_at"]
+    list_display_links = ["excerpt"]
+    list_filter = [FlaggedFilter, HiddenFilter]
+    search_fields = ["body", "author__email"]
+    search_help_text = _("Find comments by their text or their author's e-mail address.")
+    actions = ["hide", "restore"]
+    inlines = [FlagInline]
+    fields = [
+        "lesson",
+        "author",
+        "parent",
+        "code_block_title",
+        "body",
+        "created_at",
+        "edited_at",
+        "deleted_at",
+        "hidden_at",
+        "hidden_by",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        # Annotated before the admin orders by the annotation (ModelAdmin.get_queryset orders first).
+        return (
+            Comment.objects.annotate(flag_count=Count("flags"))
+            .select_related("author", "lesson", "hidden_by")
+            .defer("body_html", *_light("lesson"))
+            .order_by(*self.get_ordering(request))
+        )
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        return ["-flag_count", "-created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        """The actions may change comments; a comment's own page only shows it (its author edits it on the site)."""
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        """Only staff delete comments here; learners delete their own on the site."""
+        return request.user.is_staff and super().has_delete_permission(request, obj)
+
+    @admin.display(description=_("author"), ordering="author__email")
+    def author_column(self, comment: Comment) -> str:
+        return str(comment.author) if comment.author is not None else author_name(comment)
+
+    @admin.display(description=_("lesson"), ordering="lesson__title")
+    def lesson_column(self, comment: Comment) -> str:
+        return comment.lesson.title
+
+    @admin.display(description=_("comment"))
+    def excerpt(self, comment: Comment) -> str:
+        if comment.is_deleted:
+            return _("(deleted)")
+        return Truncator(" ".join(comment.body.split())).chars(EXCERPT_LENGTH)
+
+    @admin.display(description=_("flags"), ordering="flag_count")
+    def flag_count_column(self, comment: Comment) -> int:
+        return comment.flag_count
+
+    @admin.display(description=_("hidden"), boolean=True, ordering="hidden_at")
+    def hidden(self, comment: Comment) -> bool:
+        return comment.is_hidden
+
+    @admin.action(description=_("Hide the selected comments"), permissions=["change"])
+    def hide(self, request: HttpRequest, queryset) -> None:
+        count = services.hide_comments(comments=queryset, by=request.user)
+        self.message_user(
+            request,
+            ngettext("%(count)d comment hidden.", "%(count)d comments hidden.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Restore the selected comments"), permissions=["change"])
+    def restore(self, request: HttpRequest, queryset) -> None:
+        count = services.restore_comments(comments=queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d comment restored.", "%(count)d comments restored.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(CommentBan)
+class CommentBanAdmin(StreamModelAdmin):
+    """A barred learner sees the reason where the comment form would be."""
+
+    list_display = ["learner", "reason", "created_by", "created_at"]
+    list_select_related = ["learner", "created_by"]
+    search_fields = ["learner__email", "learner__display_name", "reason"]
+    autocomplete_fields = ["learner"]
+    fields = ["learner", "reason", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        """A bar belongs to one learner: to bar another, add a new one."""
+        return [*self.readonly_fields, "learner"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: CommentBan, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ProblemReport)
+class ProblemReportAdmin(StreamModelAdmin):
+    """The inbox of problem reports: new first, then in progress, then done; the newest first in each."""
+
+    list_display = ["created_at", "kind", "lesson_column", "excerpt", "sender", "status"]
+    list_display_links = ["created_at", "excerpt"]
+    list_filter = ["status", "kind", ("lesson", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["message", "section", "selected_text", "email", "reporter__email"]
+    search_help_text = _("Find reports by their text or their sender's e-mail address.")
+    actions = ["mark_in_progress", "mark_done"]
+    fields = [
+        "status",
+        "kind",
+        "lesson_page",
+        "section",
+        "selected_text",
+        "message",
+        "lesson_version",
+        "sender",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = [field for field in fields if field != "status"]
+
+    def get_queryset(self, request: HttpRequest):
+        status_rank = Case(
+            When(status=ProblemReport.Status.NEW, then=Value(0)),
+            When(status=ProblemReport.Status.IN_PROGRESS, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+        return (
+            ProblemReport.objects.annotate(status_rank=status_rank)
+            .select_related("lesson__course", "reporter")
+            .defer(*_light("lesson"), "lesson__course__description", "lesson__course__description_html")
+            .order_by(*self.get_ordering(request))
+        )
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        return ["status_rank", "-created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ProblemReport, form, change: bool) -> None:
+        """Only the status changes here, through the service that tells a signed-in reporter it is done."""
+        services.set_report_status(report=obj, status=form.cleaned_data["status"])
+
+    @admin.display(description=_("lesson"), ordering="lesson__title")
+    def lesson_column(self, report: ProblemReport) -> str:
+        return report.lesson.title
+
+    @admin.display(description=_("lesson"))
+    def lesson_page(self, report: ProblemReport) -> str:
+        return format_html('<a href="{}">{}</a>', report.lesson.get_absolute_url(), report.lesson.title)
+
+    @admin.display(description=_("message"))
+    def excerpt(self, report: ProblemReport) -> str:
+        return Truncator(" ".join(report.message.split())).chars(EXCERPT_LENGTH)
+
+    @admin.display(description=_("sender"))
+    def sender(self, report: ProblemReport) -> str:
+        return report.sender
+
+    @admin.action(description=_("Mark the selected reports in progress"), permissions=["change"])
+    def mark_in_progress(self, request: HttpRequest, queryset) -> None:
+        self._set_status(request, queryset, ProblemReport.Status.IN_PROGRESS)
+
+    @admin.action(description=_("Mark the selected reports done (signed-in senders are told)"), permissions=["change"])
+    def mark_done(self, request: HttpRequest, queryset) -> None:
+        self._set_status(request, queryset, ProblemReport.Status.DONE)
+
+    def _set_status(self, request: HttpRequest, queryset, status: str) -> None:
+        reports = list(queryset)
+        for report in reports:
+            services.set_report_status(report=report, status=status)
+        count = len(reports)
+        self.message_user(
+            request,
+            ngettext("%(count)d report updated.", "%(count)d reports updated.", count) % {"count": count},
+            messages.SUCCESS,
+        )

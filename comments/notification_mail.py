@@ -1,0 +1,117 @@
+"""The e-mail about a notification: checked and rendered by the worker, sent through the account e-mail queue.
+
+It says who wrote on which lesson and links to the comment; it never carries the comment's text,
+so nothing a learner writes travels through our mail. Each message has a one-click unsubscribe
+link (RFC 8058): a signed token naming the learner, which works without signing in.
+"""
+
+from urllib.parse import urljoin
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.mail import queue_email
+from comments.models import Notification
+from comments.selectors import author_name
+from courses.models import Lesson
+
+UNSUBSCRIBE_SALT = "comments.unsubscribe"
+
+
+def unsubscribe_token(*, user_id: int) -> str:
+    """The learner's id, signed. No timestamp: the link in an old e-mail keeps working (RFC 8058 asks for that),
+    and every e-mail carries the same one."""
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(user_id)
+
+
+def unsubscribe_user_id(token: str) -> int | None:
+    """The learner an unsubscribe token names, or None for a token we did not sign (cut short, changed)."""
+    try:
+        user_id = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
+    except (signing.BadSignature, ValueError):
+        return None
+    return user_id if type(user_id) is int else None
+
+
+def default_base_url() -> str:
+    """Where links point when the comment came without a request (the shell, a script)."""
+    return f"{'http' if settings.DEBUG else 'https'}://{settings.SITE_DOMAIN}/"
+
+
+def send_notification(*, notification_id: int, base_url: str) -> None:
+    """Queue the e-mail about a notification of a comment, if it still stands and its recipient wants e-mail.
+
+    Sends nothing when the notification was read or deleted, its comment was hidden or deleted, the
+    recipient wrote the comment, is inactive, has turned e-mail off or has no verified primary address,
+    or can no longer see the lesson.
+    """
+    notification = (
+        Notification.objects.select_related("recipient", "comment__author", "comment__lesson__course")
+        .filter(
+            pk=notification_id,
+            read_at__isnull=True,
+            comment__isnull=False,
+            comment__hidden_at__isnull=True,
+            comment__deleted_at__isnull=True,
+            recipient__is_active=True,
+            recipient__email_notifications=True,
+        )
+        .first()
+    )
+    if notification is None or notification.comment.author_id == notification.recipient_id:
+        return
+    recipient = notification.recipient
+    if not Lesson.objects.visible_to(recipient).filter(pk=notification.comment.lesson_id).exists():
+        return
+    address = (
+        EmailAddress.objects.filter(user=recipient, primary=True, verified=True)
+        .values_list("email", flat=True)
+        .first()
+    )
+    if address is None:
+        return
+    message = notification_email(notification=notification, to=address, base_url=base_url or default_base_url())
+    queue_email(message=message, kind="comment_notification")
+
+
+def notification_email(*, notification: Notification, to: str, base_url: str) -> EmailMultiAlternatives:
+    """The message, in the recipient's language: who wrote, on which lesson, a link; never what they wrote."""
+    comment = notification.comment
+    recipient = notification.recipient
+    unsubscribe_url = urljoin(
+        base_url, reverse("comments:unsubscribe", kwargs={"token": unsubscribe_token(user_id=recipient.pk)})
+    )
+    with translation.override(recipient.language):
+        context = {
+            "site_name": settings.SITE_NAME,
+            "language": translation.get_language(),
+            "kind": notification.kind,
+            "author": author_name(comment),
+            "lesson": comment.lesson.title,
+            "comment_url": urljoin(base_url, comment.get_absolute_url()),
+            "settings_url": urljoin(base_url, reverse("account_settings")),
+            "unsubscribe_url": unsubscribe_url,
+        }
+        # One line, whatever the name and the title hold.
+        subject = " ".join(render_to_string("comments/email/notification_subject.txt", context).split())
+        context["subject"] = subject
+        text = render_to_string("comments/email/notification_message.txt", context)
+        html = render_to_string("comments/email/notification_message.html", context)
+    message = EmailMultiAlternatives(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
+        body=text,
+        to=[to],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # Sent by a machine: vacation responders do not answer it (RFC 3834).
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message

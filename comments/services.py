@@ -1,0 +1,302 @@
+"""Writing, editing and deleting comments, following lessons, and the notifications they cause.
+
+Each public function is one transaction. Notifications are rows written in the same
+transaction as the comment; e-mail about them is queued for the worker only after the
+transaction commits (``transaction.on_commit``), so a rolled-back comment mails nobody and a
+failing mail server never fails the request.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from comments.models import MAX_DEPTH, Comment, CommentBan, Flag, Follow, Notification, ProblemReport
+from comments.sanitize import render_comment
+from comments.selectors import code_block_titles
+from courses.models import Lesson
+
+
+def check_can_comment(*, learner: User, lesson: Lesson) -> None:
+    """Raise ``ValidationError`` with the reason ``learner`` cannot comment on ``lesson``."""
+    from allauth.account.models import EmailAddress
+
+    if not Lesson.objects.published().filter(pk=lesson.pk).exists():
+        raise ValidationError(_("Comments are open on published lessons only."), code="draft")
+    ban = CommentBan.objects.filter(learner=learner).first()
+    if ban is not None:
+        raise ValidationError(_("You can no longer comment: %(reason)s") % {"reason": ban.reason}, code="barred")
+    if not EmailAddress.objects.filter(user=learner, verified=True).exists():
+        raise ValidationError(_("Confirm your e-mail address before you comment."), code="unverified")
+
+
+def can_change(*, user: User, comment: Comment) -> bool:
+    """Authors change their own comments; staff change anyone's."""
+    return user.is_authenticated and (user.is_staff or comment.author_id == user.pk)
+
+
+def _notify(comment: Comment) -> list[int]:
+    """In-app notifications for a new comment: its parent's author, then the lesson's followers; never its author.
+
+    Returns the ids of those whose recipient wants e-mail too. ``bulk_create`` with ``ignore_conflicts``
+    sets no ids on PostgreSQL, so they are read back: the comment is new, every notification of it was made here.
+    """
+    recipients: dict[int, str] = {}
+    if comment.parent_id and comment.parent.author_id and not comment.parent.is_deleted:
+        recipients[comment.parent.author_id] = Notification.Kind.REPLY
+    for learner_id in Follow.objects.filter(lesson_id=comment.lesson_id).values_list("learner_id", flat=True):
+        recipients.setdefault(learner_id, Notification.Kind.COMMENT)
+    recipients.pop(comment.author_id, None)
+    notifications = [
+        Notification(recipient_id=learner_id, kind=kind, comment=comment) for learner_id, kind in recipients.items()
+    ]
+    if not notifications:
+        return []
+    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    to_email = Notification.objects.filter(comment=comment, recipient__email_notifications=True)
+    return list(to_email.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def post_comment(
+    *, author: User, lesson: Lesson, body: str, parent: Comment | None = None, code_block: int | None = None,
+    base_url: str = "",
+) -> Comment:  # fmt: skip
+    """Post a comment (or a reply to ``parent``) on ``lesson``, follow the lesson, and notify.
+
+    A reply to a comment at the deepest level is stored under that comment's own parent, so
+    threads are at most three levels deep and the reply names whom it answers. A comment on the
+    lesson's ``code_block`` (its position, from 1) quotes that block's title as the lesson has it,
+    never a title the commenter sent; a reply is about its thread's block.
+    """
+    check_can_comment(learner=author, lesson=lesson)
+    if parent is not None and (parent.lesson_id != lesson.pk or parent.is_deleted or parent.is_hidden):
+        raise ValidationError(_("The comment you replied to is no longer there."), code="parent_gone")
+    code_block_title = ""
+    if parent is not None:
+        code_block, code_block_title = parent.code_block, parent.code_block_title
+    elif code_block is not None:
+        titles = code_block_titles(lesson)
+        if not 1 <= code_block <= len(titles):
+            raise ValidationError(_("The code block you commented on is no longer in the lesson."), code="no_block")
+        code_block_title = titles[code_block - 1]
+    comment = Comment(
+        lesson=lesson,
+        author=author,
+        parent=parent,
+        depth=min(parent.depth + 1, MAX_DEPTH) if parent else 0,
+        body=body,
+        body_html=render_comment(body),
+        code_block=code_block,
+        code_block_title=code_block_title,
+    )
+    comment.full_clean(exclude=["body_html"])
+    comment.save()
+    Follow.objects.bulk_create([Follow(learner=author, lesson=lesson)], ignore_conflicts=True)
+    notification_ids = _notify(comment)
+    _count_comment_for_progress(author)
+    if notification_ids:
+        # Whether to send is decided again when the task runs (the comment may be hidden by then).
+        from comments.tasks import queue_notification_emails
+
+        transaction.on_commit(lambda: queue_notification_emails(notification_ids=notification_ids, base_url=base_url))
+    return comment
+
+
+def _count_comment_for_progress(author: User) -> None:
+    """Comments count toward the comment achievements of the progress app."""
+    from progress.services import record_comment_written
+
+    record_comment_written(learner=author)
+
+
+@transaction.atomic
+def edit_comment(*, user: User, comment: Comment, body: str) -> Comment:
+    """Change a comment's text. Authors may while they may comment (a barred learner may not); staff always."""
+    if not can_change(user=user, comment=comment):
+        raise PermissionDenied
+    if not user.is_staff:
+        check_can_comment(learner=user, lesson=comment.lesson)
+    if comment.is_deleted:
+        raise ValidationError(_("A deleted comment cannot be edited."), code="deleted")
+    comment.body = body
+    comment.body_html = render_comment(body)
+    comment.edited_at = timezone.now()
+    comment.full_clean(exclude=["body_html"])
+    comment.save(update_fields=["body", "body_html", "edited_at"])
+    return comment
+
+
+@transaction.atomic
+def delete_comment(*, user: User, comment: Comment) -> None:
+    """Delete a comment: with replies it stays as a "comment deleted" placeholder; without, it goes."""
+    if not can_change(user=user, comment=comment):
+        raise PermissionDenied
+    Notification.objects.filter(comment=comment).delete()
+    if comment.replies.exists():
+        Comment.objects.filter(pk=comment.pk).update(deleted_at=timezone.now(), body="", body_html="")
+    else:
+        parent = comment.parent
+        comment.delete()
+        # A placeholder whose last reply went is no longer needed either.
+        while parent is not None and parent.is_deleted and not parent.replies.exists():
+            grandparent = parent.parent
+            parent.delete()
+            parent = grandparent
+
+
+def follow(*, learner: User, lesson: Lesson) -> None:
+    Follow.objects.bulk_create([Follow(learner=learner, lesson=lesson)], ignore_conflicts=True)
+
+
+def unfollow(*, learner: User, lesson: Lesson) -> None:
+    Follow.objects.filter(learner=learner, lesson=lesson).delete()
+
+
+def mark_read(*, learner: User, notification_ids: list[int] | None = None) -> int:
+    """Mark the learner's notifications read (all of them without ``notification_ids``)."""
+    unread = Notification.objects.filter(recipient=learner, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())
+
+
+# Moderation
+
+
+def flag_comment(*, learner: User, comment: Comment, reason: str) -> Flag:
+    """``learner`` asks the moderators to look at ``comment``: once per learner and comment.
+
+    The unique constraint on (comment, learner) is the guard: a second flag, even one sent at
+    the same moment from another tab, fails there and is answered "already flagged".
+    """
+    if comment.author_id == learner.pk:
+        raise ValidationError(_("You cannot flag your own comment."), code="own")
+    if comment.is_deleted:
+        raise ValidationError(_("This comment is no longer there."), code="deleted")
+    flag = Flag(comment=comment, learner=learner, reason=reason)
+    flag.full_clean(exclude=["comment", "learner"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            flag.save()
+    except IntegrityError:
+        raise ValidationError(_("You have already flagged this comment."), code="already_flagged") from None
+    return flag
+
+
+@transaction.atomic
+def hide_comments(*, comments: QuerySet[Comment], by: User) -> int:
+    """Hide the shown ones of ``comments`` from everyone but their authors and staff; returns how many.
+
+    Their notifications go in the same transaction, so they leave every bell at once, and an
+    e-mail task that runs later finds nothing to send.
+    """
+    ids = list(comments.filter(hidden_at__isnull=True).values_list("pk", flat=True))
+    Notification.objects.filter(comment_id__in=ids).delete()
+    return Comment.objects.filter(pk__in=ids, hidden_at__isnull=True).update(hidden_at=timezone.now(), hidden_by=by)
+
+
+def hide_comment(*, comment: Comment, by: User) -> None:
+    hide_comments(comments=Comment.objects.filter(pk=comment.pk), by=by)
+    comment.refresh_from_db(fields=["hidden_at", "hidden_by"])
+
+
+def restore_comments(*, comments: QuerySet[Comment]) -> int:
+    """Show hidden ``comments`` again; returns how many. Their notifications, deleted when hidden, stay gone."""
+    ids = list(comments.filter(hidden_at__isnull=False).values_list("pk", flat=True))
+    return Comment.objects.filter(pk__in=ids, hidden_at__isnull=False).update(hidden_at=None, hidden_by=None)
+
+
+def restore_comment(*, comment: Comment) -> None:
+    restore_comments(comments=Comment.objects.filter(pk=comment.pk))
+    comment.refresh_from_db(fields=["hidden_at", "hidden_by"])
+
+
+# Problem reports
+
+
+@transaction.atomic
+def report_problem(
+    *, lesson: Lesson, kind: str, message: str, reporter: User | None = None, email: str = "", section: str = "",
+    selected_text: str = "", lesson_version: datetime | None = None, base_url: str = "",
+) -> ProblemReport:  # fmt: skip
+    """Store a problem report on ``lesson`` and e-mail staff about it once the report is committed.
+
+    A signed-in reporter is known by their account, so no e-mail address is kept for them.
+    """
+    report = ProblemReport(
+        lesson=lesson,
+        kind=kind,
+        message=message,
+        reporter=reporter,
+        email="" if reporter is not None else email,
+        section=section,
+        selected_text=selected_text,
+        lesson_version=lesson_version,
+    )
+    report.full_clean()
+    report.save()
+    _mail_staff_about(report, base_url=base_url)
+    return report
+
+
+def _mail_staff_about(report: ProblemReport, *, base_url: str) -> None:
+    """A plain-text e-mail to every active staff member, in the site's language, with a link to the report."""
+    from accounts.mail import queue_email
+
+    recipients = sorted(
+        set(User.objects.filter(is_staff=True, is_active=True).exclude(email="").values_list("email", flat=True))
+    )
+    if not recipients:
+        return
+    admin_path = reverse("admin:comments_problemreport_change", args=[report.pk])
+    lesson_url = report.lesson.get_absolute_url()
+    with translation.override(settings.LANGUAGE_CODE):
+        lines = [
+            _("A problem was reported on a lesson."),
+            "",
+            _("Kind: %(kind)s") % {"kind": report.get_kind_display()},
+            _("Lesson: %(lesson)s") % {"lesson": report.lesson.title},
+            f"{base_url.rstrip('/')}{lesson_url}",
+            _("Section: %(section)s") % {"section": report.section or "—"},
+            _("Selected text: %(text)s") % {"text": report.selected_text or "—"},
+            _("Sender: %(sender)s") % {"sender": report.sender},
+            "",
+            _("Message:"),
+            report.message,
+            "",
+            _("Open the report: %(url)s") % {"url": f"{base_url.rstrip('/')}{admin_path}"},
+        ]
+        subject = _("%(prefix)sProblem report: %(kind)s on %(lesson)s") % {
+            "prefix": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX,
+            "kind": report.get_kind_display(),
+            "lesson": report.lesson.title,
+        }
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()), body="\n".join(lines), from_email=settings.DEFAULT_FROM_EMAIL, to=recipients
+    )
+    queue_email(message=message, kind="comments/problem_report")
+
+
+@transaction.atomic
+def set_report_status(*, report: ProblemReport, status: str) -> ProblemReport:
+    """Set ``report``'s status; when it becomes done, its signed-in reporter is told, once.
+
+    The unique constraint on (recipient, report) keeps it to one notification, however often
+    the report is marked done again.
+    """
+    report.status = status
+    report.save(update_fields=["status", "updated_at"])
+    if status == ProblemReport.Status.DONE and report.reporter_id is not None:
+        Notification.objects.bulk_create(
+            [Notification(recipient_id=report.reporter_id, kind=Notification.Kind.REPORT_DONE, report=report)],
+            ignore_conflicts=True,
+        )
+    return report

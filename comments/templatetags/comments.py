@@ -1,0 +1,24 @@
+from django import template
+
+from comments.forms import ProblemReportForm
+from comments.selectors import Thread, author_name, lesson_thread
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def lesson_comments(context, lesson, ladder=None) -> Thread:
+    """``{% lesson_comments lesson ladder=panel.ladder as thread %}``: the lesson's threads, in a fixed number
+    of queries; ``ladder``, the levels the page has already read, saves reading them again."""
+    return lesson_thread(lesson=lesson, user=context["request"].user, ladder=ladder)
+
+
+@register.filter
+def comment_author(comment) -> str:
+    return author_name(comment)
+
+
+@register.simple_tag(takes_context=True)
+def report_form(context, lesson) -> ProblemReportForm:
+    """``{% report_form lesson as report_form %}``: the empty "report a problem" form of a lesson page."""
+    return ProblemReportForm(lesson=lesson, signed_in=context["request"].user.is_authenticated)

@@ -1,0 +1,277 @@
+from allauth.core import ratelimit
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from accounts.services import stop_notification_emails
+from comments import services
+from comments.forms import CommentForm, EditCommentForm, FlagForm, ProblemReportForm
+from comments.models import Comment, Notification
+from comments.notification_mail import unsubscribe_user_id
+from comments.sanitize import render_comment
+from comments.selectors import lesson_thread
+from courses.models import Lesson
+from courses.views import paginate
+
+NOTIFICATIONS_PAGE_SIZE = 30
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _lesson(request: HttpRequest, lesson_id: int) -> Lesson:
+    return get_object_or_404(Lesson.objects.visible_to(request.user).select_related("course"), pk=lesson_id)
+
+
+def _form_page(request: HttpRequest, lesson: Lesson, form, *, error: str = "", status: int = 200, **context):
+    """The comment form on a page of its own, with what was typed: where a post without the script ends up
+    when it cannot be saved (and the script gets the same reason as JSON)."""
+    if wants_json(request):
+        errors = [message for messages in form.errors.values() for message in messages] if form.is_bound else []
+        return JsonResponse({"error": error or (errors[0] if errors else _("The comment could not be saved."))},
+                            status=status)  # fmt: skip
+    context = {"lesson": lesson, "form": form, "error": error, **context}
+    return render(request, "comments/comment_form_page.html", context, status=status)
+
+
+def section_response(request: HttpRequest, lesson: Lesson, *, anchor: str = "comments") -> HttpResponse:
+    """The lesson's comments again: their HTML for the page's script, or the lesson page at ``anchor``."""
+    if wants_json(request):
+        thread = lesson_thread(lesson=lesson, user=request.user)
+        html = render_to_string("comments/section.html", {"lesson": lesson, "thread": thread}, request=request)
+        return JsonResponse({"html": html, "anchor": anchor})
+    return redirect(f"{lesson.get_absolute_url()}#{anchor}")
+
+
+@require_http_methods(["GET", "POST"])
+def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Post a comment or a reply. On any refusal the typed text comes back in the form, with the reason.
+
+    A GET (signing in from a refusal's page returns here) goes to the lesson's comments.
+    """
+    lesson = _lesson(request, lesson_id)
+    if request.method == "GET":
+        return redirect(f"{lesson.get_absolute_url()}#comments")
+    form = CommentForm(request.POST)
+    if not request.user.is_authenticated:
+        form.is_valid()
+        return _form_page(
+            request, lesson, form, status=403,
+            error=_("Your session has ended. Sign in, then post your comment again: your text is kept below."),
+        )  # fmt: skip
+    if not form.is_valid():
+        return _form_page(request, lesson, form, status=400)
+    if "preview" in request.POST:
+        return _form_page(request, lesson, form, preview=render_comment(form.cleaned_data["body"]))
+    if not ratelimit.consume(request, action="comment", user=request.user):
+        return _form_page(
+            request, lesson, form, status=429,
+            error=_("You are commenting faster than we allow. Wait a little, then post again: your text is kept."),
+        )  # fmt: skip
+    parent = None
+    if form.cleaned_data["parent"]:
+        parent = Comment.objects.filter(pk=form.cleaned_data["parent"], lesson=lesson).first()
+        if parent is None:
+            return _form_page(
+                request, lesson, form, status=400, error=_("The comment you replied to is no longer there.")
+            )
+    try:
+        comment = services.post_comment(
+            author=request.user,
+            lesson=lesson,
+            body=form.cleaned_data["body"],
+            parent=parent,
+            code_block=form.cleaned_data["code_block"],
+            base_url=request.build_absolute_uri("/"),
+        )
+    except ValidationError as error:
+        return _form_page(request, lesson, form, status=403, error=error.messages[0])
+    return section_response(request, lesson, anchor=f"comment-{comment.pk}")
+
+
+@require_POST
+def preview(request: HttpRequest) -> JsonResponse:
+    """The HTML a comment will have, for the page's script: for signed-in learners, who are the ones with a form."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": _("Sign in to comment.")}, status=403)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        errors = [message for messages in form.errors.values() for message in messages]
+        return JsonResponse({"error": errors[0]}, status=400)
+    return JsonResponse({"html": render_comment(form.cleaned_data["body"])})
+
+
+def _own_comment(request: HttpRequest, pk: int) -> Comment:
+    comment = get_object_or_404(Comment.objects.select_related("lesson__course"), pk=pk, deleted_at__isnull=True)
+    if not services.can_change(user=request.user, comment=comment):
+        raise PermissionDenied
+    return comment
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = _own_comment(request, pk)
+    form = EditCommentForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_comment(user=request.user, comment=comment, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            return _form_page(request, comment.lesson, form, status=403, error=error.messages[0], comment=comment)
+        return section_response(request, comment.lesson, anchor=f"comment-{comment.pk}")
+    status = 400 if form.is_bound else 200
+    return _form_page(request, comment.lesson, form, status=status, comment=comment)
+
+
+@login_required
+@require_POST
+def delete_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = _own_comment(request, pk)
+    services.delete_comment(user=request.user, comment=comment)
+    return section_response(request, comment.lesson)
+
+
+@require_POST
+def follow(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """Turn the lesson's reply notifications on (``follow=1``) or off."""
+    lesson = _lesson(request, lesson_id)
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(f"{lesson.get_absolute_url()}#comments")
+    if request.POST.get("follow") == "1":
+        services.follow(learner=request.user, lesson=lesson)
+    else:
+        services.unfollow(learner=request.user, lesson=lesson)
+    return section_response(request, lesson)
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    items = (
+        Notification.objects.filter(recipient=request.user)
+        .select_related("comment__author", "comment__lesson__course", "report__lesson__course")
+        .order_by("-created_at", "-id")
+    )
+    page = paginate(request, items, per_page=NOTIFICATIONS_PAGE_SIZE)
+    return render(request, "comments/notifications.html", {"notifications": page["page_obj"], **page})
+
+
+@login_required
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark the notification read and go to what it is about."""
+    notification = get_object_or_404(
+        Notification.objects.select_related("comment__lesson__course", "report__lesson__course"),
+        pk=pk,
+        recipient=request.user,
+    )
+    services.mark_read(learner=request.user, notification_ids=[notification.pk])
+    if notification.comment is not None:
+        return redirect(notification.comment.get_absolute_url())
+    return redirect(notification.report.lesson.get_absolute_url())
+
+
+@login_required
+@require_POST
+def mark_notifications_read(request: HttpRequest) -> HttpResponse:
+    """``id`` marks one notification read; without it, all of them."""
+    ids = [int(value) for value in request.POST.getlist("id") if value.isascii() and value.isdigit()]
+    services.mark_read(learner=request.user, notification_ids=ids or None)
+    return redirect("comments:notifications")
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """Stop e-mail about comments for the learner the signed token names; no sign-in needed.
+
+    A mail client's one-click unsubscribe (RFC 8058) posts ``List-Unsubscribe=One-Click`` without a
+    CSRF token, so that post is exempt: all it can ever do is turn e-mail off for the token's learner.
+    The page's own form is CSRF-protected like every other.
+    """
+    user_id = unsubscribe_user_id(token)
+    subscribed = None
+    if user_id is not None:
+        subscribed = User.objects.filter(pk=user_id).values_list("email_notifications", flat=True).first()
+    if subscribed is None:
+        return render(request, "comments/unsubscribe_invalid.html", status=400)
+    if request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click":
+        stop_notification_emails(user_id=user_id)
+        return render(request, "comments/unsubscribe.html", {"subscribed": False})
+    return _unsubscribe_page(request, user_id=user_id, subscribed=subscribed)
+
+
+@csrf_protect
+def _unsubscribe_page(request: HttpRequest, *, user_id: int, subscribed: bool) -> HttpResponse:
+    """The link opened in a browser: a page that asks, and its form."""
+    if request.method == "POST":
+        stop_notification_emails(user_id=user_id)
+        return redirect(request.path)
+    return render(request, "comments/unsubscribe.html", {"subscribed": subscribed})
+
+
+@login_required
+@require_POST
+def flag_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask the moderators to look at a comment, with a reason; once per learner and comment."""
+    comment = get_object_or_404(
+        Comment.objects.visible_to(request.user).select_related("lesson__course"), pk=pk, deleted_at__isnull=True
+    )
+    form = FlagForm(request.POST)
+    if not form.is_valid():
+        return render(request, "comments/flag_form_page.html", {"comment": comment, "form": form}, status=400)
+    try:
+        services.flag_comment(learner=request.user, comment=comment, reason=form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.info(request, error.messages[0])
+    else:
+        messages.success(request, _("Thank you. A moderator will look at this comment."))
+    return redirect(comment.get_absolute_url())
+
+
+@require_POST
+def report_problem(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """A problem with a lesson page, from anyone. On a refusal the page shows the form again with what was typed."""
+    lesson = _lesson(request, lesson_id)
+    form = ProblemReportForm(request.POST, lesson=lesson, signed_in=request.user.is_authenticated)
+    thanks = _("Thank you! Your report was sent.")
+    if form.is_spam:
+        # Answered as if it were sent, so the bot learns nothing; nothing is kept or mailed.
+        messages.success(request, thanks)
+        return redirect(f"{lesson.get_absolute_url()}#report-problem")
+    if not form.is_valid():
+        return _report_page(request, lesson, form, status=400)
+    if not ratelimit.consume(request, action="report_problem"):
+        return _report_page(
+            request, lesson, form, status=429,
+            error=_("Too many reports from your address. Wait a few minutes, then send it again: your text is kept."),
+        )  # fmt: skip
+    data = form.cleaned_data
+    services.report_problem(
+        lesson=lesson,
+        kind=data["kind"],
+        message=data["message"],
+        reporter=request.user if request.user.is_authenticated else None,
+        email=data.get("email", ""),
+        section=data["section"],
+        selected_text=data["selected_text"],
+        lesson_version=data["lesson_version"],
+        base_url=request.build_absolute_uri("/"),
+    )
+    messages.success(request, thanks)
+    return redirect(f"{lesson.get_absolute_url()}#report-problem")
+
+
+def _report_page(request: HttpRequest, lesson: Lesson, form, *, status: int, error: str = "") -> HttpResponse:
+    context = {"lesson": lesson, "report_form": form, "error": error}
+    return render(request, "comments/report_form_page.html", context, status=status)
