@@ -430,3 +430,43 @@ function enhanceComments() {
 }
 
 document.addEventListener("DOMContentLoaded", enhanceComments);
+
+// A problem report carries where the reader was: the text they had selected in the lesson (if
+// any) and the section heading nearest before it, or else before the top of the screen when they
+// opened the form.
+function reportContext() {
+  const content = document.querySelector(".lesson-content");
+  const form = document.querySelector("form[data-report-form]");
+  if (!content || !form) return;
+  const headings = () => [...content.querySelectorAll("h2, h3")];
+  const headingText = (heading) => (heading ? heading.textContent.replace(/#$/, "").trim() : "");
+  let remembered = { section: "", selection: "" };
+
+  document.addEventListener("selectionchange", () => {
+    const selection = document.getSelection();
+    const text = selection ? selection.toString().trim() : "";
+    if (!text || !content.contains(selection.anchorNode)) return;
+    const before = headings().filter(
+      (heading) => heading.compareDocumentPosition(selection.anchorNode) & Node.DOCUMENT_POSITION_FOLLOWING,
+    );
+    remembered = { section: headingText(before[before.length - 1]), selection: text.slice(0, 500) };
+  });
+
+  const fill = () => {
+    let { section, selection } = remembered;
+    if (!section) {
+      const above = headings().filter((heading) => heading.getBoundingClientRect().top < window.innerHeight / 3);
+      section = headingText(above[above.length - 1]);
+    }
+    form.querySelector("[data-report-section]").value = section.slice(0, 200);
+    form.querySelector("[data-report-selection]").value = selection;
+  };
+  form.closest("details")?.addEventListener("toggle", (event) => {
+    if (event.target.open) fill();
+  });
+  form.addEventListener("submit", () => {
+    if (!form.querySelector("[data-report-section]").value) fill();
+  });
+}
+
+document.addEventListener("DOMContentLoaded", reportContext);

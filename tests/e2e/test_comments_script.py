@@ -4,7 +4,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from playwright.sync_api import expect
 
-from comments.models import Comment, CommentBan
+from comments.models import Comment, CommentBan, ProblemReport
 from tests.factories import LessonFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_cache")]
@@ -65,3 +65,35 @@ def test_a_refused_comment_keeps_its_text_and_says_why(browser, live_server):
     expect(form.get_by_label("Your comment")).to_have_value("Kept, please")
     assert not Comment.objects.exists()
     page.context.close()
+
+
+def test_a_problem_report_says_where_the_reader_was(page):
+    """The report carries the text the reader selected and the heading of its section."""
+    lesson = LessonFactory(
+        course__slug="asyncio",
+        slug="one",
+        body=(
+            "## First part\n\nNothing here.\n\n## Second part\n\nThe evnet loop runs tasks.\n\n"
+            "## Third part\n\nMore.\n"
+        ),
+    )
+    page.goto(lesson.get_absolute_url())
+    paragraph = page.locator(".lesson-content p", has_text="evnet")
+    paragraph.evaluate(
+        """element => {
+            const range = document.createRange();
+            const text = element.firstChild;
+            range.setStart(text, 4);
+            range.setEnd(text, 15);
+            document.getSelection().removeAllRanges();
+            document.getSelection().addRange(range);
+        }"""
+    )
+    page.get_by_text("Report a problem", exact=True).click()
+    page.get_by_label("Typo").check()
+    page.get_by_label("What is wrong?").fill("A typo in 'evnet'.")
+    page.get_by_role("button", name="Send report").click()
+    expect(page.get_by_text("Thank you! Your report was sent.")).to_be_visible()
+    report = ProblemReport.objects.get()
+    assert (report.section, report.selected_text, report.kind) == ("Second part", "evnet loop", "typo")
+    assert report.lesson_version is not None
