@@ -245,7 +245,7 @@ def test_a_deduction_may_take_the_total_to_exactly_zero(learner, staff, assert_l
 
 
 def test_a_second_lesson_on_the_same_day_keeps_the_streak(no_achievements):
-    """Pins a streak that fell back to 1 when a learner completed two lessons on one day of a streak."""
+    """The second lesson of a day is neither a new day nor a break: the streak stays at 2."""
     learner = UserFactory()
     first, second, third = LessonFactory.create_batch(3)
     services.complete_lesson(learner=learner, lesson=first, at=datetime(2026, 3, 1, 9, tzinfo=UTC))

@@ -268,7 +268,7 @@ def test_a_completion_that_reaches_no_new_level_says_only_what_it_paid(learner_c
 
 
 def test_a_bonus_that_lifts_the_learner_a_level_is_announced(learner_client):
-    """Pins a level-up left unsaid when the achievement's bonus, not the lesson, crossed the threshold."""
+    """The level before is counted without the bonus too: here the bonus, not the lesson, crosses the threshold."""
     Achievement.objects.all().delete()
     AchievementFactory(rule=Rule.LESSONS_COMPLETED, threshold=1, bonus_xp=100, icon="🌱", title_en="First")
     answer = learner_client.post(complete_url(LessonFactory(xp=10)), **JSON).json()
