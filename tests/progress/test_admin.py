@@ -496,3 +496,17 @@ def test_levels_edited_in_the_list_one_xp_out_of_order_are_refused(staff_client)
     assert response.status_code == 200
     assert "level 1 needs 200 XP, level 2 199." in response.text
     assert list(Level.objects.filter(number__in=[1, 2]).values_list("xp_required", flat=True)) == [100, 250]
+
+
+@pytest.mark.parametrize(("number", "xp"), [("", "500"), ("two", "500"), ("20", ""), ("20", "lots")])
+def test_a_level_without_a_valid_number_or_xp_is_asked_for_them(staff_client, number, xp):
+    response = staff_client.post("/admin/progress/level/add/", level_form(number=number, xp_required=xp))
+    assert response.status_code == 200
+    assert field_errors(response, "number" if number != "20" else "xp_required")
+
+
+def test_the_ledger_names_the_staff_member_behind_an_adjustment(staff_client, staff, learner, no_achievements):
+    services.adjust_xp(learner=learner, amount=5, note="Bonus", by=staff)
+    services.complete_lesson(learner=learner, lesson=LessonFactory(xp=10))
+    cells = re.findall(r'<td class="field-by">(.*?)</td>', staff_client.get("/admin/progress/xpentry/").text)
+    assert sorted(cells) == ["-", staff.email]  # the lesson row: nobody

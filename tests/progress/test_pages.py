@@ -647,3 +647,13 @@ def test_exactly_a_levels_xp_reaches_that_level(signed_in, learner):
     LearnerProgress.objects.create(learner=learner, xp=100)
     overview = text(section(main_html(signed_in.get("/me/")), "overview-title"))
     assert "Level 1 · First Steps" in overview and "0/150 XP to level 2 · Explorer" in overview
+
+
+def test_the_heatmap_is_as_wide_and_tall_as_its_squares(signed_in):
+    html = main_html(signed_in.get("/me/"))
+    squares = heatmap_squares(html)
+    width, height = (
+        int(n) for n in re.search(r'<svg class="heatmap"[^>]* width="(\d+)" height="(\d+)"', html).groups()
+    )
+    assert width == max(x for _, _, x, _ in squares.values()) + 12
+    assert height == 6 * 15 + 12

@@ -393,3 +393,8 @@ def test_the_comment_rule_counts_the_comments_the_learner_wrote(learner):
     first_comment = AchievementFactory(rule=Rule.COMMENTS_WRITTEN, threshold=1)
     LearnerProgress.objects.create(learner=learner, comments_written=1)
     assert services.complete_lesson(learner=learner, lesson=LessonFactory()).unlocked == [first_comment]
+
+
+def test_an_adjustments_reason_is_kept_without_surrounding_spaces(learner, staff):
+    entry = services.adjust_xp(learner=learner, amount=5, note="  Bug bounty \n", by=staff)
+    assert XPEntry.objects.get(pk=entry.pk).note == "Bug bounty"
