@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from comments import services
 from comments.models import Comment, CommentBan, Flag, ProblemReport
 from comments.selectors import author_name
-from config.admin import StreamModelAdmin
+from config.admin import ReadOnlyAdminMixin, StreamModelAdmin
 
 EXCERPT_LENGTH = 80
 # The columns of a lesson a row of these lists never shows: its Markdown and HTML.
@@ -27,7 +27,7 @@ def _light(prefix: str) -> list[str]:
     return [f"{prefix}__{column}" for column in HEAVY_LESSON_COLUMNS]
 
 
-class FlagInline(admin.TabularInline):
+class FlagInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Who flagged the comment and why: for reading, not changing."""
 
     model = Flag
@@ -38,15 +38,6 @@ class FlagInline(admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("learner")
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class HiddenFilter(admin.SimpleListFilter):

@@ -26,3 +26,16 @@ class StreamModelAdmin(ValidatedActionsMixin, admin.ModelAdmin):
     def view_on_site(self, obj) -> str | None:
         """The page on the host the admin is using (Django's shortcut would use the Site's domain, port-less)."""
         return obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else None
+
+
+class ReadOnlyAdminMixin:
+    """Rows for reading only: the services write them as learners act, never an admin by hand."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

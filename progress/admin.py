@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config.admin import StreamModelAdmin
+from config.admin import ReadOnlyAdminMixin, StreamModelAdmin
 from progress.models import (
     Achievement,
     Completion,
@@ -256,19 +256,6 @@ class XPEntryAdmin(StreamModelAdmin):
         else:
             message = _("%(amount)s XP deducted from %(learner)s, who now has %(total)s XP.") % values
         self.message_user(request, message, messages.SUCCESS)
-
-
-class ReadOnlyAdminMixin:
-    """For support staff: the rows are written by ``progress.services`` as learners learn, never by hand."""
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Completion)
