@@ -18,14 +18,11 @@ from comments.models import Comment, Notification
 from comments.notification_mail import unsubscribe_user_id
 from comments.sanitize import render_comment
 from comments.selectors import lesson_thread
+from config.http import wants_json
 from courses.models import Lesson
 from courses.views import paginate
 
 NOTIFICATIONS_PAGE_SIZE = 30
-
-
-def wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def _lesson(request: HttpRequest, lesson_id: int) -> Lesson:

@@ -6,6 +6,8 @@ from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from config.http import wants_json
+
 
 @never_cache
 def healthz(request) -> HttpResponse:
@@ -29,7 +31,7 @@ def csrf_failure(request, reason: str = "") -> HttpResponse:
 
     A page's script that asked for JSON gets the reason as JSON, to show it.
     """
-    if "application/json" in request.headers.get("Accept", ""):
+    if wants_json(request):
         message = _("This page has expired (its security token is missing or old). Reload the page and try again.")
         return JsonResponse({"error": message}, status=403)
     context = {"no_cookie": reason == REASON_NO_CSRF_COOKIE, "no_referer": reason == REASON_NO_REFERER}

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from config.http import wants_json
 from courses.models import Lesson
 from courses.views import paginate
 from progress import selectors, services
@@ -21,11 +22,6 @@ from progress.selectors import lesson_panel, standing
 
 # Rows of the XP history on each page of /me/
 XP_HISTORY_PAGE_SIZE = 25
-
-
-def wants_json(request: HttpRequest) -> bool:
-    """The page's script asks for JSON; a plain form post gets a redirect."""
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def refuse(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
