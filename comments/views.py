@@ -1,6 +1,7 @@
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,13 +30,17 @@ def _lesson(request: HttpRequest, lesson_id: int) -> Lesson:
     return get_object_or_404(Lesson.objects.visible_to(request.user).select_related("course"), pk=lesson_id)
 
 
+def _first_error(form) -> str:
+    """The first message of a bound form's errors, "" if it has none."""
+    return next((message for messages in form.errors.values() for message in messages), "")
+
+
 def _form_page(request: HttpRequest, lesson: Lesson, form, *, error: str = "", status: int = 200, **context):
     """The comment form on a page of its own, with what was typed: where a post without the script ends up
     when it cannot be saved (and the script gets the same reason as JSON)."""
     if wants_json(request):
-        errors = [message for messages in form.errors.values() for message in messages] if form.is_bound else []
-        return JsonResponse({"error": error or (errors[0] if errors else _("The comment could not be saved."))},
-                            status=status)  # fmt: skip
+        message = error or (_first_error(form) if form.is_bound else "") or _("The comment could not be saved.")
+        return JsonResponse({"error": message}, status=status)
     context = {"lesson": lesson, "form": form, "error": error, **context}
     return render(request, "comments/comment_form_page.html", context, status=status)
 
@@ -102,8 +107,7 @@ def preview(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": _("Sign in to comment.")}, status=403)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        errors = [message for messages in form.errors.values() for message in messages]
-        return JsonResponse({"error": errors[0]}, status=400)
+        return JsonResponse({"error": _first_error(form)}, status=400)
     return JsonResponse({"html": render_comment(form.cleaned_data["body"])})
 
 
@@ -142,8 +146,6 @@ def follow(request: HttpRequest, lesson_id: int) -> HttpResponse:
     """Turn the lesson's reply notifications on (``follow=1``) or off."""
     lesson = _lesson(request, lesson_id)
     if not request.user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
         return redirect_to_login(f"{lesson.get_absolute_url()}#comments")
     if request.POST.get("follow") == "1":
         services.follow(learner=request.user, lesson=lesson)
