@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from config.views import favicon, healthz
+from config.views import favicon, healthz, live
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("healthz/live", live, name="live"),
     path("favicon.ico", favicon),
     # Before admin.site.urls: staff sign in through allauth, with its rate limits.
     path("admin/login/", accounts_views.admin_login),

@@ -10,6 +10,12 @@ from config.http import wants_json
 
 
 @never_cache
+def live(request) -> HttpResponse:
+    """200 ``ok`` without touching the database: the process answers (liveness, and the benchmarks' bare view)."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
 def healthz(request) -> HttpResponse:
     """200 ``ok`` when the database answers a query, 503 otherwise (for load balancers)."""
     try:

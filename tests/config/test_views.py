@@ -25,3 +25,10 @@ def test_favicon_ico_points_at_the_site_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response.headers["Location"].endswith("favicon.svg")
+
+
+def test_liveness_answers_without_the_database(client, database_down):
+    response = client.get("/healthz/live")
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert "no-store" in response.headers["Cache-Control"]
