@@ -9,7 +9,7 @@ DB := $(PY) -m config.embedded_db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve demo install install-dev lock messages db db-stop db-reset bench lint format clean \
+.PHONY: run test serve demo install install-dev lock messages db db-stop db-reset backup restore bench lint format clean \
 	_serve-dev _pytest _serve-prod _bench _demo _migrate
 
 run: install messages
@@ -107,6 +107,15 @@ db-reset: install
 		else \
 			echo "Nothing changed."; \
 		fi
+
+# A pg_dump of the configured database into backups/ (git-ignored); `make restore FILE=…` puts one
+# back after asking (CONFIRM=yes skips the question). The logic is in config/backup.py.
+backup: install
+	@$(DB) run -- $(PY) -m config.backup backup
+
+restore: install
+	@if [ -z "$(FILE)" ]; then echo "usage: make restore FILE=backups/….dump [CONFIRM=yes]" >&2; exit 2; fi
+	@$(DB) run -- $(PY) -m config.backup restore $(if $(filter yes,$(CONFIRM)),--yes) -- "$(FILE)"
 
 # Times the public pages of the demo course, then those of a large site that lives in a database of
 # its own (<database>_bench on the same server), with one gunicorn worker's memory, then a lesson page
