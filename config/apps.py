@@ -10,3 +10,33 @@ class StreamConfig(AppConfig):
 
     def ready(self) -> None:
         from config import checks  # noqa: F401  (registers the checks)
+
+        connect_content_signals()
+
+
+# What the cached pages and fragments show (config.page_cache): a save or a delete of any of these
+# makes them stale. Bulk updates of these models call bump_content_generation themselves.
+CONTENT_MODELS = [
+    "courses.Course",
+    "courses.Lesson",
+    "courses.Tag",
+    "courses.LessonLink",
+    "comments.Comment",
+    "comments.Follow",
+    "comments.CommentBan",
+    "account.EmailAddress",  # a confirmed address lets its learner comment
+]
+
+
+def connect_content_signals() -> None:
+    from django.apps import apps
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from config.page_cache import bump_content_generation
+
+    for label in CONTENT_MODELS:
+        model = apps.get_model(label)
+        post_save.connect(bump_content_generation, sender=model, dispatch_uid=f"content:{label}:save")
+        post_delete.connect(bump_content_generation, sender=model, dispatch_uid=f"content:{label}:delete")
+    tags = apps.get_model("courses.Lesson").tags.through
+    m2m_changed.connect(bump_content_generation, sender=tags, dispatch_uid="content:lesson-tags")

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from config.page_cache import bump_content_generation
 from courses.markdown import reading_minutes, render_markdown
 
 
@@ -84,6 +85,7 @@ class Course(models.Model):
                 lesson.course = self
                 lesson.render()
             Lesson.objects.bulk_update(lessons, fields=sorted(Lesson.RENDERED))
+            bump_content_generation()
 
     def get_absolute_url(self) -> str:
         return reverse("courses:course", kwargs={"course": self.slug})

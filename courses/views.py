@@ -3,9 +3,11 @@ from dataclasses import dataclass
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.views.generic import DetailView
 
+from config.page_cache import cache_for_visitors
 from courses.models import Course, Lesson, Tag
 
 # Page sizes a reader expects of each list:
@@ -36,22 +38,27 @@ def paginate(request, items, *, per_page: int, allow_empty: bool = True) -> dict
     return {"page_obj": page, "page_range": page_range}
 
 
+@cache_for_visitors
 def catalogue(request):
     pagination = paginate(request, Course.objects.for_catalogue(request.user), per_page=CATALOGUE_PAGE_SIZE)
-    return render(request, "courses/catalogue.html", {"courses": pagination["page_obj"].object_list, **pagination})
+    return TemplateResponse(
+        request, "courses/catalogue.html", {"courses": pagination["page_obj"].object_list, **pagination}
+    )
 
 
+@cache_for_visitors
 def course_detail(request, course: str):
     course = get_object_or_404(Course.objects.visible_to(request.user).for_page(), slug=course)
     lessons = Lesson.objects.visible_to(request.user).filter(course=course).for_list().order_by("position")
     pagination = paginate(request, lessons, per_page=COURSE_PAGE_SIZE)
-    return render(
+    return TemplateResponse(
         request,
         "courses/course_detail.html",
         {"course": course, "lessons": pagination["page_obj"].object_list, **pagination},
     )
 
 
+@cache_for_visitors
 def tag_detail(request, tag: str):
     """A tag's lessons; a 404 while the reader can see none of them (a tag of drafts stays private)."""
     tag = get_object_or_404(Tag, slug=tag)
@@ -62,7 +69,7 @@ def tag_detail(request, tag: str):
         .order_by("course__position", "course__title", "position")
     )
     pagination = paginate(request, lessons, per_page=TAG_PAGE_SIZE, allow_empty=False)
-    return render(
+    return TemplateResponse(
         request,
         "courses/tag_detail.html",
         {"tag": tag, "lessons": pagination["page_obj"].object_list, **pagination},

@@ -1,0 +1,169 @@
+"""Public pages served to visitors from the shared cache: fresh after every change, never someone else's."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from comments.models import Comment
+from comments.services import hide_comment
+from config.page_cache import csrf_placeholder
+from tests.comments.conftest import verified
+from tests.conftest import is_cache_query
+from tests.factories import LessonFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lesson():
+    return LessonFactory(course__slug="asyncio", slug="one", title="Async basics")
+
+
+def page(client, url: str, **headers):
+    """The response and the queries it made, but for the cache's own."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers)
+    return response, [query["sql"] for query in queries if not is_cache_query(query["sql"])]
+
+
+def comment_on(lesson, body: str) -> Comment:
+    """A comment posted through the form by a new learner."""
+    author = verified(UserFactory())
+    client = Client()
+    client.force_login(author)
+    assert client.post(f"/comments/lessons/{lesson.pk}/", {"body": body}).status_code == 302
+    return Comment.objects.get(author=author)
+
+
+def csrf_token_in(response) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode()).group(1)
+
+
+@pytest.mark.parametrize("url", ["/", "/courses/asyncio/", "/courses/asyncio/one/"])
+def test_a_second_visitor_is_answered_from_the_cache_without_a_query(lesson, url):
+    first, rendering = page(Client(), url)
+    assert first.status_code == 200 and rendering
+    second, queries = page(Client(), url)
+    assert second.status_code == 200
+    assert queries == []
+    assert second.content.replace(csrf_token_in(second).encode(), b"") == first.content.replace(
+        csrf_token_in(first).encode(), b""
+    )
+
+
+def test_visitors_see_a_new_comment_and_a_changed_lesson_at_once(lesson):
+    url = lesson.get_absolute_url()
+    assert "Well explained" not in Client().get(url).content.decode()
+    comment_on(lesson, "Well explained")
+    assert "Well explained" in Client().get(url).content.decode()
+
+    lesson.title = "Async in depth"
+    lesson.save()
+    assert "Async in depth" in Client().get(url).content.decode()
+    assert "Async in depth" in Client().get("/courses/asyncio/").content.decode()
+
+
+def test_a_hidden_comment_leaves_the_visitors_page_at_once(lesson):
+    comment = comment_on(lesson, "Buy my course")
+    assert "Buy my course" in Client().get(lesson.get_absolute_url()).content.decode()
+    hide_comment(comment=comment, by=StaffFactory())
+    assert "Buy my course" not in Client().get(lesson.get_absolute_url()).content.decode()
+
+
+def test_an_unpublished_lesson_is_gone_for_visitors_at_once(lesson, staff_client):
+    url = lesson.get_absolute_url()
+    assert Client().get(url).status_code == 200
+    staff_client.post("/admin/courses/lesson/", {"action": "unpublish", "_selected_action": [lesson.pk]})
+    assert Client().get(url).status_code == 404
+
+
+def test_each_visitor_gets_a_token_of_their_own_that_the_forms_accept(lesson):
+    url = lesson.get_absolute_url()
+    Client().get(url)  # now cached
+    tokens = []
+    for _ in range(2):
+        visitor = Client(enforce_csrf_checks=True)
+        response = visitor.get(url)
+        token = csrf_token_in(response)
+        assert csrf_placeholder() not in response.content.decode()
+        assert "csrftoken" in response.cookies
+        switched = visitor.post("/i18n/setlang/", {"language": "ko", "next": url, "csrfmiddlewaretoken": token})
+        assert switched.status_code == 302
+        tokens.append(visitor.cookies["csrftoken"].value)
+    assert tokens[0] != tokens[1]
+
+
+def test_the_placeholder_depends_on_the_secret_key(settings):
+    before = csrf_placeholder()
+    csrf_placeholder.cache_clear()
+    settings.SECRET_KEY = "another-secret-key-0123456789-0123456789-0123456789"
+    try:
+        assert csrf_placeholder() != before
+    finally:
+        csrf_placeholder.cache_clear()
+
+
+def test_signed_in_readers_and_staff_never_get_the_visitors_page(lesson, learner, staff):
+    Client().get("/")  # now cached for visitors
+    reader = Client()
+    reader.force_login(learner)
+    assert "Sign out" in reader.get("/").content.decode()
+    draft = LessonFactory(course=lesson.course, slug="draft", title="Secret draft", status="draft")
+    Client().get("/courses/asyncio/")
+    staff_reader = Client()
+    staff_reader.force_login(staff)
+    assert "Secret draft" in staff_reader.get("/courses/asyncio/").content.decode()
+    assert "Secret draft" not in Client().get("/courses/asyncio/").content.decode()
+    assert Client().get(draft.get_absolute_url()).status_code == 404
+
+
+def test_the_page_is_cached_per_language(lesson):
+    Client().get("/")
+    korean = Client().get("/", headers={"accept-language": "ko"})
+    assert korean["Content-Language"] == "ko"
+    assert "강의" in korean.content.decode()
+    assert "강의" not in Client().get("/").content.decode()
+
+
+def test_a_visitor_with_a_message_waiting_is_not_answered_from_the_cache(lesson, learner):
+    Client().get("/")
+    reader = Client()
+    reader.force_login(learner)
+    reader.post("/accounts/logout/")
+    assert "You have signed out." in reader.get("/").content.decode()
+
+
+def test_a_query_string_other_than_the_page_is_not_kept(lesson):
+    Client().get("/?utm_source=mail")
+    _, queries = page(Client(), "/?utm_source=mail")
+    assert queries  # rendered again: arbitrary query strings cannot fill the cache
+
+
+def test_a_repeat_visit_is_answered_304_until_the_page_changes(lesson):
+    visitor = Client()
+    url = lesson.get_absolute_url()
+    first = visitor.get(url)
+    etag = first["ETag"]
+    assert "no-cache" in first["Cache-Control"]
+    again, queries = page(visitor, url, if_none_match=etag)
+    assert again.status_code == 304 and again.content == b""
+    assert queries == []
+    comment_on(lesson, "New here")
+    changed = visitor.get(url, headers={"if-none-match": etag})
+    assert changed.status_code == 200
+    assert "New here" in changed.content.decode()
+    # Another visitor's copy holds another token: it is not theirs to keep.
+    assert Client().get(url, headers={"if-none-match": changed["ETag"]}).status_code == 200
+
+
+def test_visitors_see_an_edited_comment_at_once(lesson):
+    comment = comment_on(lesson, "First words")
+    assert "First words" in Client().get(lesson.get_absolute_url()).content.decode()
+    author = Client()
+    author.force_login(comment.author)
+    assert author.post(f"/comments/{comment.pk}/edit/", {"body": "Second thoughts"}).status_code == 302
+    page = Client().get(lesson.get_absolute_url()).content.decode()
+    assert "Second thoughts" in page and "First words" not in page
