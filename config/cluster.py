@@ -39,7 +39,7 @@ NGINX_TEMPLATE = Path(__file__).with_name("cluster.nginx.conf")
 # Straight to our own ports, whatever http_proxy says.
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 READY_WITHIN = 90  # seconds
-# A web instance that exits sooner than this after starting is broken, not crashed: the cluster stops.
+# A web instance that exits again sooner than this after its restart is broken, not crashed: the cluster stops.
 WEB_MIN_UPTIME = 10
 
 
@@ -109,6 +109,7 @@ class Program:
     process: subprocess.Popen | None = None
     started: float = 0.0
     restart_at: float | None = None
+    restarts: int = 0
     output: threading.Thread | None = field(default=None, repr=False)
 
 
@@ -177,11 +178,12 @@ class Cluster:
                         self.start(program)
                     continue
                 code = program.process.returncode
-                if program.web_port is None or now - program.started < WEB_MIN_UPTIME:
+                if program.web_port is None or (program.restarts and now - program.started < WEB_MIN_UPTIME):
                     self.say(program.name, f"exited with code {code}: stopping the cluster")
                     return 1
                 self.say(program.name, f"exited with code {code}; nginx sends its requests to the other instance")
                 program.restart_at = now + 1
+                program.restarts += 1
             time.sleep(0.2)
         return 0
 
