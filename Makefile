@@ -9,8 +9,8 @@ DB := $(PY) -m config.embedded_db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test serve demo install install-dev lock messages db db-stop db-reset backup restore bench lint format clean \
-	_serve-dev _pytest _serve-prod _bench _demo _migrate
+.PHONY: run test serve cluster demo install install-dev lock messages db db-stop db-reset backup restore bench \
+	bench-http lint format clean _serve-dev _pytest _serve-prod _bench _bench-http _demo _migrate _cluster
 
 run: install messages
 	@$(DB) run -- $(MAKE) --no-print-directory _serve-dev
@@ -23,6 +23,15 @@ test: install-dev messages lint
 # The production server (gunicorn, static files through whitenoise). It never loads the demo course.
 serve: install messages
 	@$(DB) run -- $(MAKE) --no-print-directory _serve-prod
+
+# The production topology on one machine, in the foreground (config/cluster.py): nginx on 127.0.0.1:$(PORT)
+# in front of two gunicorn instances, the task worker and Redis (unless REDIS_URL is set); Ctrl-C stops all
+# of it. nginx and redis-server come from Debian's packages, installed with apt-get when root on Debian.
+cluster: install messages
+	@$(DB) run -- $(MAKE) --no-print-directory _cluster
+
+_cluster: _migrate
+	PORT=$(PORT) $(PY) -m config.cluster
 
 # Loads (or updates) the demo course into the configured database.
 demo: install messages
@@ -129,6 +138,14 @@ _bench: _demo
 	$(PY) scripts/bench_pages.py --large-site
 	$(PY) scripts/bench_pages.py --progress
 	$(PY) scripts/bench_pages.py --comments
+
+# Throughput over HTTP with wrk (Debian's wrk package): one and two gunicorn instances, each pinned to a core,
+# on the bench database of `make bench` (scripts/bench_http.py).
+bench-http: install-dev messages
+	@$(DB) run -- $(MAKE) --no-print-directory _bench-http
+
+_bench-http: _migrate
+	$(PY) scripts/bench_http.py $(BENCH_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

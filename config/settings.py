@@ -266,15 +266,23 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    # HTTPS=false is for `make cluster` only: plain http on loopback, where Secure cookies would never come
+    # back to a client that is not a browser. A real server keeps the default.
+    HTTPS = env_bool("HTTPS", default=True)
+    SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365))) if HTTPS else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    LANGUAGE_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = HTTPS
+    CSRF_COOKIE_SECURE = HTTPS
+    LANGUAGE_COOKIE_SECURE = HTTPS
+
+# The client's address for per-address rate limits (allauth's and ours, ACCOUNT_RATE_LIMITS with /ip):
+# behind TRUSTED_PROXY_COUNT proxies of our own (1: nginx), the one the nearest proxy appended to
+# X-Forwarded-For; with none (the default), the connection's address, whatever a client claims.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 # One handler, on the root logger. Django's own configuration also gives the "django" logger a console
