@@ -21,7 +21,7 @@ from accounts.models import User
 from comments.models import MAX_DEPTH, Comment, CommentBan, Flag, Follow, Notification, ProblemReport
 from comments.sanitize import render_comment
 from comments.selectors import code_block_titles
-from config.page_cache import bump_content_generation
+from config.page_cache import bump_content_generation, bump_reader
 from courses.models import Lesson
 
 
@@ -61,6 +61,7 @@ def _notify(comment: Comment) -> list[int]:
     if not notifications:
         return []
     Notification.objects.bulk_create(notifications, ignore_conflicts=True)
+    bump_reader(*recipients)
     to_email = Notification.objects.filter(comment=comment, recipient__email_notifications=True)
     return list(to_email.values_list("pk", flat=True))
 
@@ -168,6 +169,7 @@ def mark_read(*, learner: User, notification_ids: list[int] | None = None) -> in
     unread = Notification.objects.filter(recipient=learner, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
+    bump_reader(learner.pk)
     return unread.update(read_at=timezone.now())
 
 
@@ -304,4 +306,5 @@ def set_report_status(*, report: ProblemReport, status: str) -> ProblemReport:
             [Notification(recipient_id=report.reporter_id, kind=Notification.Kind.REPORT_DONE, report=report)],
             ignore_conflicts=True,
         )
+        bump_reader(report.reporter_id)
     return report

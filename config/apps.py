@@ -25,18 +25,32 @@ CONTENT_MODELS = [
     "comments.Follow",
     "comments.CommentBan",
     "account.EmailAddress",  # a confirmed address lets its learner comment
+    "progress.Level",
+    "progress.Achievement",
 ]
+
+# What is a signed-in reader's own on the cached pages, by the field that names the reader. Their
+# progress is not here: every write of it takes progress.services.lock_progress, which bumps.
+READER_MODELS = {"accounts.User": "pk", "comments.Notification": "recipient_id"}
 
 
 def connect_content_signals() -> None:
     from django.apps import apps
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from config.page_cache import bump_content_generation
+    from config.page_cache import bump_content_generation, bump_reader
 
     for label in CONTENT_MODELS:
         model = apps.get_model(label)
         post_save.connect(bump_content_generation, sender=model, dispatch_uid=f"content:{label}:save")
         post_delete.connect(bump_content_generation, sender=model, dispatch_uid=f"content:{label}:delete")
+    for label, field in READER_MODELS.items():
+
+        def bump(instance, field=field, **signal_arguments) -> None:
+            bump_reader(getattr(instance, field))
+
+        model = apps.get_model(label)
+        post_save.connect(bump, sender=model, weak=False, dispatch_uid=f"reader:{label}:save")
+        post_delete.connect(bump, sender=model, weak=False, dispatch_uid=f"reader:{label}:delete")
     tags = apps.get_model("courses.Lesson").tags.through
     m2m_changed.connect(bump_content_generation, sender=tags, dispatch_uid="content:lesson-tags")

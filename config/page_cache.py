@@ -1,20 +1,27 @@
-"""Rendered pages and fragments kept in the shared cache, and the one number that makes them stale.
+"""Rendered pages kept in the shared cache, and the numbers that make them stale.
 
-Public pages look the same to every visitor who is not signed in, so ``cache_for_visitors`` keeps
-each (path, language) rendered in the shared cache and answers later visitors from there, without
-the database: a hit costs one cache round trip. Signed-in pages keep their costly parts the same way,
-with ``{% cache %}`` fragments whose keys include ``content_generation``.
+Rendering a lesson page costs milliseconds (a page with 200 comments, hundreds); answering it from
+the shared cache costs one round trip. ``cached_page`` keeps each (path, language, reader) rendered:
+one copy for every visitor who is not signed in (answered without touching the database or the
+session), one per signed-in reader (who costs their session and user, as on any page).
 
-Freshness: every change to what these pages show (courses, lessons, tags, comments, follows, bans)
-bumps the *content generation* when its transaction commits (the signal handlers in
-``config.apps``), and an entry of an older generation is never served. What changes without such a
-save (a comment's "5 minutes ago", the level badges of comment authors, a scheduled lesson's
-publication) is at most ``PAGE_TTL`` seconds old.
+Freshness: an entry is served only while two versions are what they were when it was rendered:
 
-CSRF: the pages hold forms (the language switch, the completion and report forms). They are rendered
-with ``CSRF_PLACEHOLDER`` for the token, and each response carries the visitor's own token in its
-place. The placeholder is derived from SECRET_KEY, so no one can write it into a comment to have it
-replaced by a reader's token.
+- the *content generation*, bumped by every change to what the pages show anyone (courses, lessons,
+  tags, comments, follows, bans, confirmed addresses, levels, achievements: the signal handlers in
+  ``config.apps``, and the bulk updates' own calls);
+- the *reader version* of a signed-in reader, bumped by every change to what is theirs on the page
+  (their progress: ``progress.services.lock_progress``, which every write of it takes; their
+  notifications; their account).
+
+Each is bumped at once and again when the transaction commits, since a page rendered between the
+two saw the data before the commit. What changes without a write (a comment's "5 minutes ago", the
+level badges of comment authors, a day's turn for the streak, a scheduled lesson's publication) is at
+most ``PAGE_TTL`` seconds old.
+
+CSRF: the pages hold forms. They are rendered with ``csrf_placeholder()`` for the token, and each
+response carries the reader's own token in its place. The placeholder is derived from SECRET_KEY, so
+no one can write it into a comment to have it replaced by a reader's token.
 """
 
 import hashlib
@@ -40,14 +47,37 @@ def csrf_placeholder() -> str:
     return "csrf" + salted_hmac("config.page_cache", "csrf placeholder", algorithm="sha256").hexdigest()
 
 
+def reader_key(user_id: int) -> str:
+    return f"reader-version:{user_id}"
+
+
+def current_version(key: str) -> int:
+    """The version kept at ``key`` (set afresh when the cache has lost it)."""
+    version = shared_cache.get(key)
+    if version is None:
+        shared_cache.add(key, time.time_ns(), timeout=None)
+        version = shared_cache.get(key, 0)
+    return version
+
+
 def content_generation() -> int:
-    """The current content generation (set afresh when the cache has lost it)."""
-    generation = shared_cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = time.time_ns()
-        shared_cache.add(GENERATION_KEY, generation, timeout=None)
-        generation = shared_cache.get(GENERATION_KEY, generation)
-    return generation
+    return current_version(GENERATION_KEY)
+
+
+def _bump(*keys: str) -> None:
+    """A new version at each of ``keys``: now, and again when the current transaction commits."""
+
+    def bump() -> None:
+        shared_cache.set_many(dict.fromkeys(keys, time.time_ns()), timeout=None)
+
+    if keys:
+        bump()
+        transaction.on_commit(bump)
+
+
+def bump_reader(*user_ids: int) -> None:
+    """Make the cached pages of these signed-in readers stale (see the module's doc)."""
+    _bump(*(reader_key(user_id) for user_id in set(user_ids) if user_id is not None))
 
 
 def bump_content_generation(**signal_arguments) -> None:
@@ -56,15 +86,7 @@ def bump_content_generation(**signal_arguments) -> None:
     The second time because a page rendered between the two saw the data before the commit.
     (It takes and ignores a signal's arguments, to be connected as a receiver.)
     """
-    shared_cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
-    transaction.on_commit(lambda: shared_cache.set(GENERATION_KEY, time.time_ns(), timeout=None))
-
-
-def request_generation(request) -> int:
-    """The content generation read once per request (pages and fragments of one response agree)."""
-    if not hasattr(request, "_content_generation"):
-        request._content_generation = content_generation()
-    return request._content_generation
+    _bump(GENERATION_KEY)
 
 
 def with_csrf_token(request, content: bytes) -> bytes:
@@ -81,24 +103,28 @@ def render_with_placeholder(response: TemplateResponse) -> bytes:
     return response.content
 
 
-def is_anonymous_visit(request) -> bool:
-    """A GET from someone with no session and no pending message: surely not signed in, nothing personal."""
-    return (
-        request.method in {"GET", "HEAD"}
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "messages" not in request.COOKIES
-        and set(request.GET) <= {"page"}
-    )
+def reader_of(request) -> int | bool | None:
+    """Whose copy of the page this request may get: None for anyone not signed in, a signed-in reader's id,
+    or False when it must be rendered afresh (not a plain GET, or a message waiting to be shown: messages
+    live in their cookie, which also says when more wait in the session).
+
+    Without a session cookie nobody is signed in, and neither the session nor the user is loaded.
+    """
+    if request.method not in {"GET", "HEAD"} or set(request.GET) - {"page"} or request.COOKIES.get("messages"):
+        return False
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None
+    return request.user.pk if request.user.is_authenticated else None
 
 
-def page_key(request) -> str:
+def page_key(request, reader: int | None) -> str:
     path = request.get_full_path()
     digest = hashlib.sha256(path.encode(errors="replace")).hexdigest()
-    return f"page:{get_language()}:{digest}"
+    return f"page:{get_language()}:{reader or 0}:{digest}"
 
 
 def etag_for(request, body_etag: str) -> str:
-    """The page's ETag for this visitor: their copy holds their CSRF token, so a new token is a new ETag."""
+    """The page's ETag for this reader: their copy holds their CSRF token, so a new token is a new ETag."""
     token = request.META.get("CSRF_COOKIE", "")
     return quote_etag(f"{body_etag}-{hashlib.sha256(token.encode()).hexdigest()[:12]}")
 
@@ -116,30 +142,31 @@ def respond(request, entry: dict) -> HttpResponse:
     return response
 
 
-def cache_for_visitors(view):
-    """Serve ``view``'s page to visitors who are not signed in from the shared cache (see the module's doc).
+def cached_page(view):
+    """Answer ``view``'s page from the shared cache while it is fresh (see the module's doc).
 
-    The view must return a TemplateResponse; anything but a 200 is passed on as it is.
+    The view must return a TemplateResponse; anything but a 200 is passed on as it is, and not kept.
     """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not is_anonymous_visit(request):
+        reader = reader_of(request)
+        if reader is False:
             return view(request, *args, **kwargs)
-        key = page_key(request)
-        # One round trip for both.
-        found = shared_cache.get_many([GENERATION_KEY, key])
-        generation = found.get(GENERATION_KEY)
+        key = page_key(request, reader)
+        version_keys = [GENERATION_KEY] + ([reader_key(reader)] if reader else [])
+        found = shared_cache.get_many([*version_keys, key])  # one round trip for all
         entry = found.get(key)
-        if generation is not None and entry is not None and entry["generation"] == generation:
+        versions = [found.get(version_key) for version_key in version_keys]
+        if entry is not None and None not in versions and entry["versions"] == versions:
             return respond(request, entry)
-        generation = request._content_generation = generation or content_generation()
+        versions = [found.get(version_key) or current_version(version_key) for version_key in version_keys]
         response = view(request, *args, **kwargs)
         if response.status_code != 200 or not isinstance(response, TemplateResponse):
             return response
         body = render_with_placeholder(response)
         entry = {
-            "generation": generation,
+            "versions": versions,
             "body": body,
             "etag": hashlib.sha256(body).hexdigest()[:20],
             "content_type": response["Content-Type"],

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from config.page_cache import cache_for_visitors
+from config.page_cache import cached_page
 from courses import views
 from courses.converters import UnicodeSlugConverter
 
@@ -11,8 +11,6 @@ register_converter(UnicodeSlugConverter, "uslug")
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("courses/<uslug:course>/", views.course_detail, name="course"),
-    path(
-        "courses/<uslug:course>/<uslug:lesson>/", cache_for_visitors(views.LessonDetailView.as_view()), name="lesson"
-    ),
+    path("courses/<uslug:course>/<uslug:lesson>/", cached_page(views.LessonDetailView.as_view()), name="lesson"),
     path("tags/<uslug:tag>/", views.tag_detail, name="tag"),
 ]

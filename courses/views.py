@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.views.generic import DetailView
 
-from config.page_cache import cache_for_visitors
+from config.page_cache import cached_page
 from courses.models import Course, Lesson, Tag
 
 # Page sizes a reader expects of each list:
@@ -38,7 +38,7 @@ def paginate(request, items, *, per_page: int, allow_empty: bool = True) -> dict
     return {"page_obj": page, "page_range": page_range}
 
 
-@cache_for_visitors
+@cached_page
 def catalogue(request):
     pagination = paginate(request, Course.objects.for_catalogue(request.user), per_page=CATALOGUE_PAGE_SIZE)
     return TemplateResponse(
@@ -46,7 +46,7 @@ def catalogue(request):
     )
 
 
-@cache_for_visitors
+@cached_page
 def course_detail(request, course: str):
     course = get_object_or_404(Course.objects.visible_to(request.user).for_page(), slug=course)
     lessons = Lesson.objects.visible_to(request.user).filter(course=course).for_list().order_by("position")
@@ -58,7 +58,7 @@ def course_detail(request, course: str):
     )
 
 
-@cache_for_visitors
+@cached_page
 def tag_detail(request, tag: str):
     """A tag's lessons; a 404 while the reader can see none of them (a tag of drafts stays private)."""
     tag = get_object_or_404(Tag, slug=tag)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from config.page_cache import bump_reader
 from courses.models import Lesson
 from progress.models import (
     Achievement,
@@ -60,6 +61,7 @@ def lock_progress(learner: User) -> LearnerProgress:
     LearnerProgress.objects.bulk_create([LearnerProgress(learner=learner)], ignore_conflicts=True)
     progress = LearnerProgress.objects.select_for_update().get(learner=learner)
     progress.learner = learner  # its time zone is read for every lesson it completes
+    bump_reader(learner.pk)  # every change to a learner's progress comes through here
     return progress
 
 

@@ -167,3 +167,71 @@ def test_visitors_see_an_edited_comment_at_once(lesson):
     assert author.post(f"/comments/{comment.pk}/edit/", {"body": "Second thoughts"}).status_code == 302
     page = Client().get(lesson.get_absolute_url()).content.decode()
     assert "Second thoughts" in page and "First words" not in page
+
+
+# Signed-in readers: a copy each, stale after any change to what is theirs on the page
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def xp_on(response) -> str:
+    return re.search(r'<dd data-field="xp">(\d+)</dd>', response.content.decode()).group(1)
+
+
+def test_a_signed_in_reader_is_answered_from_the_cache_with_their_session_and_user_only(lesson):
+    learner = UserFactory(display_name="Cached Reader")
+    reader = signed_in(learner)
+    url = lesson.get_absolute_url()
+    _, rendering = page(reader, url)
+    response, queries = page(reader, url)
+    assert response.status_code == 200 and learner.display_name in response.content.decode()
+    assert len(queries) == 2 < len(rendering)  # the session (in the database here) and the user
+
+
+def test_each_reader_gets_their_own_copy(lesson):
+    url = lesson.get_absolute_url()
+    signed_in(UserFactory(display_name="First Reader")).get(url)
+    page = signed_in(UserFactory(display_name="Someone Else")).get(url).content.decode()
+    assert "Someone Else" in page and "First Reader" not in page
+
+
+def test_completing_a_lesson_shows_at_once_on_the_cached_page(lesson, learner):
+    reader = signed_in(learner)
+    url = lesson.get_absolute_url()
+    assert xp_on(reader.get(url)) == "0"
+    assert reader.post(f"/progress/lessons/{lesson.pk}/complete/").status_code == 302
+    reader.get(url)  # shows the "completed" message, so it is rendered afresh
+    assert int(xp_on(reader.get(url))) >= lesson.xp > 0
+
+
+def test_a_reply_rings_the_bell_on_the_cached_page_and_reading_it_stops_it(lesson):
+    url = lesson.get_absolute_url()
+    comment = comment_on(lesson, "A question")
+    author = signed_in(comment.author)
+    assert "unread" not in author.get(url).content.decode()
+    replier = signed_in(verified(UserFactory()))
+    replier.post(f"/comments/lessons/{lesson.pk}/", {"body": "An answer", "parent": comment.pk})
+    assert '1<span class="visually-hidden"> unread' in author.get(url).content.decode()
+    author.post("/notifications/read/")
+    assert "unread" not in author.get(url).content.decode()
+
+
+def test_a_new_display_name_shows_at_once(lesson, learner):
+    reader = signed_in(learner)
+    reader.get("/")
+    learner.display_name = "Renamed Reader"
+    learner.save()
+    assert "Renamed Reader" in reader.get("/").content.decode()
+
+
+def test_a_signed_in_readers_message_is_shown_not_a_cached_copy(lesson, learner):
+    reader = signed_in(learner)
+    reader.get("/")
+    form = {"display_name": "Ada", "time_zone": "UTC", "on_leaderboard": "on"}
+    assert reader.post("/accounts/settings/", form).status_code == 302
+    assert "Your settings are saved." in reader.get("/").content.decode()
+    assert "Your settings are saved." not in reader.get("/").content.decode()
