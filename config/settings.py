@@ -136,8 +136,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds allauth's rate limits, so every web process must see the same one: Redis when
 # REDIS_URL is set, else a table in the database (created after every migrate, see accounts/apps.py).
+# A Redis that goes away degrades the site instead of failing it (config/cache.py); the short timeouts keep a
+# dead one from holding each request for seconds.
 if REDIS_URL := os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
