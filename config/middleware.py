@@ -4,6 +4,8 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.views.defaults import bad_request
 
+from config.views import UNAVAILABLE_ERRORS, database_unavailable
+
 NUL = "\x00"
 
 
@@ -28,3 +30,22 @@ class RejectNullCharactersMiddleware:
         if any(NUL in value for value in request.COOKIES.values()):
             request.COOKIES = {name: value for name, value in request.COOKIES.items() if NUL not in value}
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that fails because the database cannot be reached answers 503 (see config.views), not 500.
+
+    Django's health checks (``conn_health_checks``) replace a broken persistent connection at the start of
+    the next request, so the process serves again as soon as the database is back, without a restart.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, UNAVAILABLE_ERRORS):
+            return database_unavailable(request, exception)
+        return None

@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, so a view's database error reaches it first: a 503 page while the database is unreachable.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 WHITENOISE_USE_FINDERS = DEBUG
