@@ -134,6 +134,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database host that drops packets must not hold a request or a start for minutes (libpq waits forever by
+# default); a connect_timeout in DATABASE_URL's query string wins.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds allauth's rate limits, so every web process must see the same one: Redis when
