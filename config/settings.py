@@ -79,6 +79,8 @@ for provider, prefix in [("github", "GITHUB"), ("google", "GOOGLE")]:
         SOCIALACCOUNT_PROVIDERS[provider] = {"APPS": [{"client_id": client_id, "secret": secret}]}
 
 MIDDLEWARE = [
+    # First: one log line per request, timing everything below (config/logs.py).
+    "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files with cache headers: far-future for the hashed names of `make serve`, revalidated
     # (ETag, Last-Modified, max-age=0) in development, where files are found in place and change.
@@ -290,13 +292,20 @@ if not DEBUG:
     LANGUAGE_COOKIE_SECURE = True
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 # One handler, on the root logger. Django's own configuration also gives the "django" logger a console
 # handler; without "handlers": [] here every django.* line would print twice (once there, once at the root).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    # LOG_FORMAT=json: one JSON object per line, for a log collector.
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
 }

@@ -23,6 +23,8 @@ from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
+from config.logs import log_fields, task_logger
+
 logger = logging.getLogger(__name__)
 
 ABANDONED_AFTER = timedelta(minutes=15)
@@ -40,6 +42,23 @@ def release_abandoned_tasks() -> int:
 
 
 class Worker(db_worker.Worker):
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        """Runs the task as django-tasks-db does, and logs one line: which task, how it ended, how long it took."""
+        started = time.perf_counter()
+        try:
+            super().run_task(db_task_result)
+        finally:
+            log_fields(
+                task_logger,
+                {
+                    "task": db_task_result.task_path,
+                    "id": db_task_result.id,
+                    "outcome": db_task_result.status,
+                    "attempt": len(db_task_result.worker_ids),
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
     def run(self) -> None:
         while self.running:
             try:
