@@ -1,6 +1,7 @@
 import logging
 import sys
 import time
+from datetime import datetime
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
@@ -8,11 +9,13 @@ from django.middleware.csrf import REASON_NO_CSRF_COOKIE, REASON_NO_REFERER
 from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from config.http import wants_json
+from config.worker import queue_state, worker_state
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +34,49 @@ def live(request) -> HttpResponse:
 
 @never_cache
 def healthz(request) -> HttpResponse:
-    """200 ``ok`` when the database answers a query, 503 otherwise (for load balancers)."""
+    """200 ``ok`` when the database answers a query, 503 otherwise (for load balancers).
+
+    ``?format=json`` (or ``Accept: application/json``) reports, for monitors, the database, the task workers'
+    heartbeats and the queue. Its status code follows the database alone: a stopped worker delays e-mail but
+    the pages still work, so it is reported, not made a reason to take the web process out of rotation.
+    """
+    as_json = request.GET.get("format") == "json" or wants_json(request)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except DatabaseError:
+        if as_json:
+            return JsonResponse(health_report())
+    except DatabaseError as error:
+        if as_json:
+            report = {"status": "unavailable", "database": {"ok": False, "error": type(error).__name__}}
+            return JsonResponse(report, status=503)
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def health_report() -> dict:
+    now = timezone.now()
+
+    def age(moment: datetime | None) -> float | None:
+        return None if moment is None else round((now - moment).total_seconds(), 1)
+
+    worker, queue = worker_state(), queue_state()
+    return {
+        "status": "ok",
+        "database": {"ok": True},
+        "worker": {
+            "alive": worker.alive,
+            "workers_alive": worker.workers_alive,
+            "last_heartbeat": worker.last_heartbeat.isoformat() if worker.last_heartbeat else None,
+            "last_heartbeat_age_seconds": age(worker.last_heartbeat),
+        },
+        "queue": {
+            "ready": queue.ready,
+            "running": queue.running,
+            "failed": queue.failed,
+            "oldest_ready_age_seconds": age(queue.oldest_ready_since),
+        },
+    }
 
 
 def favicon(request) -> HttpResponsePermanentRedirect:
