@@ -74,7 +74,10 @@ messages: install
 		fi; \
 	done
 
+# A database that does not answer within DATABASE_WAIT seconds stops the start with one line that names it.
+DATABASE_WAIT ?= 10
 _migrate:
+	@$(PY) manage.py wait_for_database --timeout $(DATABASE_WAIT)
 	$(PY) manage.py migrate --no-input
 
 _demo: _migrate

@@ -14,7 +14,7 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage as ParsedMessage
 from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
+from email.utils import parseaddr, parsedate_to_datetime
 from functools import partial
 from pathlib import Path
 
@@ -27,13 +27,18 @@ from django.utils import timezone
 DEVELOPMENT_BACKEND = "accounts.mail.DevelopmentEmailBackend"
 
 
-def queue_email(*, message: EmailMessage, kind: str) -> None:
+def queue_email(*, message: EmailMessage, kind: str, key: str | None = None) -> None:
     """Send ``message`` from the worker once the current transaction commits.
 
     ``kind`` names the e-mail in logs (e.g. ``account/email/password_reset_key``): logs never
-    show the body, which holds the links and their tokens.
+    show the body, which holds the links and their tokens. The message gets an idempotency key
+    here, so a task that runs twice (its worker died after sending) sends it once; a caller
+    that may itself run twice for one e-mail (a task) passes a ``key`` of its own (up to 64
+    characters, unique to that e-mail).
     """
     from accounts.tasks import send_email
+
+    key = key or uuid.uuid4().hex
 
     html = next(
         (content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), None
@@ -48,6 +53,7 @@ def queue_email(*, message: EmailMessage, kind: str) -> None:
             from_email=message.from_email,
             to=list(message.to),
             headers=dict(message.extra_headers),
+            key=key,
         )
     )
 
@@ -88,9 +94,24 @@ class QueuedMessage(EmailMultiAlternatives):
         return message
 
 
+def message_id(*, key: str, from_email: str) -> str:
+    """The Message-ID of a queued e-mail: its idempotency key at the sender's domain."""
+    domain = parseaddr(from_email)[1].rpartition("@")[2] or settings.SITE_DOMAIN
+    return f"<{key}@{domain}>"
+
+
 def build_message(
-    *, subject: str, body: str, html: str | None, from_email: str, to: list[str], headers: dict[str, str]
+    *,
+    subject: str,
+    body: str,
+    html: str | None,
+    from_email: str,
+    to: list[str],
+    headers: dict[str, str],
+    key: str | None = None,
 ) -> EmailMultiAlternatives:
+    if key:
+        headers = {"Message-ID": message_id(key=key, from_email=from_email)} | headers
     message = QueuedMessage(subject, body, from_email, to, headers=headers)
     if html:
         message.attach_alternative(html, "text/html")

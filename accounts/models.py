@@ -106,3 +106,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+
+class SentEmail(models.Model):
+    """The idempotency key of each queued e-mail that was sent: a task that runs twice sends once.
+
+    accounts.tasks.send_email checks for the key before sending and records it right after; the primary key
+    is the guard should two runs of one task race.
+    """
+
+    key = models.CharField(primary_key=True, max_length=64)
+    kind = models.CharField(max_length=100)
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.mail import build_message
+from accounts.models import SentEmail
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +16,9 @@ logger = logging.getLogger(__name__)
 # well inside the three days that verification and password-reset links stay valid.
 RETRY_DELAYS = (60, 5 * 60, 30 * 60, 2 * 60 * 60)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# A task runs again within hours (its retries, a dead worker's release): the keys of sent e-mail are kept
+# far longer than that, then deleted.
+FORGET_SENT_AFTER = timedelta(days=7)
 
 
 @task(takes_context=True)
@@ -28,9 +32,21 @@ def send_email(
     from_email: str,
     to: list[str],
     headers: dict[str, str],
+    key: str | None = None,
 ) -> None:
-    """Send a message rendered by the request; a failure is logged and raised (see retry_failed_email)."""
-    message = build_message(subject=subject, body=body, html=html, from_email=from_email, to=to, headers=headers)
+    """Send a message rendered by the request; a failure is logged and raised (see retry_failed_email).
+
+    ``key`` (given by queue_email; tasks queued before it existed have none) makes the send idempotent: a
+    message whose key is recorded as sent is not sent again, and the key is recorded right after the mail
+    server accepted the message. What remains is the moment between the two: a worker that dies after the
+    server accepted the message and before the record is committed leaves it to be sent again.
+    """
+    if key and SentEmail.objects.filter(key=key).exists():
+        logger.info("The %s e-mail %s was sent already (its task ran again): not sending it twice.", kind, key)
+        return
+    message = build_message(
+        subject=subject, body=body, html=html, from_email=from_email, to=to, headers=headers, key=key
+    )
     try:
         message.send()
     except Exception as error:
@@ -49,6 +65,10 @@ def send_email(
             error,
         )
         raise
+    if key:
+        # get_or_create: should two runs of the task race past the check, the second one's record is no error.
+        SentEmail.objects.get_or_create(key=key, defaults={"kind": kind[:100]})
+        SentEmail.objects.filter(sent_at__lt=timezone.now() - FORGET_SENT_AFTER).delete()
 
 
 def retry_failed_email(sender, task_result: TaskResult, **kwargs) -> None:

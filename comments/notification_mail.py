@@ -76,7 +76,8 @@ def send_notification(*, notification_id: int, base_url: str) -> None:
     if address is None:
         return
     message = notification_email(notification=notification, to=address, base_url=base_url or default_base_url())
-    queue_email(message=message, kind="comment_notification")
+    # One e-mail per notification, should this task run twice (its worker died before it was marked done).
+    queue_email(message=message, kind="comment_notification", key=f"comment-notification-{notification.pk}")
 
 
 def notification_email(*, notification: Notification, to: str, base_url: str) -> EmailMultiAlternatives:

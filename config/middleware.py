@@ -1,8 +1,14 @@
+import time
 from collections.abc import Callable
+from urllib.parse import quote
 
 from django.core.exceptions import BadRequest
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.views.defaults import bad_request
+
+from config.logs import log_fields, request_logger
+from config.views import UNAVAILABLE_ERRORS, database_unavailable
 
 NUL = "\x00"
 
@@ -28,3 +34,65 @@ class RejectNullCharactersMiddleware:
         if any(NUL in value for value in request.COOKIES.values()):
             request.COOKIES = {name: value for name, value in request.COOKIES.items() if NUL not in value}
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that fails because the database cannot be reached answers 503 (see config.views), not 500.
+
+    Django's health checks (``conn_health_checks``) replace a broken persistent connection at the start of
+    the next request, so the process serves again as soon as the database is back, without a restart.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, UNAVAILABLE_ERRORS):
+            return database_unavailable(request, exception)
+        return None
+
+
+class QueryCounter:
+    """Counts the queries run on the default connection (works with DEBUG off, unlike connection.queries)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+class RequestLogMiddleware:
+    """One line per request: ``method=GET path=/courses/x/ status=200 ms=12.3 queries=4``.
+
+    First in MIDDLEWARE, so it times the whole stack and sees every answer (static files and error pages too).
+    The path only: query strings can carry tokens and e-mail addresses. It is percent-encoded, so the line
+    holds no spaces or line breaks whatever was asked for. The cost is a clock read, a counter per query and
+    one log call.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        queries = QueryCounter()
+        with connection.execute_wrapper(queries):
+            response = self.get_response(request)
+        log_fields(
+            request_logger,
+            {
+                "method": quote(request.method or "", safe=""),
+                "path": quote(request.path, safe="/:@!$&'()*+,;=-._~"),
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+                "queries": queries.count,
+            },
+        )
+        return response

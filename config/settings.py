@@ -79,6 +79,8 @@ for provider, prefix in [("github", "GITHUB"), ("google", "GOOGLE")]:
         SOCIALACCOUNT_PROVIDERS[provider] = {"APPS": [{"client_id": client_id, "secret": secret}]}
 
 MIDDLEWARE = [
+    # First: one log line per request, timing everything below (config/logs.py).
+    "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files with cache headers: far-future for the hashed names of `make serve`, revalidated
     # (ETag, Last-Modified, max-age=0) in development, where files are found in place and change.
@@ -99,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, so a view's database error reaches it first: a 503 page while the database is unreachable.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 WHITENOISE_USE_FINDERS = DEBUG
@@ -132,12 +136,23 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database host that drops packets must not hold a request or a start for minutes (libpq waits forever by
+# default); a connect_timeout in DATABASE_URL's query string wins.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds allauth's rate limits, so every web process must see the same one: Redis when
 # REDIS_URL is set, else a table in the database (created after every migrate, see accounts/apps.py).
+# A Redis that goes away degrades the site instead of failing it (config/cache.py); the short timeouts keep a
+# dead one from holding each request for seconds.
 if REDIS_URL := os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
@@ -285,13 +300,20 @@ if not DEBUG:
 ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 # One handler, on the root logger. Django's own configuration also gives the "django" logger a console
 # handler; without "handlers": [] here every django.* line would print twice (once there, once at the root).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    # LOG_FORMAT=json: one JSON object per line, for a log collector.
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
 }

@@ -4,6 +4,9 @@ from django.urls import include, path
 from accounts import views as accounts_views
 from config.views import favicon, healthz, live
 
+# A database that cannot be reached gets the 503 page, wherever the error came from.
+handler500 = "config.views.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/live", live, name="live"),

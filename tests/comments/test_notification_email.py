@@ -260,3 +260,16 @@ def test_a_comment_posted_outside_a_request_links_to_the_sites_domain(
     [message] = mail.outbox
     assert f"https://stream.example/courses/asyncio/one/#comment-{reply.pk}" in message.body
     assert message.message()["List-Unsubscribe"].startswith("<https://stream.example/notifications/unsubscribe/")
+
+
+def test_a_notification_task_that_runs_twice_sends_one_email(ada, grace, lesson, post_comment, deliver_mail):
+    """A worker that died after queueing the e-mail, before its task was marked done, leaves it to run again."""
+    question = post_comment(ada, lesson, "How does the event loop pick the next task?")
+    post_comment(grace, lesson, "It takes the next ready callback.", parent=question)
+    deliver_mail()
+    notification_task = DBTaskResult.objects.get(task_path="comments.tasks.send_notification_email")
+    DBTaskResult.objects.filter(id=notification_task.id).update(status=TaskResultStatus.READY)
+
+    deliver_mail()
+
+    assert [message.to for message in mail.outbox] == [[ada.email]]

@@ -19,14 +19,19 @@ def test_404_page_is_in_the_site_layout_and_the_readers_language(client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_500_page_renders_in_the_site_layout_while_the_database_is_down(database_down):
-    client = Client(raise_request_exception=False)
-    response = client.get("/", HTTP_ACCEPT_LANGUAGE="ko")
+def test_500_page_renders_in_the_site_layout_while_the_database_is_down(database_down, rf):
+    from django.utils import translation
+
+    from config.views import server_error
+
+    with translation.override("ko"):
+        response = server_error(rf.get("/"))
+    text = response.content.decode()
     assert response.status_code == 500
-    assert '<html lang="ko">' in response.text
-    assert 'class="site-header"' in response.text
-    assert "문제가 생겼습니다" in response.text
-    assert 'href="/"' in response.text
+    assert '<html lang="ko">' in text
+    assert 'class="site-header"' in text
+    assert "문제가 생겼습니다" in text
+    assert 'href="/"' in text
 
 
 @pytest.mark.parametrize(
