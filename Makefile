@@ -10,6 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test serve demo install install-dev lock messages db db-stop db-reset bench lint format clean \
+	loadtest loadtest-outage \
 	_serve-dev _pytest _serve-prod _bench _demo _migrate
 
 run: install messages
@@ -120,6 +121,15 @@ _bench: _demo
 	$(PY) scripts/bench_pages.py --large-site
 	$(PY) scripts/bench_pages.py --progress
 	$(PY) scripts/bench_pages.py --comments
+
+# The load test (loadtest/run.py): the production site on a free loopback port with a database of its own,
+# LOADTEST_USERS simulated people (50) for LOADTEST_TIME seconds (60), then manage.py check_integrity.
+# loadtest-outage also stops the embedded PostgreSQL for a while in the middle.
+loadtest: install-dev messages
+	$(PY) -m loadtest.run
+
+loadtest-outage: install-dev messages
+	LOADTEST_OUTAGE=1 $(PY) -m loadtest.run
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -20,7 +20,6 @@ import os
 import random
 import re
 import time
-from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,7 +40,7 @@ COMMENTS_PER_LEARNER = 40
 
 _addresses = itertools.count()
 _learners = itertools.count()
-_statuses: Counter = Counter()
+_answers: list[tuple[float, int, bool]] = []  # when each request ended, its status (0: none), whether it failed
 _failures: list[dict] = []
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -60,15 +59,15 @@ def answer(response) -> dict:
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, response=None, exception=None, start_time=None, **_):
     status = getattr(response, "status_code", 0) or 0
-    _statuses[str(status)] += 1
+    ended = (start_time or time.time()) + response_time / 1000
+    _answers.append((round(ended, 3), status, exception is not None))
     if exception is not None:
-        ended = (start_time or time.time()) + response_time / 1000
         _failures.append({"time": ended, "name": f"{request_type} {name}", "status": status, "error": str(exception)})
 
 
 @events.test_stop.add_listener
 def _write_events(**_) -> None:
-    EVENTS.write_text(json.dumps({"statuses": _statuses, "failures": _failures}), encoding="utf-8")
+    EVENTS.write_text(json.dumps({"answers": _answers, "failures": _failures}), encoding="utf-8")
 
 
 class Person(HttpUser):
