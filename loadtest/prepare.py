@@ -31,6 +31,7 @@ def _throwaway_database() -> str | None:
 
 def prepare(*, learners: int) -> dict:
     from allauth.account.models import EmailAddress
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
@@ -38,7 +39,7 @@ def prepare(*, learners: int) -> dict:
     from comments import services as comments
     from courses.models import Lesson
 
-    call_command("import_course", "content/asyncio", verbosity=0)
+    call_command("import_course", str(settings.BASE_DIR / "content" / "asyncio"), verbosity=0)
     lessons = list(Lesson.objects.published().select_related("course").order_by("course__slug", "position"))
     password = make_password(PASSWORD)  # hashed once: the production hasher takes a good part of a second
     emails = [f"loadtest-{number:03d}@example.com" for number in range(1, learners + 1)]

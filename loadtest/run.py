@@ -118,6 +118,14 @@ class Outage(threading.Thread):
             self.error = str(error)
 
 
+def cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return "unknown CPU"
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown CPU")
+
+
 def percentile_table(stats_csv: Path) -> tuple[list[list[str]], dict]:
     with stats_csv.open(newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
@@ -177,6 +185,7 @@ def main() -> int:
     )
     checks_output, checks_passed, events, thread = "", False, {"answers": [], "failures": []}, None
     load_began = time.time()
+    load_before = load_after = 0.0
     try:
         took = wait_healthy(f"{base_url}/healthz", site=site, timeout=STARTUP_TIMEOUT)
         log(f"the site answers /healthz after {took:.1f} s")
@@ -206,6 +215,7 @@ def main() -> int:
             thread.start()
         log("Locust is running")
         load_began = time.time()
+        load_before = os.getloadavg()[0]
         with (folder / "locust-summary.txt").open("w") as summary:
             subprocess.run(
                 locust,
@@ -216,6 +226,7 @@ def main() -> int:
                 timeout=seconds + 120,
                 check=False,
             )
+        load_after = os.getloadavg()[0]
         if thread is not None:
             thread.join(timeout=180)
         events = json.loads(events_file.read_text(encoding="utf-8")) if events_file.exists() else events
@@ -239,9 +250,13 @@ def main() -> int:
         return 1
     table, total = percentile_table(stats)
     requests, failures = int(total.get("Request Count", 0)), int(total.get("Failure Count", 0))
-    server_errors = sum(500 <= status < 600 for _ended, status, _failed in events["answers"])
+    server_errors = sum(500 <= status < 600 for _ended, status, _failed, _name in events["answers"])
     print()
-    print(f"Load test {run_id}: {users} people, {seconds} s, {os.cpu_count()} CPUs")
+    print(f"Load test {run_id}: {users} people for {seconds} s, site: {shlex.join(command)}")
+    print(
+        f"  machine: {os.cpu_count()} CPUs ({cpu_model()}), load average {load_before:.1f} before the test, "
+        f"{load_after:.1f} at its end"
+    )
     print(f"  requests: {requests}, failures: {failures}, 5xx answers: {server_errors}")
     print_table(table)
     failures_csv = folder / "locust_failures.csv"
@@ -257,9 +272,9 @@ def main() -> int:
             ok = False
         else:
             end = thread.ended + OUTAGE_TAIL
-            inside = [failed for ended, _status, failed in events["answers"] if thread.began <= ended <= end]
-            after = [failed for ended, _status, failed in events["answers"] if ended > end]
-            outside = sum(failed for ended, _status, failed in events["answers"]) - sum(inside)
+            inside = [failed for ended, _status, failed, _name in events["answers"] if thread.began <= ended <= end]
+            after = [failed for ended, _status, failed, _name in events["answers"] if ended > end]
+            outside = sum(failed for ended, _status, failed, _name in events["answers"]) - sum(inside)
             print(
                 f"  outage: PostgreSQL stopped {thread.began - load_began:.0f} s in; the site answered /healthz "
                 f"again {thread.ended - thread.began:.1f} s later.\n"
