@@ -145,8 +145,8 @@ class Learner(Person):
         self.sign_in()
 
     def post(self, path: str, name: str, data: dict, **kwargs):
-        # Django checks the Referer of a POST made over HTTPS.
-        headers = {"Referer": self.origin + (self.lesson["url"] if self.lesson else "/")} | kwargs.pop("headers", {})
+        # Django checks the Referer of a POST made over HTTPS: the page the form is on.
+        headers = {"Referer": self.origin + self.lesson["url"]} | kwargs.pop("headers", {})
         self.send_secure_cookies()
         return self.client.post(path, name=name, data=data, headers=headers, **kwargs)
 
@@ -156,7 +156,7 @@ class Learner(Person):
         if token is None:
             return
         data = {"login": self.email, "password": DATA["password"], "csrfmiddlewaretoken": html.unescape(token[1])}
-        self.lesson = None
+        self.lesson, self.page = {"url": "/accounts/login/"}, ""  # signing in changes the CSRF token
         with self.post(
             "/accounts/login/", name="/accounts/login/", data=data, allow_redirects=False, catch_response=True
         ) as response:
@@ -166,13 +166,15 @@ class Learner(Person):
                 response.failure(f"signing in as {self.email} did not sign in")
 
     def open_lesson(self) -> bool:
-        """Read a lesson, as the page a learner's clicks start from; False if it did not come."""
+        """Read a lesson: the page a learner's clicks start from. When it does not come, the learner still has
+        the last one open (and clicks there); False if there is none."""
         if not self.signed_in:
             self.sign_in()
             if not self.signed_in:
                 return False
-        self.lesson, response = self.read_lesson()
-        self.page = response.text if response.ok else ""
+        lesson, response = self.read_lesson()
+        if response.ok:
+            self.lesson, self.page = lesson, response.text
         return bool(self.page)
 
     def token(self) -> str:
