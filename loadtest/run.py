@@ -35,6 +35,7 @@ STARTUP_TIMEOUT = 300  # seconds: a first run creates the database and migrates 
 OUTAGE_SECONDS = 10
 # Failures this long after the site answers /healthz again still count as the outage's (reconnecting).
 OUTAGE_TAIL = 5
+MIN_OUTAGE_RUN = 45
 
 
 def log(message: str) -> None:
@@ -158,6 +159,9 @@ def main() -> int:
         log("The outage run stops and starts the embedded PostgreSQL; a DATABASE_URL server is not ours to restart.")
         log("Unset DATABASE_URL for it (the run then uses an embedded server of its own).")
         return 2
+    if outage and seconds < MIN_OUTAGE_RUN:
+        log(f"The outage run needs LOADTEST_TIME of {MIN_OUTAGE_RUN} s or more: time before, during and after it.")
+        return 2
     run_id = datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = BASE_DIR / ".loadtest" / run_id
     folder.mkdir(parents=True)
@@ -211,7 +215,7 @@ def main() -> int:
             "--loglevel", "WARNING", "--exit-code-on-error", "0", "--logfile", str(folder / "locust.log"),
         ]  # fmt: skip
         if outage:
-            thread = Outage(after=max(10, seconds / 3), env=env, health_url=f"{base_url}/healthz", site=site)
+            thread = Outage(after=seconds / 3, env=env, health_url=f"{base_url}/healthz", site=site)
             thread.start()
         log("Locust is running")
         load_began = time.time()
@@ -236,6 +240,9 @@ def main() -> int:
             cwd=BASE_DIR, env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         checks_output, checks_passed = (check.stdout + check.stderr).strip(), check.returncode == 0
+    except (RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        log(f"the run stopped: {error} (the site's output is in site.log)")
+        return 1
     finally:
         log("stopping the site")
         stop_site(site)
