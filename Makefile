@@ -10,7 +10,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test serve cluster demo install install-dev lock messages db db-stop db-reset backup restore bench \
-	bench-http lint format clean _serve-dev _pytest _serve-prod _bench _bench-http _demo _migrate _cluster
+	bench-http loadtest loadtest-outage lint format clean _serve-dev _pytest _serve-prod _bench _bench-http _demo \
+	_migrate _cluster
 
 run: install messages
 	@$(DB) run -- $(MAKE) --no-print-directory _serve-dev
@@ -149,6 +150,15 @@ bench-http: install-dev messages
 
 _bench-http: _migrate
 	$(PY) scripts/bench_http.py $(BENCH_ARGS)
+
+# The load test (loadtest/run.py): the production site on a free loopback port with a database of its own,
+# LOADTEST_USERS simulated people (50) for LOADTEST_TIME seconds (60), then manage.py check_integrity.
+# loadtest-outage also stops the embedded PostgreSQL for a while in the middle.
+loadtest: install-dev messages
+	$(PY) -m loadtest.run
+
+loadtest-outage: install-dev messages
+	LOADTEST_OUTAGE=1 $(PY) -m loadtest.run
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
