@@ -25,6 +25,7 @@ no one can write it into a comment to have it replaced by a reader's token.
 """
 
 import hashlib
+import logging
 import time
 from functools import cache, wraps
 
@@ -37,6 +38,8 @@ from django.template.response import TemplateResponse
 from django.utils.crypto import salted_hmac
 from django.utils.http import quote_etag
 from django.utils.translation import get_language
+
+logger = logging.getLogger(__name__)
 
 PAGE_TTL = 60  # seconds
 GENERATION_KEY = "content-generation"
@@ -68,7 +71,10 @@ def _bump(*keys: str) -> None:
     """A new version at each of ``keys``: now, and again when the current transaction commits."""
 
     def bump() -> None:
-        shared_cache.set_many(dict.fromkeys(keys, time.time_ns()), timeout=None)
+        try:
+            shared_cache.set_many(dict.fromkeys(keys, time.time_ns()), timeout=None)
+        except Exception:  # a write must never fail for its cache: the pages are then at most PAGE_TTL old
+            logger.warning("Could not mark cached pages stale (%s).", ", ".join(keys), exc_info=True)
 
     if keys:
         bump()
