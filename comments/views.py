@@ -220,12 +220,18 @@ def _unsubscribe_page(request: HttpRequest, *, user_id: int, subscribed: bool) -
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def flag_comment(request: HttpRequest, pk: int) -> HttpResponse:
-    """Ask the moderators to look at a comment, with a reason; once per learner and comment."""
+    """Ask the moderators to look at a comment, with a reason; once per learner and comment.
+
+    The lesson page links each comment's "Flag" here (a form under each of hundreds of comments would
+    weigh more than the comments): GET shows the form, POST sends it.
+    """
     comment = get_object_or_404(
         Comment.objects.visible_to(request.user).select_related("lesson__course"), pk=pk, deleted_at__isnull=True
     )
+    if request.method == "GET":
+        return render(request, "comments/flag_form_page.html", {"comment": comment, "form": FlagForm()})
     form = FlagForm(request.POST)
     if not form.is_valid():
         return render(request, "comments/flag_form_page.html", {"comment": comment, "form": form}, status=400)

@@ -174,16 +174,19 @@ def run(command: list[str]) -> int:
         _join()
     else:
         print("DATABASE_URL is set, so the embedded server is not used.", flush=True)
+    interrupted = False
+
+    def on_interrupt(signum, frame) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    # Noted, never raised: a Ctrl-C that came while the child was being started would otherwise leave with
+    # a KeyboardInterrupt. The child itself gets the terminal's Ctrl-C (and its handler is reset at exec).
+    signal.signal(signal.SIGINT, on_interrupt)
     try:
         child = subprocess.Popen(command)
         signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
-        interrupted = False
-        while True:
-            try:
-                returncode = child.wait()
-                break
-            except KeyboardInterrupt:
-                interrupted = True
+        returncode = child.wait()
     finally:
         if shared:
             # A second Ctrl-C must not interrupt the shutdown.

@@ -148,14 +148,16 @@ def pages() -> tuple[dict[str, str], str]:
     call_command("build_progress_bench")
     call_command("build_comments_bench")
     manifest = json.loads((ROOT / "staticfiles" / "staticfiles.json").read_text())
-    lesson = f"/courses/{site.BIG_COURSE_SLUG}/{comments.COMMENTED_LESSON}/"
+    lesson = f"/courses/{site.BIG_COURSE_SLUG}/lesson-250/"  # a copy of a demo lesson, without comments
+    commented = f"/courses/{site.BIG_COURSE_SLUG}/{comments.COMMENTED_LESSON}/"
     return {
         "static file": "/static/" + manifest["paths"]["css/site.css"],
         "bare view": "/healthz/live",
         "/healthz": "/healthz",
         "catalogue": "/",
         "lesson, anonymous": lesson,
-        "lesson with 200 comments, signed in": lesson,
+        "lesson with 200 comments, anonymous": commented,
+        "lesson with 200 comments, signed in": commented,
         "/me/, signed in": "/me/",
     }, session_cookie(learners.HEAVY_EMAIL)
 
