@@ -8,12 +8,14 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from config.http import wants_json
+from config.page_cache import cached_page
 from courses.models import Lesson
 from courses.views import paginate
 from progress import selectors, services
@@ -179,13 +181,15 @@ def sync(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
+@cached_page
 def me(request: HttpRequest) -> HttpResponse:
-    """The signed-in learner's progress; every date and time on it is on their own clock."""
+    """The signed-in learner's progress; every date and time on it is on their own clock (the template too)."""
     learner = request.user
     with timezone.override(learner.zone):
         summary = selectors.learner_summary(learner=learner, today=timezone.localdate())
         history = paginate(request, XPEntry.objects.history_of(learner), per_page=XP_HISTORY_PAGE_SIZE)
-        return render(request, "progress/me.html", {"summary": summary, "entries": history["page_obj"], **history})
+    context = {"summary": summary, "entries": history["page_obj"], **history}
+    return TemplateResponse(request, "progress/me.html", context)
 
 
 def leaderboard(request: HttpRequest) -> HttpResponse:

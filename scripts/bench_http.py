@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,13 @@ def run_wrk(bases: list[str], path: str, *, headers: list[str], duration: int, c
         max(r.p99_ms for r in results),
         sum(r.errors for r in results),
     )
+
+
+def fetch_page(base: str, path: str, headers: list[str]) -> bytes:
+    request = urllib.request.Request(base + path, headers=dict(header.split(": ", 1) for header in headers))
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200, (path, response.status)
+        return response.read()
 
 
 @contextmanager
@@ -168,9 +176,10 @@ def bench(bases: list[str], urls: dict[str, str], session: str, args) -> dict[st
     print(f"{'page':<38} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'p99/p50':>7} {'x bare':>6} {'errors':>6}")
     for name, path in urls.items():
         headers = [f"Cookie: sessionid={session}"] if "signed in" in name else []
-        for base in bases:  # warm each worker's caches and connections first
+        for base in bases:  # warm each worker's caches and connections first, and check the page is what it says
             for _ in range(3):
-                fetch(base, path) if not headers else None
+                page = fetch_page(base, path, headers)
+            assert not headers or b'action="/accounts/logout/"' in page, f"{name}: not signed in"
         result = run_wrk(bases, path, headers=headers, duration=args.duration, connections=args.connections)
         results[name] = result
         bare = results.get("bare view", result).requests_per_second
@@ -214,17 +223,17 @@ def main() -> None:
 
     cores = os.cpu_count() or 1
     with redis_server() as redis_url:
-        os.environ["REDIS_URL"] = redis_url  # before Django starts: the session must be in the servers' store
+        # Before Django starts: the session must be in the servers' store, signed with their key.
+        os.environ["REDIS_URL"] = redis_url
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(32)
         bench_url = open_large_site()
         env = {
             **os.environ,
             "DATABASE_URL": bench_url,
             "REDIS_URL": redis_url,
             "DEBUG": "false",
-            "SECRET_KEY": secrets.token_urlsafe(32),
             "ALLOWED_HOSTS": "127.0.0.1",
             "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "WARNING",
         }
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "collectstatic", "--no-input", "--verbosity", "0"], env=env, check=True, cwd=ROOT)

@@ -235,3 +235,13 @@ def test_a_signed_in_readers_message_is_shown_not_a_cached_copy(lesson, learner)
     assert reader.post("/accounts/settings/", form).status_code == 302
     assert "Your settings are saved." in reader.get("/").content.decode()
     assert "Your settings are saved." not in reader.get("/").content.decode()
+
+
+def test_my_progress_is_kept_per_reader_and_shows_a_completion_at_once(lesson, learner):
+    reader = signed_in(learner)
+    _, rendering = page(reader, "/me/")
+    response, queries = page(reader, "/me/")
+    assert len(queries) == 2 < len(rendering)
+    assert reader.post(f"/progress/lessons/{lesson.pk}/complete/").status_code == 302
+    reader.get("/me/")  # shows the "completed" message, so it is rendered afresh
+    assert lesson.title in reader.get("/me/").content.decode()  # in the XP history
