@@ -241,6 +241,7 @@ def test_my_progress_is_kept_per_reader_and_shows_a_completion_at_once(lesson, l
     reader = signed_in(learner)
     _, rendering = page(reader, "/me/")
     response, queries = page(reader, "/me/")
+    assert response.status_code == 200
     assert len(queries) == 2 < len(rendering)
     assert reader.post(f"/progress/lessons/{lesson.pk}/complete/").status_code == 302
     reader.get("/me/")  # shows the "completed" message, so it is rendered afresh
