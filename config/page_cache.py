@@ -30,6 +30,7 @@ import time
 from functools import cache, wraps
 
 from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core.cache import cache as shared_cache
 from django.db import transaction
 from django.http import HttpResponse, HttpResponseNotModified
@@ -50,7 +51,7 @@ def csrf_placeholder() -> str:
     return "csrf" + salted_hmac("config.page_cache", "csrf placeholder", algorithm="sha256").hexdigest()
 
 
-def reader_key(user_id: int) -> str:
+def reader_key(user_id: int | str) -> str:
     return f"reader-version:{user_id}"
 
 
@@ -109,24 +110,29 @@ def render_with_placeholder(response: TemplateResponse) -> bytes:
     return response.content
 
 
-def reader_of(request) -> int | bool | None:
-    """Whose copy of the page this request may get: None for anyone not signed in, a signed-in reader's id,
-    or False when it must be rendered afresh (not a plain GET, or a message waiting to be shown: messages
-    live in their cookie, which also says when more wait in the session).
+def reader_of(request) -> tuple[str, str] | bool | None:
+    """Whose copy of the page this request may get: None for anyone not signed in, a signed-in reader's
+    (id, session hash), or False when it must be rendered afresh (not a plain GET, or a message waiting to be
+    shown: messages live in their cookie, which also says when more wait in the session).
 
-    Without a session cookie nobody is signed in, and neither the session nor the user is loaded.
+    Read from the session alone, without loading the user (the request is then answered without a query).
+    A change to the account (a new password, deactivation) bumps the reader's version, so a session it
+    ended finds no fresh copy: its next request loads the user, is found signed out, and whatever it renders
+    is for no one. Copies are kept under the session's hash of the password, so a new session's copy is
+    never an old session's. Without a session cookie nobody is signed in, and the session is not even loaded.
     """
     if request.method not in {"GET", "HEAD"} or set(request.GET) - {"page"} or request.COOKIES.get("messages"):
         return False
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return None
-    return request.user.pk if request.user.is_authenticated else None
+    user_id = request.session.get(SESSION_KEY)
+    return (str(user_id), request.session.get(HASH_SESSION_KEY, "")) if user_id is not None else None
 
 
-def page_key(request, reader: int | None) -> str:
-    path = request.get_full_path()
-    digest = hashlib.sha256(path.encode(errors="replace")).hexdigest()
-    return f"page:{get_language()}:{reader or 0}:{digest}"
+def page_key(request, reader: tuple[str, str] | None) -> str:
+    parts = [request.get_full_path(), *(reader or ())]
+    digest = hashlib.sha256("\n".join(parts).encode(errors="replace")).hexdigest()
+    return f"page:{get_language()}:{reader[0] if reader else 0}:{digest}"
 
 
 def etag_for(request, body_etag: str) -> str:
@@ -160,7 +166,7 @@ def cached_page(view):
         if reader is False:
             return view(request, *args, **kwargs)
         key = page_key(request, reader)
-        version_keys = [GENERATION_KEY] + ([reader_key(reader)] if reader else [])
+        version_keys = [GENERATION_KEY] + ([reader_key(reader[0])] if reader else [])
         found = shared_cache.get_many([*version_keys, key])  # one round trip for all
         entry = found.get(key)
         versions = [found.get(version_key) for version_key in version_keys]

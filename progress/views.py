@@ -180,8 +180,8 @@ def sync(request: HttpRequest) -> JsonResponse:
     )
 
 
+@cached_page  # before login_required, which would load the user that a cached copy does without
 @login_required
-@cached_page
 def me(request: HttpRequest) -> HttpResponse:
     """The signed-in learner's progress; every date and time on it is on their own clock (the template too)."""
     learner = request.user

@@ -189,7 +189,7 @@ def test_a_signed_in_reader_is_answered_from_the_cache_with_their_session_and_us
     _, rendering = page(reader, url)
     response, queries = page(reader, url)
     assert response.status_code == 200 and learner.display_name in response.content.decode()
-    assert len(queries) == 2 < len(rendering)  # the session (in the database here) and the user
+    assert len(queries) == 1 < len(rendering)  # the session (in the database here), not even the user
 
 
 def test_each_reader_gets_their_own_copy(lesson):
@@ -242,7 +242,34 @@ def test_my_progress_is_kept_per_reader_and_shows_a_completion_at_once(lesson, l
     _, rendering = page(reader, "/me/")
     response, queries = page(reader, "/me/")
     assert response.status_code == 200
-    assert len(queries) == 2 < len(rendering)
+    assert len(queries) == 1 < len(rendering)
     assert reader.post(f"/progress/lessons/{lesson.pk}/complete/").status_code == 302
     reader.get("/me/")  # shows the "completed" message, so it is rendered afresh
     assert lesson.title in reader.get("/me/").content.decode()  # in the XP history
+
+
+def test_a_session_ended_by_a_new_password_gets_no_copy_of_the_readers_page(lesson, learner):
+    stolen = signed_in(learner)
+    assert "Sign out" in stolen.get("/").content.decode()  # a copy kept for this session
+    learner.set_password("a-new-password-0123")
+    learner.save()
+    assert "Sign out" in signed_in(learner).get("/").content.decode()  # the owner's new session, and its copy
+    page = stolen.get("/").content.decode()
+    assert "Sign out" not in page and "Sign in" in page
+
+
+def test_a_deactivated_readers_session_gets_no_copy(lesson, learner):
+    reader = signed_in(learner)
+    reader.get("/")
+    learner.is_active = False
+    learner.save()
+    assert "Sign out" not in reader.get("/").content.decode()
+
+
+def test_a_cached_copy_costs_a_signed_in_reader_no_query_with_the_session_in_the_cache(lesson, learner, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    reader = signed_in(learner)
+    reader.get(lesson.get_absolute_url())
+    response, queries = page(reader, lesson.get_absolute_url())
+    assert response.status_code == 200 and "Sign out" in response.content.decode()
+    assert queries == []
