@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test serve cluster demo install install-dev lock messages db db-stop db-reset backup restore bench \
-	bench-http loadtest loadtest-outage lint format clean _serve-dev _pytest _serve-prod _bench _bench-http _demo \
+	bench-http loadtest loadtest-outage loadtest-kill-web lint format clean _serve-dev _pytest _serve-prod _bench _bench-http _demo \
 	_migrate _cluster
 
 run: install messages
@@ -159,6 +159,10 @@ loadtest: install-dev messages
 
 loadtest-outage: install-dev messages
 	LOADTEST_OUTAGE=1 $(PY) -m loadtest.run
+
+# loadtest-kill-web kills one gunicorn instance of `make cluster` (SIGKILL, master and workers) a third of the way in.
+loadtest-kill-web: install-dev messages
+	LOADTEST_KILL_WEB=1 $(PY) -m loadtest.run
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

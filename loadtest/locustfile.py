@@ -40,8 +40,8 @@ COMMENTS_PER_LEARNER = 40
 
 _addresses = itertools.count()
 _learners = itertools.count()
-# When each request ended, its status (0: no answer), whether it failed, and its name.
-_answers: list[tuple[float, int, bool, str]] = []
+# When each request ended, its status (0: no answer), whether it failed, its name, and when it began.
+_answers: list[tuple[float, int, bool, str, float]] = []
 _failures: list[dict] = []
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -60,8 +60,9 @@ def answer(response) -> dict:
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, response=None, exception=None, start_time=None, **_):
     status = getattr(response, "status_code", 0) or 0
-    ended = (start_time or time.time()) + response_time / 1000
-    _answers.append((round(ended, 3), status, exception is not None, f"{request_type} {name}"))
+    began = start_time or time.time() - response_time / 1000
+    ended = began + response_time / 1000
+    _answers.append((round(ended, 3), status, exception is not None, f"{request_type} {name}", round(began, 3)))
     if exception is not None:
         _failures.append({"time": ended, "name": f"{request_type} {name}", "status": status, "error": str(exception)})
 

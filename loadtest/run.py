@@ -2,6 +2,7 @@
 
     python -m loadtest.run            # LOADTEST_USERS (50) people for LOADTEST_TIME (60) seconds
     LOADTEST_OUTAGE=1 python -m loadtest.run    # the same, stopping PostgreSQL for a while in the middle
+    LOADTEST_KILL_WEB=1 python -m loadtest.run  # the same, killing one gunicorn instance of `make cluster`
 
 Steps: start the site command (``LOADTEST_SITE_COMMAND``; by default ``make cluster`` where the Makefile has it,
 else ``make serve``) on a free loopback port with DEBUG off and a database of the run's own (the embedded server
@@ -9,12 +10,14 @@ in ``.loadtest/<run>/pgdata``; with ``DATABASE_URL``, a database whose name ends
 ``/healthz``; add the learners (prepare.py); run Locust headless (locustfile.py) bounded in people and time; run
 ``manage.py check_integrity`` on what the run left; stop the site; print the requests, failures, 5xx answers
 and the p50/p95/p99 of each endpoint, then the checks. Exits non-zero if a request failed (in the outage run:
-outside the outage) or a check failed. Everything stays on loopback.
+outside the outage; in the kill-web run: one not in flight when the instance was killed) or a check failed.
+Everything stays on loopback.
 """
 
 import csv
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -119,6 +122,41 @@ class Outage(threading.Thread):
             self.error = str(error)
 
 
+class KillWeb(threading.Thread):
+    """Kills the first gunicorn instance of `make cluster` (its master and workers, SIGKILL) ``after`` seconds in.
+
+    The cluster's runner writes each instance's pid file into the cluster folder and starts each instance in a
+    session of its own, so the master's process group holds exactly that instance's processes.
+    """
+
+    def __init__(self, *, after: float, cluster_dir: Path) -> None:
+        super().__init__(daemon=True)
+        self.after, self.pid_file = after, cluster_dir / "web.1.pid"
+        self.killed_at = None
+        self.processes = 0
+        self.error = ""
+
+    def run(self) -> None:
+        time.sleep(self.after)
+        try:
+            master = int(self.pid_file.read_text().strip())
+            if os.getpgid(master) != master:
+                raise RuntimeError(f"gunicorn's master {master} does not lead a process group of its own")
+            self.processes = sum(1 for pid in Path("/proc").iterdir() if pid.name.isdigit() and in_group(pid, master))
+            self.killed_at = time.time()
+            os.killpg(master, signal.SIGKILL)
+            log(f"kill-web: killed gunicorn instance web.1 (master {master}, {self.processes} processes) with SIGKILL")
+        except (OSError, ValueError, RuntimeError) as error:
+            self.error = f"could not kill web.1 ({self.pid_file}): {error}"
+
+
+def in_group(proc: Path, group: int) -> bool:
+    try:
+        return os.getpgid(int(proc.name)) == group
+    except OSError:
+        return False
+
+
 def cpu_model() -> str:
     try:
         lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
@@ -151,10 +189,41 @@ def print_table(table: list[list[str]]) -> None:
         print("  " + "  ".join(cells))
 
 
+def report_kill(killer: KillWeb, answers: list[tuple], *, load_began: float, site_log_path: Path) -> bool:
+    """Prints what the kill did; passes when no request failed but those in flight at the kill."""
+    if killer.killed_at is None:
+        print(f"  kill-web: did not happen ({killer.error or 'the run ended first'})")
+        return False
+    kill = killer.killed_at
+    in_flight = [answer for answer in answers if answer[4] <= kill <= answer[0]]
+    failed_in_flight = [answer for answer in in_flight if answer[2]]
+    after = [answer for answer in answers if answer[4] > kill]
+    other = sum(answer[2] for answer in answers) - len(failed_in_flight)
+    site_output = site_log_path.read_text(encoding="utf-8", errors="replace")
+    starts = len(re.findall(r"^web\.1 +\| started \(pid=", site_output, re.MULTILINE))
+    # nginx logs each request whose instance failed it; those it could, it sent on to the other instance.
+    upstream_errors = len(re.findall(r"^nginx +\| .*\[error\].*upstream", site_output, re.MULTILINE))
+    print(
+        f"  kill-web: web.1 ({killer.processes} processes) killed {kill - load_began:.0f} s in; the cluster "
+        f"started it {max(starts - 1, 0)} time(s) again; nginx logged {upstream_errors} request(s) that "
+        "instance failed.\n"
+        f"  In flight at the kill: {len(in_flight)} requests, {len(failed_in_flight)} failed. Begun after it: "
+        f"{len(after)} requests, {sum(answer[2] for answer in after)} failed. Other failures: {other}."
+    )
+    for ended, status, _failed, name, began in failed_in_flight:
+        answered = status or "nothing"
+        print(f"    in flight: {name} begun {began - kill:+.2f} s, answered {answered} {ended - kill:+.2f} s")
+    return other == 0 and len(after) > 0
+
+
 def main() -> int:
     users = int(os.environ.get("LOADTEST_USERS", "50"))
     seconds = int(os.environ.get("LOADTEST_TIME", "60"))
     outage = os.environ.get("LOADTEST_OUTAGE", "") not in {"", "0", "false", "no"}
+    kill_web = os.environ.get("LOADTEST_KILL_WEB", "") not in {"", "0", "false", "no"}
+    if outage and kill_web:
+        log("LOADTEST_OUTAGE and LOADTEST_KILL_WEB are two runs: set one of them.")
+        return 2
     if outage and os.environ.get("DATABASE_URL"):
         log("The outage run stops and starts the embedded PostgreSQL; a DATABASE_URL server is not ours to restart.")
         log("Unset DATABASE_URL for it (the run then uses an embedded server of its own).")
@@ -180,7 +249,12 @@ def main() -> int:
     }
     if not os.environ.get("DATABASE_URL"):
         env["STREAM_PGDATA"] = str(folder / "pgdata")
+    # `make cluster` keeps its nginx configuration, pid and log files here, not in the checkout's .cluster/.
+    env["CLUSTER_DIR"] = str(folder / "cluster")
     command = site_command()
+    if kill_web and "cluster" not in command:
+        log(f"The kill-web run kills one instance of `make cluster`; the site command is {shlex.join(command)}.")
+        return 2
     log(f"run {run_id}: {users} people for {seconds} s against {base_url}, site: {shlex.join(command)}")
     log(f"files in {folder.relative_to(BASE_DIR)}/ (the site's output in site.log)")
     site_log = (folder / "site.log").open("w")
@@ -188,6 +262,7 @@ def main() -> int:
         command, cwd=BASE_DIR, env=env, stdout=site_log, stderr=subprocess.STDOUT, start_new_session=True
     )
     checks_output, checks_passed, events, thread = "", False, {"answers": [], "failures": []}, None
+    killer = None
     load_began = time.time()
     load_before = load_after = 0.0
     try:
@@ -217,6 +292,9 @@ def main() -> int:
         if outage:
             thread = Outage(after=seconds / 3, env=env, health_url=f"{base_url}/healthz", site=site)
             thread.start()
+        if kill_web:
+            killer = KillWeb(after=seconds / 3, cluster_dir=folder / "cluster")
+            killer.start()
         log("Locust is running")
         load_began = time.time()
         load_before = os.getloadavg()[0]
@@ -231,8 +309,9 @@ def main() -> int:
                 check=False,
             )
         load_after = os.getloadavg()[0]
-        if thread is not None:
-            thread.join(timeout=180)
+        for helper in (thread, killer):
+            if helper is not None:
+                helper.join(timeout=180)
         events = json.loads(events_file.read_text(encoding="utf-8")) if events_file.exists() else events
         log("checking the data")
         check = subprocess.run(
@@ -257,7 +336,8 @@ def main() -> int:
         return 1
     table, total = percentile_table(stats)
     requests, failures = int(total.get("Request Count", 0)), int(total.get("Failure Count", 0))
-    server_errors = sum(500 <= status < 600 for _ended, status, _failed, _name in events["answers"])
+    answers = [(ended, status, failed, name, began) for ended, status, failed, name, began in events["answers"]]
+    server_errors = sum(500 <= status < 600 for _ended, status, _failed, _name, _began in answers)
     print()
     print(f"Load test {run_id}: {users} people for {seconds} s, site: {shlex.join(command)}")
     print(
@@ -279,9 +359,9 @@ def main() -> int:
             ok = False
         else:
             end = thread.ended + OUTAGE_TAIL
-            inside = [failed for ended, _status, failed, _name in events["answers"] if thread.began <= ended <= end]
-            after = [failed for ended, _status, failed, _name in events["answers"] if ended > end]
-            outside = sum(failed for ended, _status, failed, _name in events["answers"]) - sum(inside)
+            inside = [failed for ended, _status, failed, _name, _began in answers if thread.began <= ended <= end]
+            after = [failed for ended, _status, failed, _name, _began in answers if ended > end]
+            outside = sum(failed for _ended, _status, failed, _name, _began in answers) - sum(inside)
             print(
                 f"  outage: PostgreSQL stopped {thread.began - load_began:.0f} s in; the site answered /healthz "
                 f"again {thread.ended - thread.began:.1f} s later.\n"
@@ -289,6 +369,8 @@ def main() -> int:
                 f"After it: {len(after)} requests, {sum(after)} failed. Failures outside the window: {outside}."
             )
             ok = ok and outside == 0 and len(after) > 0
+    elif killer is not None:
+        ok = ok and report_kill(killer, answers, load_began=load_began, site_log_path=folder / "site.log")
     else:
         ok = ok and failures == 0
     print("Integrity checks:")
