@@ -73,7 +73,8 @@ def _bump(*keys: str) -> None:
 
     def bump() -> None:
         try:
-            shared_cache.set_many(dict.fromkeys(keys, time.time_ns()), timeout=None)
+            for key in keys:  # one or two keys: plain SETs, no pipeline
+                shared_cache.set(key, time.time_ns(), timeout=None)
         except Exception:  # a write must never fail for its cache: the pages are then at most PAGE_TTL old
             logger.warning("Could not mark cached pages stale (%s).", ", ".join(keys), exc_info=True)
 
