@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_pages import ROOT, fetch, free_port, open_large_site
+from bench_pages import ROOT, free_port, open_large_site, wait_until_serving
 
 TARGETS = {"lesson, anonymous": 0.5, "lesson with 200 comments, signed in": 0.3}
 TAIL_TARGET = 5  # p99 within 5 times p50
@@ -118,16 +117,7 @@ def gunicorn(*, env: dict, core: int | None):
     with tempfile.TemporaryFile("w+") as log:
         server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    fetch(base, "/healthz/live")
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        log.seek(0)
-                        sys.exit(f"gunicorn did not start:\n{log.read()}")
-                    time.sleep(0.2)
+            wait_until_serving(server, log, base + "/healthz/live")
             yield base
         finally:
             server.terminate()

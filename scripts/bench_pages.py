@@ -194,6 +194,21 @@ def fetch(base: str, url: str) -> None:
         response.read()
 
 
+def wait_until_serving(server: subprocess.Popen, log, url: str, *, seconds: float = 30) -> None:
+    """Return once ``url`` answers; leave with gunicorn's output (``log``) if it exits or does not answer in time."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                response.read()
+            return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                sys.exit(f"gunicorn did not start:\n{log.read()}")
+            time.sleep(0.2)
+
+
 def measure_worker(*, database_url: str, urls: list[str], requests: int) -> tuple[float, float, float]:
     """Serve the bench database with one gunicorn worker as `make serve` does; return its RSS and time.
 
@@ -224,16 +239,7 @@ def measure_worker(*, database_url: str, urls: list[str], requests: int) -> tupl
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    fetch(base, "/healthz")
-                    break
-                except OSError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        log.seek(0)
-                        sys.exit(f"gunicorn did not start:\n{log.read()}")
-                    time.sleep(0.2)
+            wait_until_serving(server, log, base + "/healthz")
             children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
             worker = int(children[0])
             for url in urls:
