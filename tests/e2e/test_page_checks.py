@@ -113,6 +113,7 @@ PAGES = [
     # The unsubscribe link of the e-mail about comments, opened signed out; and one cut short.
     PageType("unsubscribe", f"/notifications/unsubscribe/{unsubscribe_token(user_id=SUBSCRIBED_LEARNER)}/"),
     PageType("comment-edit", f"/comments/{LEARNERS_COMMENT}/edit/", visitor="learner"),
+    PageType("flag-comment", f"/comments/{LEARNERS_COMMENT}/flag/", visitor="staff"),
     PageType("notifications", "/notifications/", visitor="learner"),
     PageType("unsubscribe-link-invalid", "/notifications/unsubscribe/not-a-token/", status=400),
 ]
