@@ -17,7 +17,7 @@ Freshness: an entry is served only while two versions are what they were when it
 Each is bumped at once and again when the transaction commits, since a page rendered between the
 two saw the data before the commit. What changes without a write (a comment's "5 minutes ago", the
 level badges of comment authors, a day's turn for the streak, a scheduled lesson's publication) is at
-most ``PAGE_TTL`` seconds old.
+most ``settings.PAGE_CACHE_SECONDS`` old (60; 0, the default with DEBUG on, keeps no copies).
 
 CSRF: the pages hold forms. They are rendered with ``csrf_placeholder()`` for the token, and each
 response carries the reader's own token in its place. The placeholder is derived from SECRET_KEY, so
@@ -42,7 +42,6 @@ from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
 
-PAGE_TTL = 60  # seconds
 GENERATION_KEY = "content-generation"
 
 
@@ -75,7 +74,7 @@ def _bump(*keys: str) -> None:
         try:
             for key in keys:  # one or two keys: plain SETs, no pipeline
                 shared_cache.set(key, time.time_ns(), timeout=None)
-        except Exception:  # a write must never fail for its cache: the pages are then at most PAGE_TTL old
+        except Exception:  # a write must never fail for its cache: the pages are then at most PAGE_CACHE_SECONDS old
             logger.warning("Could not mark cached pages stale (%s).", ", ".join(keys), exc_info=True)
 
     if keys:
@@ -163,7 +162,7 @@ def cached_page(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        reader = reader_of(request)
+        reader = reader_of(request) if settings.PAGE_CACHE_SECONDS else False
         if reader is False:
             return view(request, *args, **kwargs)
         key = page_key(request, reader)
@@ -184,7 +183,7 @@ def cached_page(view):
             "etag": hashlib.sha256(body).hexdigest()[:20],
             "content_type": response["Content-Type"],
         }
-        shared_cache.set(key, entry, timeout=PAGE_TTL)
+        shared_cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
         return respond(request, entry)
 
     return wrapped

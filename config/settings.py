@@ -165,6 +165,10 @@ else:
         }
     }
 
+# How long a rendered page may be kept in the cache (config/page_cache.py). Off in development, where
+# templates change under the developer's hands.
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS") or (0 if DEBUG else 60))
+
 # Slow work (e-mail) is queued in the database and done by `manage.py db_worker`, which
 # `make run` and `make serve` start beside the web server.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

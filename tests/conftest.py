@@ -34,6 +34,12 @@ def staff_client(client, staff):
 
 
 @pytest.fixture(autouse=True)
+def page_cache_on(settings):
+    """Pages are kept in the cache as in production (the settings turn it off with DEBUG, the default)."""
+    settings.PAGE_CACHE_SECONDS = 60
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Tests create many users; the production hasher would spend seconds on each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

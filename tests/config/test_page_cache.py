@@ -273,3 +273,10 @@ def test_a_cached_copy_costs_a_signed_in_reader_no_query_with_the_session_in_the
     response, queries = page(reader, lesson.get_absolute_url())
     assert response.status_code == 200 and "Sign out" in response.content.decode()
     assert queries == []
+
+
+def test_no_copies_are_kept_when_the_setting_is_zero_as_in_development(lesson, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    Client().get("/")
+    _, queries = page(Client(), "/")
+    assert queries  # rendered again: a template just edited shows at once
