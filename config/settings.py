@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.sites",
+    "django.contrib.sitemaps",  # its sitemap.xml template (/sitemap.xml, courses/sitemaps.py)
     "config.apps.StreamConfig",
     "allauth",
     "allauth.account",

@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from config.views import favicon, healthz, live
+from config.views import favicon, healthz, live, robots_txt
+from courses.sitemaps import sitemaps
 
 # A database that cannot be reached gets the 503 page, wherever the error came from.
 handler500 = "config.views.server_error"
@@ -11,6 +13,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/live", live, name="live"),
     path("favicon.ico", favicon),
+    path("robots.txt", robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     # Before admin.site.urls: staff sign in through allauth, with its rate limits.
     path("admin/login/", accounts_views.admin_login),
     path("admin/", admin.site.urls),

@@ -9,11 +9,13 @@ from django.middleware.csrf import REASON_NO_CSRF_COOKIE, REASON_NO_REFERER
 from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
+from config.absolute_urls import absolute_url
 from config.http import wants_json
 from config.worker import queue_state, worker_state
 
@@ -83,6 +85,20 @@ def favicon(request) -> HttpResponsePermanentRedirect:
     """Browsers ask for /favicon.ico on pages that name no icon (the admin's)."""
     # Resolved per request: with the manifest storage the hashed name exists only after collectstatic.
     return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+# What crawlers must leave alone: sign-in and settings, each learner's own pages, and the forms' targets.
+ROBOTS_DISALLOW = ["/admin/", "/accounts/", "/me/", "/notifications/", "/comments/", "/progress/", "/dev/", "/i18n/"]
+
+
+def robots_txt(request) -> HttpResponse:
+    """/robots.txt: the private paths kept out, and the sitemap's address on the configured domain."""
+    return render(
+        request,
+        "robots.txt",
+        {"disallow": ROBOTS_DISALLOW, "sitemap_url": absolute_url(reverse("sitemap"))},
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 def csrf_failure(request, reason: str = "") -> HttpResponse:

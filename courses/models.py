@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import global_settings, settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Func, OuterRef, Q, Subquery
 from django.urls import reverse
@@ -202,6 +203,9 @@ class Lesson(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    # /courses/<course>/feed/ is the course's feed (courses/urls.py): a lesson there could never be read.
+    RESERVED_SLUGS = frozenset({"feed"})
+
     RENDERED_FROM = frozenset({"body", "exercise", "minutes"})
     RENDERED = frozenset({"body_html", "toc", "exercise_html", "reading_minutes"})
 
@@ -223,6 +227,11 @@ class Lesson(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:lesson", kwargs={"course": self.course.slug, "lesson": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        if self.slug in self.RESERVED_SLUGS:
+            raise ValidationError({"slug": _("This address is taken by the course's feed; choose another slug.")})
 
     def render(self) -> None:
         """Store the lesson's HTML, table of contents and reading time, made from its Markdown."""

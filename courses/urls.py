@@ -3,6 +3,7 @@ from django.urls import path, register_converter
 from config.page_cache import cached_page
 from courses import views
 from courses.converters import UnicodeSlugConverter
+from courses.feeds import CourseLessonsFeed, SiteLessonsFeed
 
 app_name = "courses"
 
@@ -11,6 +12,9 @@ register_converter(UnicodeSlugConverter, "uslug")
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("courses/<uslug:course>/", views.course_detail, name="course"),
+    # Before the lessons: a lesson's slug cannot be "feed" (Lesson.clean).
+    path("courses/<uslug:course>/feed/", CourseLessonsFeed(), name="course_feed"),
     path("courses/<uslug:course>/<uslug:lesson>/", cached_page(views.LessonDetailView.as_view()), name="lesson"),
     path("tags/<uslug:tag>/", views.tag_detail, name="tag"),
+    path("feeds/lessons/", SiteLessonsFeed(), name="site_feed"),
 ]
