@@ -220,6 +220,7 @@ def test_deleting_removes_every_row_the_export_showed(ada, lesson, deliver_mail)
     assert all(rows_pointing_at(user_id).values())
     client = signed_in(ada)
     other_browser = signed_in(ada)
+    assert other_browser.get("/me/").status_code == 200  # a copy of their page is now in the page cache
 
     response = client.post("/accounts/delete/", {"password": PASSWORD})
 
@@ -235,6 +236,7 @@ def test_deleting_removes_every_row_the_export_showed(ada, lesson, deliver_mail)
     # Both browsers are signed out: this one's session is flushed, the other's names an account that is gone.
     for browser in (client, other_browser):
         assert browser.get("/accounts/settings/")["Location"].startswith("/accounts/login/")
+        assert browser.get("/me/")["Location"].startswith("/accounts/login/"), "no cached copy of their page"
     assert "Your account was deleted" in client.get("/accounts/deleted/").content.decode()
 
     mail.outbox.clear()
