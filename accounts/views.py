@@ -112,21 +112,20 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     An account without a password (signed up through GitHub or Google) is sent a link by e-mail instead.
     """
     user = request.user
-    if not user.has_usable_password():
-        sent = False
-        if request.method == "POST":
-            privacy.send_deletion_link(user=user, base_url=request.build_absolute_uri("/"))
-            sent = True
-        return render(request, "account/delete.html", {"form": None, "sent": sent})
-    form = DeleteAccountForm(request.POST or None, user=user)
+    has_password = user.has_usable_password()
+    form = DeleteAccountForm(request.POST or None, user=user) if has_password else None
     if request.method == "POST":
+        # allauth's limit on entering the password again (10 a minute), for guesses and for e-mailed links.
         if not ratelimit.consume(request, action="reauthenticate", user=user):
-            form = DeleteAccountForm(user=user)
             messages.error(request, _("Too many attempts. Wait a few minutes, then try again."))
+            form = DeleteAccountForm(user=user) if has_password else None
             return render(request, "account/delete.html", {"form": form}, status=429)
+        if not has_password:
+            privacy.send_deletion_link(user=user, base_url=request.build_absolute_uri("/"))
+            return render(request, "account/delete.html", {"form": None, "sent": True})
         if form.is_valid():
             return _delete_and_sign_out(request)
-    return render(request, "account/delete.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "account/delete.html", {"form": form}, status=400 if form and form.errors else 200)
 
 
 @login_required

@@ -355,3 +355,15 @@ def test_the_deletion_emails_are_written_in_the_learners_language(social_learner
     assert message.to == ["linus@example.com"]
     # The greeting is in the catalogue already; the rest is Korean once locale/NEW-privacy.txt is merged.
     assert message.body.startswith("안녕하세요, Stream입니다!")
+
+
+@pytest.mark.parametrize("social", [False, True])
+def test_password_guesses_and_emailed_links_are_rate_limited(ada, social_learner, social):
+    learner = social_learner if social else ada
+    client = signed_in(learner)
+    for _ in range(10):
+        assert client.post("/accounts/delete/", {"password": "a guess"}).status_code in {200, 400}
+    refused = client.post("/accounts/delete/", {"password": PASSWORD})
+    assert refused.status_code == 429
+    assert "Too many attempts. Wait a few minutes, then try again." in refused.content.decode()
+    assert User.objects.filter(pk=learner.pk).exists()
