@@ -236,7 +236,12 @@ def deletion_token_is_valid(*, token: str, user: User) -> bool:
 def send_deletion_link(*, user: User, base_url: str) -> None:
     """E-mail the learner a link that deletes their account once they confirm it (accounts without a password)."""
     link = urljoin(base_url, reverse("account_delete_confirm", kwargs={"token": deletion_token(user=user)}))
-    _queue(user=user, to=user.email, template="deletion_link", context={"link": link, "minutes": 60})
+    _queue(
+        user=user,
+        to=user.email,
+        template="deletion_link",
+        context={"link": link, "minutes": DELETION_LINK_MAX_AGE // 60},
+    )
 
 
 def _queue(*, user: User, to: str, template: str, context: dict) -> None:

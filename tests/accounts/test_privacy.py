@@ -300,6 +300,7 @@ def deletion_link(deliver_mail) -> str:
     deliver_mail()
     [message] = mail.outbox
     assert message.subject == "[Stream] Confirm the deletion of your account"
+    assert "The link works for 60 minutes." in message.body
     return next(line for line in message.body.splitlines() if "/accounts/delete/confirm/" in line).strip()
 
 
