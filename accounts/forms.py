@@ -73,3 +73,23 @@ class SignupForm(allauth_forms.SignupForm):
         except IntegrityError:
             self.account_already_exists = True
             return super().try_save(request)
+
+
+class DeleteAccountForm(forms.Form):
+    """The learner's password, entered again before their account is deleted."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your password: nothing was deleted."), code="wrong_password")
+        return password

@@ -1,16 +1,22 @@
+import json
+
 from allauth.account.decorators import secure_admin_login
 from allauth.account.stages import EmailVerificationStage, LoginStageController
 from allauth.account.views import EmailVerificationSentView
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_http_methods
 
-from accounts.forms import AccountSettingsForm, ResendConfirmationForm
+from accounts import privacy
+from accounts.forms import AccountSettingsForm, DeleteAccountForm, ResendConfirmationForm
 from accounts.mail import development_mail_folder, stored_message, stored_messages
 from accounts.services import remember_language, send_new_confirmation
 
@@ -70,6 +76,71 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your settings are saved."))
         return redirect("account_settings")
     return render(request, "account/settings.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["POST"])
+def export_data(request: HttpRequest) -> HttpResponse:
+    """Everything Stream keeps about the signed-in learner, as one JSON file to download."""
+    if not ratelimit.consume(request, action="export_data", user=request.user):
+        messages.error(
+            request, _("You downloaded your data several times within the hour. Wait a while, then try again.")
+        )
+        form = AccountSettingsForm(instance=request.user)
+        return render(request, "account/settings.html", {"form": form}, status=429)
+    data = privacy.export_data(user=request.user, base_url=request.build_absolute_uri("/"))
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
+    name = f"stream-data-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _delete_and_sign_out(request: HttpRequest) -> HttpResponse:
+    privacy.delete_account(user=request.user)
+    logout(request)
+    return redirect("account_deleted")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """Delete the signed-in learner's account once they entered their password again.
+
+    An account without a password (signed up through GitHub or Google) is sent a link by e-mail instead.
+    """
+    user = request.user
+    has_password = user.has_usable_password()
+    form = DeleteAccountForm(request.POST or None, user=user) if has_password else None
+    if request.method == "POST":
+        # allauth's limit on entering the password again (10 a minute), for guesses and for e-mailed links.
+        if not ratelimit.consume(request, action="reauthenticate", user=user):
+            messages.error(request, _("Too many attempts. Wait a few minutes, then try again."))
+            form = DeleteAccountForm(user=user) if has_password else None
+            return render(request, "account/delete.html", {"form": form}, status=429)
+        if not has_password:
+            privacy.send_deletion_link(user=user, base_url=request.build_absolute_uri("/"))
+            return render(request, "account/delete.html", {"form": None, "sent": True})
+        if form.is_valid():
+            return _delete_and_sign_out(request)
+    return render(request, "account/delete.html", {"form": form}, status=400 if form and form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def confirm_delete_account(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link: a page that asks once more (a GET changes nothing, mail scanners open links)."""
+    if not privacy.deletion_token_is_valid(token=token, user=request.user):
+        return render(request, "account/delete_link_invalid.html", status=400)
+    if request.method == "POST":
+        return _delete_and_sign_out(request)
+    return render(request, "account/delete_confirm.html")
+
+
+def account_deleted(request: HttpRequest) -> HttpResponse:
+    return render(request, "account/deleted.html")
 
 
 def set_language(request: HttpRequest) -> HttpResponse:

@@ -214,6 +214,8 @@ ACCOUNT_RATE_LIMITS = {
     "sync_progress": "10/m/user",
     "comment": "5/m/user,50/d/user",
     "report_problem": "5/m/ip,30/d/ip",
+    # The "download my data" button (accounts.views.export_data): each export reads all of a learner's rows.
+    "export_data": "3/h/user",
 }
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 

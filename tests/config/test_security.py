@@ -92,7 +92,8 @@ def test_every_form_that_posts_carries_the_csrf_token(client, learner):
     client.force_login(learner)
     pages = {
         "/": [switch, sign_out],
-        "/accounts/settings/": [switch, sign_out, "/accounts/settings/"],
+        "/accounts/settings/": [switch, sign_out, "/accounts/settings/", "/accounts/settings/export/"],
+        "/accounts/delete/": [switch, sign_out, "/accounts/delete/"],
         "/admin/login/": [switch, sign_out, sign_out],
     }
     for url, actions in pages.items():

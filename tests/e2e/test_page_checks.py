@@ -20,6 +20,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Error as PlaywrightError
 
+from accounts import privacy
 from accounts.models import User
 from comments import services as comment_services
 from comments.models import Comment
@@ -43,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SUBSCRIBED_LEARNER = 900_001
 # The id of the learner's comment, for its edit page.
 LEARNERS_COMMENT = 900_002
+# The id of the signed-in learner, for their e-mailed link to delete their account.
+LEARNER = 900_003
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,18 @@ PAGES = [
     PageType("flag-comment", f"/comments/{LEARNERS_COMMENT}/flag/", visitor="staff"),
     PageType("notifications", "/notifications/", visitor="learner"),
     PageType("unsubscribe-link-invalid", "/notifications/unsubscribe/not-a-token/", status=400),
+    # Deleting an account: the password page (and a wrong password), the e-mailed link's page, the page after.
+    PageType("delete-account", "/accounts/delete/", visitor="learner"),
+    PageType(
+        "delete-account-wrong-password", "/accounts/delete/", visitor="learner", form={"password": "no"}, status=400
+    ),
+    PageType(
+        "delete-account-link",
+        f"/accounts/delete/confirm/{privacy.deletion_token(user=User(pk=LEARNER))}/",
+        visitor="learner",
+    ),
+    PageType("delete-account-link-invalid", "/accounts/delete/confirm/not-a-token/", visitor="learner", status=400),
+    PageType("account-deleted", "/accounts/deleted/"),
 ]
 
 # Wider than any screen: its code block scrolls sideways.
@@ -204,7 +219,7 @@ def make_site() -> dict[str, dict[str, str]]:
         status=Status.DRAFT,
         body=LESSON_BODY,
     )
-    learner, staff = UserFactory(), StaffFactory()
+    learner, staff = UserFactory(pk=LEARNER), StaffFactory()
     # Progress for the progress pages: completions, an achievement, a staff adjustment, others on the leaderboard.
     for done in (first, timeouts):
         services.complete_lesson(learner=learner, lesson=done)
