@@ -301,7 +301,7 @@ def test_my_progress_runs_as_many_queries_for_a_long_history_as_for_a_short_one(
     ActivityDay.objects.filter(learner=learner).update(completions=2)
     assert XPEntry.objects.filter(learner=learner).count() > 25 and Unlock.objects.filter(learner=learner).count() > 3
     assert count_queries(client, "/me/") == few
-    assert few <= 10
+    assert few <= 11  # 10, and the certificates
 
 
 # /leaderboard/
