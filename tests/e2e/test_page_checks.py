@@ -21,6 +21,8 @@ from django.test import Client
 from playwright.sync_api import Error as PlaywrightError
 
 from accounts.models import User
+from certificates import services as certificate_services
+from certificates.models import Certificate
 from comments import services as comment_services
 from comments.models import Comment
 from comments.notification_mail import unsubscribe_token
@@ -43,6 +45,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SUBSCRIBED_LEARNER = 900_001
 # The id of the learner's comment, for its edit page.
 LEARNERS_COMMENT = 900_002
+# The certificate numbers of the learner's certificate and of someone else's, revoked.
+LEARNERS_CERTIFICATE = "LearnersCertificate000"
+REVOKED_CERTIFICATE = "RevokedCertificate0000"
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,10 @@ PAGES = [
     PageType("flag-comment", f"/comments/{LEARNERS_COMMENT}/flag/", visitor="staff"),
     PageType("notifications", "/notifications/", visitor="learner"),
     PageType("unsubscribe-link-invalid", "/notifications/unsubscribe/not-a-token/", status=400),
+    # A course certificate, to anyone with its link and to its learner; and one revoked by staff.
+    PageType("certificate", f"/certificates/{LEARNERS_CERTIFICATE}/"),
+    PageType("certificate-own", f"/certificates/{LEARNERS_CERTIFICATE}/", visitor="learner"),
+    PageType("certificate-revoked", f"/certificates/{REVOKED_CERTIFICATE}/"),
 ]
 
 # Wider than any screen: its code block scrolls sideways.
@@ -224,6 +233,13 @@ def make_site() -> dict[str, dict[str, str]]:
     comment_services.post_comment(
         author=ada, lesson=lesson, body="It keeps the order of its arguments.", parent=question
     )
+    # Certificates: the learner and Ada completed a short course; Ada's was revoked.
+    short = CourseFactory(title="Python in one lesson", slug="python-one", summary="Everything at once.")
+    only = LessonFactory(course=short, slug="everything", title="Everything", position=1)
+    for someone, number in ((learner, LEARNERS_CERTIFICATE), (ada, REVOKED_CERTIFICATE)):
+        services.complete_lesson(learner=someone, lesson=only)
+        Certificate.objects.filter(learner=someone).update(public_id=number)
+    certificate_services.revoke(Certificate.objects.filter(learner=ada), by=staff, reason="A test")
     return {"anonymous": {}, "learner": session_cookie(learner), "staff": session_cookie(staff)}
 
 
