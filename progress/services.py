@@ -157,7 +157,8 @@ def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None
     Invariants: one completion per learner and lesson; the lesson's XP is paid once (ledger source
     ``lesson:<id>``), even after the mark is removed and set again; ``LearnerProgress.xp`` equals the
     sum of the learner's ledger. Completing again does nothing. Raises ``LessonNotCompletable`` for a
-    lesson that is not published.
+    lesson that is not published. The completion of a course's last published lesson issues its
+    certificate (``certificates.services.issue_completed``).
     """
     at = at or timezone.now()
     progress = lock_progress(learner)
