@@ -179,3 +179,15 @@ def test_the_certificate_page_is_in_korean(course, learner):
     url = Certificate.objects.get().get_absolute_url()
     response = Client().get(url, headers={"accept-language": "ko"})
     assert '<html lang="ko">' in response.content.decode()
+
+
+def test_my_progress_shows_a_certificate_hidden_elsewhere_at_once(course, learner):
+    """Hiding from another tab: the reader's cached /me/ is stale at once (the model is a reader model)."""
+    complete_all(learner, course)
+    certificate = Certificate.objects.get()
+    reader = signed_in(learner)
+    reader.get("/me/")
+    assert "/hide/" in reader.get("/me/").content.decode()  # a cached copy
+    other_tab = signed_in(learner)
+    assert other_tab.post(f"/certificates/{certificate.public_id}/hide/").status_code == 302
+    assert f"/certificates/{certificate.public_id}/show/" in reader.get("/me/").content.decode()
