@@ -185,9 +185,8 @@ def test_my_progress_shows_a_certificate_hidden_elsewhere_at_once(course, learne
     """Hiding from another tab: the reader's cached /me/ is stale at once (the model is a reader model)."""
     complete_all(learner, course)
     certificate = Certificate.objects.get()
-    reader = signed_in(learner)
+    reader, other_tab = signed_in(learner), signed_in(learner)  # (signing in saves the learner, and bumps)
     reader.get("/me/")
     assert "/hide/" in reader.get("/me/").content.decode()  # a cached copy
-    other_tab = signed_in(learner)
     assert other_tab.post(f"/certificates/{certificate.public_id}/hide/").status_code == 302
     assert f"/certificates/{certificate.public_id}/show/" in reader.get("/me/").content.decode()
