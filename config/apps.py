@@ -31,7 +31,11 @@ CONTENT_MODELS = [
 
 # What is a signed-in reader's own on the cached pages, by the field that names the reader. Their
 # progress is not here: every write of it takes progress.services.lock_progress, which bumps.
-READER_MODELS = {"accounts.User": "pk", "comments.Notification": "recipient_id"}
+READER_MODELS = {
+    "accounts.User": "pk",
+    "comments.Notification": "recipient_id",
+    "certificates.Certificate": "learner_id",
+}
 
 
 def connect_content_signals() -> None:

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "progress",
     "accounts",
     "comments",
+    "certificates",
 ]
 
 # GitHub and Google sign-in switch on when their keys are in the environment.

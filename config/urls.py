@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("courses.urls")),
     path("", include("comments.urls")),
     path("", include("progress.urls")),
+    path("", include("certificates.urls")),
 ]

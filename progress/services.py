@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from certificates.services import issue_completed
 from config.page_cache import bump_reader
 from courses.models import Lesson
 from progress.models import (
@@ -49,10 +50,12 @@ class Outcome:
     xp_awarded: int = 0
     unlocked: list[Achievement] = field(default_factory=list)
     xp_total: int = 0  # the learner's XP afterwards
+    certificates: list = field(default_factory=list)  # the certificates it issued (certificates.Certificate)
 
     def add(self, other: "Outcome") -> None:
         self.xp_awarded += other.xp_awarded
         self.unlocked += other.unlocked
+        self.certificates += other.certificates
         self.xp_total = other.xp_total or self.xp_total
 
 
@@ -154,7 +157,8 @@ def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None
     Invariants: one completion per learner and lesson; the lesson's XP is paid once (ledger source
     ``lesson:<id>``), even after the mark is removed and set again; ``LearnerProgress.xp`` equals the
     sum of the learner's ledger. Completing again does nothing. Raises ``LessonNotCompletable`` for a
-    lesson that is not published.
+    lesson that is not published. The completion of a course's last published lesson issues its
+    certificate (``certificates.services.issue_completed``).
     """
     at = at or timezone.now()
     progress = lock_progress(learner)
@@ -162,6 +166,7 @@ def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None
         raise LessonNotCompletable
     outcome = _record_completion(progress, lesson=lesson, at=at)
     if outcome.completed:
+        outcome.certificates = issue_completed(learner_id=learner.pk, course_ids=[lesson.course_id], at=at)
         outcome.add(_unlock_achievements(progress, at=at))
         progress.save()
     outcome.xp_total = progress.xp
@@ -210,6 +215,8 @@ def sync_local_completions(*, learner: User, lesson_ids: Iterable[int], at: date
             result.accepted.append(lesson_id)
         seen.add(lesson_id)
     if result.accepted:
+        courses = {lessons[lesson_id].course_id for lesson_id in result.accepted}
+        result.outcome.certificates = issue_completed(learner_id=learner.pk, course_ids=courses, at=at)
         result.outcome.add(_unlock_achievements(progress, at=at))
         progress.save()
     result.outcome.xp_total = progress.xp

@@ -22,6 +22,8 @@ from playwright.sync_api import Error as PlaywrightError
 
 from accounts import privacy
 from accounts.models import User
+from certificates import services as certificate_services
+from certificates.models import Certificate
 from comments import services as comment_services
 from comments.models import Comment
 from comments.notification_mail import unsubscribe_token
@@ -46,6 +48,9 @@ SUBSCRIBED_LEARNER = 900_001
 LEARNERS_COMMENT = 900_002
 # The id of the signed-in learner, for their e-mailed link to delete their account.
 LEARNER = 900_003
+# The certificate numbers of the learner's certificate and of someone else's, revoked.
+LEARNERS_CERTIFICATE = "LearnersCertificate000"
+REVOKED_CERTIFICATE = "RevokedCertificate0000"
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,10 @@ PAGES = [
     ),
     PageType("delete-account-link-invalid", "/accounts/delete/confirm/not-a-token/", visitor="learner", status=400),
     PageType("account-deleted", "/accounts/deleted/"),
+    # A course certificate, to anyone with its link and to its learner; and one revoked by staff.
+    PageType("certificate", f"/certificates/{LEARNERS_CERTIFICATE}/"),
+    PageType("certificate-own", f"/certificates/{LEARNERS_CERTIFICATE}/", visitor="learner"),
+    PageType("certificate-revoked", f"/certificates/{REVOKED_CERTIFICATE}/"),
 ]
 
 # Wider than any screen: its code block scrolls sideways.
@@ -239,6 +248,13 @@ def make_site() -> dict[str, dict[str, str]]:
     comment_services.post_comment(
         author=ada, lesson=lesson, body="It keeps the order of its arguments.", parent=question
     )
+    # Certificates: the learner and Ada completed a short course; Ada's was revoked.
+    short = CourseFactory(title="Python in one lesson", slug="python-one", summary="Everything at once.")
+    only = LessonFactory(course=short, slug="everything", title="Everything", position=1)
+    for someone, number in ((learner, LEARNERS_CERTIFICATE), (ada, REVOKED_CERTIFICATE)):
+        services.complete_lesson(learner=someone, lesson=only)
+        Certificate.objects.filter(learner=someone).update(public_id=number)
+    certificate_services.revoke(Certificate.objects.filter(learner=ada), by=staff, reason="A test")
     return {"anonymous": {}, "learner": session_cookie(learner), "staff": session_cookie(staff)}
 
 
