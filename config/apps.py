@@ -14,7 +14,7 @@ class StreamConfig(AppConfig):
         connect_content_signals()
 
 
-# What the cached pages and fragments show (config.page_cache): a save or a delete of any of these
+# What the cached pages show (config.page_cache): a save or a delete of any of these
 # makes them stale. Bulk updates of these models call bump_content_generation themselves.
 CONTENT_MODELS = [
     "courses.Course",

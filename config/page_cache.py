@@ -3,7 +3,7 @@
 Rendering a lesson page costs milliseconds (a page with 200 comments, hundreds); answering it from
 the shared cache costs one round trip. ``cached_page`` keeps each (path, language, reader) rendered:
 one copy for every visitor who is not signed in (answered without touching the database or the
-session), one per signed-in reader (who costs their session and user, as on any page).
+session), one per signed-in reader (found from their session, without loading the user).
 
 Freshness: an entry is served only while two versions are what they were when it was rendered:
 
@@ -33,9 +33,10 @@ from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.core.cache import cache as shared_cache
 from django.db import transaction
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.response import TemplateResponse
+from django.utils.cache import get_conditional_response
 from django.utils.crypto import salted_hmac
 from django.utils.http import quote_etag
 from django.utils.translation import get_language
@@ -63,10 +64,6 @@ def current_version(key: str) -> int:
     return version
 
 
-def content_generation() -> int:
-    return current_version(GENERATION_KEY)
-
-
 def _bump(*keys: str) -> None:
     """A new version at each of ``keys``: now, and again when the current transaction commits."""
 
@@ -88,7 +85,7 @@ def bump_reader(*user_ids: int) -> None:
 
 
 def bump_content_generation(**signal_arguments) -> None:
-    """Make every cached page and fragment stale: now, and again when the current transaction commits.
+    """Make every cached page stale: now, and again when the current transaction commits.
 
     The second time because a page rendered between the two saw the data before the commit.
     (It takes and ignores a signal's arguments, to be connected as a receiver.)
@@ -144,10 +141,9 @@ def etag_for(request, body_etag: str) -> str:
 def respond(request, entry: dict) -> HttpResponse:
     content = with_csrf_token(request, entry["body"])  # also sets the CSRF cookie where there was none
     etag = etag_for(request, entry["etag"])
-    if etag in request.headers.get("If-None-Match", ""):
-        response = HttpResponseNotModified()
-    else:
-        response = HttpResponse(content, content_type=entry["content_type"])
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        content, content_type=entry["content_type"]
+    )
     response["ETag"] = etag
     # The browser keeps it and asks again each time; the 304 costs no rendering and no transfer.
     response["Cache-Control"] = "private, no-cache"
