@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.db import connection
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
@@ -96,15 +96,15 @@ def xp_totals_match_ledger() -> Result:
     )
 
 
+def _duplicates(rows: QuerySet, *fields: str) -> list[dict]:
+    """The groups of ``rows`` that share ``fields`` and hold more than one row, with their ``rows`` count."""
+    groups = rows.order_by().values(*fields).annotate(rows=Count("pk")).filter(rows__gt=1)
+    return list(groups.order_by(*fields))
+
+
 def ledger_once_per_source() -> Result:
     """A source (a lesson, an achievement, an adjustment) pays a learner once: one ledger row for each."""
-    groups = list(
-        XPEntry.objects.order_by()
-        .values("learner_id", "source")
-        .annotate(rows=Count("pk"))
-        .filter(rows__gt=1)
-        .order_by("learner_id", "source")
-    )
+    groups = _duplicates(XPEntry.objects.all(), "learner_id", "source")
     names = _names(group["learner_id"] for group in groups[:SHOWN])
     problems = [
         f"{_learner(g['learner_id'], names)} was paid for {g['source']} {g['rows']} times" for g in groups[:SHOWN]
@@ -113,13 +113,7 @@ def ledger_once_per_source() -> Result:
 
 
 def completions_once_per_lesson() -> Result:
-    groups = list(
-        Completion.objects.order_by()
-        .values("learner_id", "lesson_id")
-        .annotate(rows=Count("pk"))
-        .filter(rows__gt=1)
-        .order_by("learner_id", "lesson_id")
-    )
+    groups = _duplicates(Completion.objects.all(), "learner_id", "lesson_id")
     names = _names(group["learner_id"] for group in groups[:SHOWN])
     lessons = _lessons(group["lesson_id"] for group in groups[:SHOWN])
     problems = [
@@ -131,13 +125,7 @@ def completions_once_per_lesson() -> Result:
 
 
 def unlocks_once_per_achievement() -> Result:
-    groups = list(
-        Unlock.objects.order_by()
-        .values("learner_id", "achievement__code")
-        .annotate(rows=Count("pk"))
-        .filter(rows__gt=1)
-        .order_by("learner_id", "achievement__code")
-    )
+    groups = _duplicates(Unlock.objects.all(), "learner_id", "achievement__code")
     names = _names(group["learner_id"] for group in groups[:SHOWN])
     problems = [
         f"{_learner(g['learner_id'], names)} unlocked {g['achievement__code']} {g['rows']} times"
@@ -147,14 +135,7 @@ def unlocks_once_per_achievement() -> Result:
 
 
 def notifications_once_per_comment() -> Result:
-    groups = list(
-        Notification.objects.filter(comment__isnull=False)
-        .order_by()
-        .values("recipient_id", "comment_id")
-        .annotate(rows=Count("pk"))
-        .filter(rows__gt=1)
-        .order_by("recipient_id", "comment_id")
-    )
+    groups = _duplicates(Notification.objects.filter(comment__isnull=False), "recipient_id", "comment_id")
     names = _names(group["recipient_id"] for group in groups[:SHOWN])
     problems = [
         f"{_learner(g['recipient_id'], names)} was notified of comment #{g['comment_id']} {g['rows']} times"
