@@ -133,7 +133,8 @@ restore: install
 # Times the public pages of the demo course, then those of a large site that lives in a database of
 # its own (<database>_bench on the same server), with one gunicorn worker's memory, then a lesson page
 # for signed-in learners and completing a lesson with 1,000 learners in that database, then a lesson
-# with 200 comments beside one without (scripts/bench_pages.py).
+# with 200 comments beside one without, then search at 500 and 5,000 lessons in a database of its own
+# (scripts/bench_pages.py).
 bench: install-dev messages
 	@$(DB) run -- $(MAKE) --no-print-directory _bench
 
@@ -142,6 +143,7 @@ _bench: _demo
 	$(PY) scripts/bench_pages.py --large-site
 	$(PY) scripts/bench_pages.py --progress
 	$(PY) scripts/bench_pages.py --comments
+	$(PY) scripts/bench_pages.py --search
 
 # Throughput over HTTP with wrk (Debian's wrk package): one and two gunicorn instances, each pinned to a core,
 # on the bench database of `make bench` (scripts/bench_http.py).

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.sitemaps",  # its sitemap.xml template (/sitemap.xml, courses/sitemaps.py)
+    "django.contrib.postgres",  # the trigram lookups of search (courses/search.py)
     "config.apps.StreamConfig",
     "allauth",
     "allauth.account",
@@ -217,6 +218,9 @@ ACCOUNT_RATE_LIMITS = {
     "report_problem": "5/m/ip,30/d/ip",
     # The "download my data" button (accounts.views.export_data): each export reads all of a learner's rows.
     "export_data": "3/h/user",
+    # /search/ (courses.views.search_page): a search costs up to a few hundred milliseconds of the
+    # database; a classroom behind one address stays far below this.
+    "search": "120/m/ip",
 }
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 

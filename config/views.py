@@ -88,7 +88,18 @@ def favicon(request) -> HttpResponsePermanentRedirect:
 
 
 # What crawlers must leave alone: sign-in and settings, each learner's own pages, and the forms' targets.
-ROBOTS_DISALLOW = ["/admin/", "/accounts/", "/me/", "/notifications/", "/comments/", "/progress/", "/dev/", "/i18n/"]
+# Search results too: endless pages of what the sitemap already lists.
+ROBOTS_DISALLOW = [
+    "/admin/",
+    "/accounts/",
+    "/me/",
+    "/notifications/",
+    "/comments/",
+    "/progress/",
+    "/dev/",
+    "/i18n/",
+    "/search/",
+]
 
 
 def robots_txt(request) -> HttpResponse:

@@ -250,6 +250,39 @@ def _heading_ids(state) -> None:
 _parser = _make_parser()
 
 
+@dataclass
+class PlainText:
+    """What a search finds in Markdown: its words in reading order, its headings and its code blocks' titles."""
+
+    text: str = ""
+    headings: list[str] = field(default_factory=list)
+    code_titles: list[str] = field(default_factory=list)
+
+
+def plain_text(text: str) -> PlainText:
+    """The prose and code of ``text`` without markup, one paragraph, heading or code block a line."""
+    found = PlainText()
+    lines = []
+    tokens = _parser.parse(text)
+    for index, token in enumerate(tokens):
+        if token.type == "inline":
+            pieces = (
+                child.content if child.type in ("text", "code_inline") else " "
+                for child in token.children or []
+                if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+            )
+            line = " ".join("".join(pieces).split())
+            lines.append(line)
+            if tokens[index - 1].type == "heading_open":
+                found.headings.append(line)
+        elif token.type in ("fence", "code_block"):
+            lines.append(token.content.strip())
+            if title := parse_info(token.info)[1].get("title", "").strip():
+                found.code_titles.append(title)
+    found.text = "\n".join(line for line in lines if line)
+    return found
+
+
 def render_markdown(text: str) -> Rendered:
     tokens = _parser.parse(text)
     toc = []

@@ -1,6 +1,8 @@
 from urllib.parse import urlsplit
 
 from django.conf import global_settings, settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Func, OuterRef, Q, Subquery
@@ -291,3 +293,43 @@ class LessonLink(models.Model):
         except ValueError:
             return ""
         return self.url.strip() if scheme.lower() in {"http", "https"} else ""
+
+
+class SearchEntryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Entries of the lessons and courses ``user`` may read: published ones, or all of them for staff."""
+        if user.is_staff:
+            return self
+        return self.filter(Q(lesson__isnull=True, course__status=Status.PUBLISHED) | Lesson.published_q("lesson__"))
+
+
+class SearchEntry(models.Model):
+    """What search finds of one lesson or one course, written when it is saved (``courses.search``).
+
+    In a table of its own, so the pages that read lessons and courses never load it.
+    """
+
+    lesson = models.OneToOneField(Lesson, on_delete=models.CASCADE, null=True, related_name="search_entry")
+    course = models.OneToOneField(Course, on_delete=models.CASCADE, null=True, related_name="search_entry")
+    # Weighted words: A the title; B tags, headings and code-block titles; C the summary; D the text and code.
+    vector = SearchVectorField()
+    # The title, tags, headings and code-block titles, for pg_trgm: a partial word or a typo still finds them.
+    keywords = models.TextField()
+    # The plain text a result's passage is cut from.
+    text = models.TextField()
+
+    objects = SearchEntryQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lesson__isnull=True) ^ Q(course__isnull=True), name="search_entry_lesson_or_course"
+            ),
+        ]
+        indexes = [
+            GinIndex(fields=["vector"], name="search_entry_vector"),
+            GinIndex(OpClass("keywords", name="gin_trgm_ops"), name="search_entry_keywords_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Search entry of {self.lesson or self.course}"

@@ -16,5 +16,6 @@ urlpatterns = [
     path("courses/<uslug:course>/feed/", CourseLessonsFeed(), name="course_feed"),
     path("courses/<uslug:course>/<uslug:lesson>/", cached_page(views.LessonDetailView.as_view()), name="lesson"),
     path("tags/<uslug:tag>/", views.tag_detail, name="tag"),
+    path("search/", views.search_page, name="search"),
     path("feeds/lessons/", SiteLessonsFeed(), name="site_feed"),
 ]

@@ -1,14 +1,19 @@
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from allauth.core.internal import ratelimit
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView
 
 from config.page_cache import cached_page
-from courses.models import Course, Lesson, Tag
+from courses.forms import SearchForm
+from courses.models import Course, Lesson, SearchEntry, Tag
+from courses.search import Query, index_scans, search
 
 # Page sizes a reader expects of each list:
 # - the catalogue's cards fill rows of 1, 2, 3 or 4 columns, and 24 fills every such row;
@@ -17,6 +22,7 @@ from courses.models import Course, Lesson, Tag
 CATALOGUE_PAGE_SIZE = 24
 COURSE_PAGE_SIZE = 100
 TAG_PAGE_SIZE = 50
+SEARCH_PAGE_SIZE = 20
 
 
 def paginate(request, items, *, per_page: int, allow_empty: bool = True) -> dict:
@@ -111,3 +117,47 @@ class LessonDetailView(DetailView):
             sibling.course = lesson.course  # for get_absolute_url without a query each
             adjacent["previous" if sibling.position < lesson.position else "next"] = sibling
         return Neighbours(number=counts["number"], total=counts["total"], **adjacent)
+
+
+@dataclass
+class SearchResult:
+    """One lesson or course found, with its title and passage marked where the query matched."""
+
+    course: Course  # the course found, or the lesson's course
+    lesson: Lesson | None
+    title: str
+    passage: str
+
+    @classmethod
+    def of(cls, entry: SearchEntry, query: Query) -> "SearchResult":
+        found = entry.lesson or entry.course
+        return cls(
+            course=entry.lesson.course if entry.lesson else entry.course,
+            lesson=entry.lesson,
+            title=query.mark(found.title),
+            passage=query.passage(entry.text),
+        )
+
+    @property
+    def url(self) -> str:
+        return (self.lesson or self.course).get_absolute_url()
+
+    def is_published(self) -> bool:
+        return (self.lesson or self.course).is_published()
+
+
+def search_page(request):
+    """Lessons and courses matching ``?q=``, best first: the same three queries however many there are."""
+    form = SearchForm(request.GET)
+    context = {"form": form}
+    if form.is_valid() and (text := form.cleaned_data["q"]):
+        # allauth's public consume() leaves GET requests alone; a search is one, so its own function is asked.
+        if ratelimit.consume(request, app="allauth.account", action="search", limit_get=True) is None:
+            form.add_error("q", _("Too many searches from your address. Wait a minute, then search again."))
+            return TemplateResponse(request, "courses/search.html", context, status=429)
+        query = Query.parse(text)
+        with index_scans():
+            pagination = paginate(request, search(query, request.user), per_page=SEARCH_PAGE_SIZE)
+            results = [SearchResult.of(entry, query) for entry in pagination["page_obj"].object_list]
+        context |= {**pagination, "query": text, "query_string": urlencode({"q": text}), "results": results}
+    return TemplateResponse(request, "courses/search.html", context)

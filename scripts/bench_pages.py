@@ -5,6 +5,7 @@
     .venv/bin/python scripts/bench_pages.py --large-site
     .venv/bin/python scripts/bench_pages.py --progress
     .venv/bin/python scripts/bench_pages.py --comments
+    .venv/bin/python scripts/bench_pages.py --search
 
 The demo run prints, per page, the SQL queries one request makes and the median and
 95th-percentile time of N requests through Django's full request handling (no network,
@@ -29,6 +30,11 @@ run times the same data.
 The comments run (``--comments``) adds to that database, with ``manage.py build_comments_bench``,
 200 comments in 50 threads (replies four deep, a quarter on code blocks) to one lesson of the big
 course, and times it beside a lesson without comments, for a visitor and for the heavy learner.
+
+The search run (``--search``) uses a database of its own, ``<configured name>_search_bench``, fills it
+with ``manage.py build_search_bench`` to 500 generated lessons, times /search/ for a set of queries (a
+common word, a rare one, two words, Korean, a two-syllable Korean piece of a word, a misspelling) and
+prints the plan of each page's query, then grows the corpus to 5,000 lessons and does it again.
 """
 
 import argparse
@@ -449,6 +455,59 @@ def comments(requests: int) -> None:
     )
 
 
+SEARCH_SIZES = [500, 5000]
+
+
+def search_queries() -> dict[str, str]:
+    from courses.management.commands import build_search_bench as corpus
+
+    made_up_english, _ = corpus.ENGLISH_ZIPF
+    return {
+        "common word": "coroutine",
+        "rare made-up word": made_up_english[2500],
+        "two words": "timeout retry",
+        "korean word": "비동기",
+        "korean two syllables": "동기",
+        "misspelt": "corutine",
+    }
+
+
+def search(requests: int) -> None:
+    from django.db import connection
+
+    configured, bench_url = bench_database_url()
+    parts = urlsplit(bench_url)
+    name = parts.path.lstrip("/").removesuffix("_bench") + "_search_bench"
+    create_database(server_url=configured, name=name)
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{name}"))
+
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.management import call_command
+
+    from courses import search as lesson_search
+
+    call_command("migrate", verbosity=0)
+    queries = search_queries()
+    for size in SEARCH_SIZES:
+        started = time.perf_counter()
+        call_command("build_search_bench", lessons=size)
+        print(f"(built in {time.perf_counter() - started:.0f} s)")
+        print(f"\nSearch in {size:,} lessons ({name}), anonymous, first page of results:")
+        time_pages({label: f"/search/?q={query}" for label, query in queries.items()}, requests)
+        print("\nThe plan of each page's query (EXPLAIN ANALYZE; the scans of the search entries):")
+        for label, query in queries.items():
+            entries = lesson_search.search(lesson_search.Query.parse(query), AnonymousUser())[:20]
+            with lesson_search.index_scans():
+                plan = entries.explain(analyze=True)
+            scans = [line.strip() for line in plan.splitlines() if "courses_searchentry" in line and "Scan" in line]
+            total = next(line for line in plan.splitlines() if line.startswith("Execution Time"))
+            print(f"  {label:<22} {total}; " + "; ".join(scans))
+        connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per page for the timings")
@@ -459,6 +518,7 @@ def main() -> None:
     parser.add_argument(
         "--comments", action="store_true", help="bench a lesson page with 200 comments beside one without"
     )
+    parser.add_argument("--search", action="store_true", help="bench search at 500 and 5,000 lessons")
     parser.add_argument("--worker-requests", type=int, default=1000, help="requests to the gunicorn worker")
     args = parser.parse_args()
     if args.large_site:
@@ -469,6 +529,9 @@ def main() -> None:
         return
     if args.comments:
         comments(args.requests)
+        return
+    if args.search:
+        search(args.requests)
         return
 
     import django

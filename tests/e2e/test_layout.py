@@ -63,6 +63,10 @@ def site(db):
         "/leaderboard/",
         "/xp/",
         *ERROR_PAGES,
+        # Search results with long titles and unbroken words in their passages; a refused query's form.
+        f"/search/?q={CONTENT['en']['word'][:20]}",
+        f"/search/?q={CONTENT['ko']['word'][:6]}",
+        "/search/?q=" + "x" * 201,
     ]
     leader = UserFactory(display_name="A learner with a rather long display name indeed")
     for language, content in CONTENT.items():

@@ -140,6 +140,14 @@ PAGES = [
     PageType("certificate", f"/certificates/{LEARNERS_CERTIFICATE}/"),
     PageType("certificate-own", f"/certificates/{LEARNERS_CERTIFICATE}/", visitor="learner"),
     PageType("certificate-revoked", f"/certificates/{REVOKED_CERTIFICATE}/"),
+    # Search: results (a lesson found by its Korean tag), none, the empty form, a refused query, drafts for staff.
+    PageType("search", "/search/?q=tasks", lands_on="/search/"),
+    PageType("search-korean", "/search/?q=비동기", lands_on="/search/"),
+    PageType("search-nothing-found", "/search/?q=xylophone", lands_on="/search/"),
+    PageType("search-form", "/search/"),
+    PageType("search-refused", "/search/?q=!!!", lands_on="/search/"),
+    PageType("search-from-its-form", "/search/", form={"q": "gather"}),
+    PageType("search-staff", "/search/?q=cancellation", visitor="staff", lands_on="/search/"),
 ]
 
 # Wider than any screen: its code block scrolls sideways.

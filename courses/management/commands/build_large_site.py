@@ -16,8 +16,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
+from courses import search
 from courses.importer import read_course_folder
 from courses.models import Course, Lesson, LessonLink, Status, Tag
 
@@ -125,6 +127,10 @@ class Command(BaseCommand):
             ],
             batch_size=BATCH_SIZE * 5,
         )
+        # bulk_create skips save(), which writes the search entries.
+        search.index_courses([big, *smalls])
+        prefetch_related_objects(lessons, "tags")
+        search.index_lessons(lessons)
 
     @staticmethod
     def lesson_templates(demo: Course) -> list[dict]:
