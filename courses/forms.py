@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +18,13 @@ class SearchForm(forms.Form):
     )
 
     def clean_q(self) -> str:
-        text = self.cleaned_data["q"]
+        # Control characters are spaces, and format characters (bidi overrides, zero widths) go: the query is
+        # shown in sentences and the page title, where a right-to-left override would reverse what follows.
+        text = "".join(
+            " " if unicodedata.category(char) == "Cc" else char
+            for char in self.cleaned_data["q"]
+            if unicodedata.category(char) != "Cf"
+        ).strip()
         if text and not Query.parse(text):
             raise ValidationError(
                 _("Search for a word or part of one: punctuation and symbols alone match nothing."), code="no_words"

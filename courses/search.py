@@ -26,11 +26,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramWordSimilarity
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, TextField, Value
+from django.db.models.functions import Cast
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -39,8 +40,10 @@ from courses.models import Course, Lesson, SearchEntry
 
 CONFIG = "english"
 MAX_QUERY_LENGTH = 200
-# pg_trgm's word similarity is only asked of queries this long: shorter ones have too few trigrams to compare.
+# pg_trgm's word similarity is only asked of queries this long: shorter ones have too few trigrams to compare,
+# and longer ones are not typos (a word repeated forty times has few distinct trigrams, and would match).
 MIN_TRIGRAM_QUERY = 4
+MAX_TRIGRAM_QUERY = 40
 # How much a near miss in the keywords adds to a result's full-text rank (ts_rank of a title word is about 0.6).
 TRIGRAM_WEIGHT = 0.3
 # ts_rank's normalization 1: divided by 1 + the log of the document's length, so a long lesson that mentions a
@@ -56,6 +59,8 @@ PASSAGE_SEARCHED = 20_000
 
 HANGUL = "\uac00-\ud7a3"
 _TOKEN = re.compile(rf"(?P<hangul>[{HANGUL}]+)|(?P<word>[^\W_{HANGUL}]+)")
+_HANGUL_RUN = re.compile(rf"[{HANGUL}]+")
+_LEXEME = re.compile(r"'((?:[^']|'')+)'")  # a lexeme in a tsquery's text, quotes doubled inside
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,8 @@ class Query:
 
     text: str
     tokens: tuple[Token, ...]
+    # The lexemes PostgreSQL searched for (``searched_as``): English stems, stop words left out.
+    lexemes: tuple[str, ...] | None = None
 
     @classmethod
     def parse(cls, text: str) -> "Query":
@@ -132,29 +139,46 @@ class Query:
                 terms.append(f"'{token.text}':*")
         return SearchQuery(" & ".join(terms), search_type="raw", config=CONFIG)
 
+    def _near_misses(self) -> bool:
+        return MIN_TRIGRAM_QUERY <= len(self.text) <= MAX_TRIGRAM_QUERY
+
     def matches(self) -> Q:
         found = Q(vector=self.tsquery())
-        if len(self.text) >= MIN_TRIGRAM_QUERY:
+        if self._near_misses():
             found |= Q(keywords__trigram_word_similar=self.text)
         return found
 
     def rank(self):
         rank = SearchRank(F("vector"), self.tsquery(), normalization=RANK_NORMALIZATION)
-        if len(self.text) >= MIN_TRIGRAM_QUERY:
+        if self._near_misses():
             rank += TrigramWordSimilarity(self.text, "keywords") * TRIGRAM_WEIGHT
         return rank
 
-    # Highlighting, in Python on the page's results only.
+    # Marking, in Python on the page's results only.
+
+    def searched_as(self, tsquery: str) -> "Query":
+        """This query, marking the words PostgreSQL searched for: ``tsquery`` is its text (``'run':* & …``)."""
+        lexemes = (lexeme.replace("''", "'") for lexeme in _LEXEME.findall(tsquery))
+        return replace(self, lexemes=tuple(lexeme for lexeme in lexemes if not _HANGUL_RUN.fullmatch(lexeme)))
 
     @functools.cached_property
     def _pattern(self) -> re.Pattern | None:
-        """Whole words that start like a query word (its stem, roughly) and every Hangul run, longest first."""
+        """Whole words that start with a searched stem, and the Hangul runs of the query, longest first.
+
+        Before ``searched_as``, a stem is guessed (``english_stem``). Hangul is marked as typed, not as
+        the pairs of syllables it was searched as, so a run is marked whole.
+        """
+        if self.lexemes is None:
+            words = [english_stem(token.text) for token in self.tokens if not token.hangul]
+        else:
+            words = list(self.lexemes)
+        words += [token.text for token in self.tokens if token.hangul]
         alternatives = []
-        for token in sorted(set(self.tokens), key=lambda token: -len(token.text))[:MARKED_WORDS]:
-            if token.hangul:
-                alternatives.append(re.escape(token.text))
+        for word in sorted(set(words), key=len, reverse=True)[:MARKED_WORDS]:
+            if _HANGUL_RUN.fullmatch(word):
+                alternatives.append(re.escape(word))
             else:
-                alternatives.append(rf"(?<![^\W_]){re.escape(english_stem(token.text))}[^\W_{HANGUL}]*")
+                alternatives.append(rf"(?<![^\W_]){re.escape(word)}[^\W_{HANGUL}]*")
         return re.compile("|".join(alternatives), re.IGNORECASE) if alternatives else None
 
     def mark(self, text: str) -> SafeString:
@@ -194,7 +218,7 @@ def search(query: Query, user) -> QuerySet:
     return (
         SearchEntry.objects.visible_to(user)
         .filter(query.matches())
-        .annotate(rank=query.rank())
+        .annotate(rank=query.rank(), searched=Cast(query.tsquery(), TextField()))
         .select_related("lesson__course", "course")
         .only(
             "text",

@@ -158,6 +158,9 @@ def search_page(request):
         query = Query.parse(text)
         with index_scans():
             pagination = paginate(request, search(query, request.user), per_page=SEARCH_PAGE_SIZE)
-            results = [SearchResult.of(entry, query) for entry in pagination["page_obj"].object_list]
+            entries = list(pagination["page_obj"].object_list)
+        if entries:  # marked where PostgreSQL found them: its stems, without stop words
+            query = query.searched_as(entries[0].searched)
+        results = [SearchResult.of(entry, query) for entry in entries]
         context |= {**pagination, "query": text, "query_string": urlencode({"q": text}), "results": results}
     return TemplateResponse(request, "courses/search.html", context)

@@ -249,6 +249,25 @@ def test_the_passage_marks_the_words_found_and_escapes_the_lesson_text(client, d
     assert "<script>alert(1)" not in page
 
 
+def test_marked_words_are_those_postgresql_searched_for_stems_but_no_stop_words(client, db):
+    LessonFactory(title="Runners", body="Running tasks: a task runs, and the loop runs it. An apple.")
+    page = client.get("/search/", {"q": "running a task"}).content.decode()
+    assert "<mark>Running</mark> <mark>tasks</mark>: a <mark>task</mark> <mark>runs</mark>" in page
+    assert "<mark>An</mark>" not in page and "<mark>apple" not in page  # "a" is a stop word: not searched
+
+
+def test_a_bidi_override_in_the_query_cannot_reverse_the_page(client, demo):
+    page = client.get("/search/", {"q": "\u202ezzzq\u2066"}).content.decode()
+    assert "Nothing matches “<bdi>zzzq</bdi>”. Check the spelling" in page
+    assert "<title>Search: zzzq · Stream</title>" in page
+    assert "\u202e" not in page.split('value="')[0]  # kept only in the box, as typed
+
+
+def test_a_word_repeated_to_the_length_limit_is_not_a_near_miss_of_it(client, demo):
+    assert found(client, "asyncio" * 28) == []
+    assert found(client, "코루틴" * 60) == []
+
+
 def test_a_passage_of_a_long_lesson_is_cut_around_the_first_match():
     query = search.Query.parse("needle")
     text = "hay " * 500 + "the needle is here " + "hay " * 500
