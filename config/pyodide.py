@@ -69,15 +69,13 @@ def stamp_path(cache: Path) -> Path:
 
 def integrity_of(path: Path) -> str:
     """The file's integrity as npm writes it: sha512- and the base64 of the digest."""
-    digest = hashlib.sha512()
     with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return "sha512-" + base64.b64encode(digest.digest()).decode()
+        return "sha512-" + base64.b64encode(hashlib.file_digest(file, "sha512").digest()).decode()
 
 
 def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def is_installed(cache: Path) -> bool:
