@@ -16,3 +16,21 @@ def production_database(app_configs, **kwargs) -> list[Warning]:
             id="stream.W001",
         )
     ]
+
+
+@register()
+def pyodide_files(app_configs, **kwargs) -> list[Warning]:
+    """Without Pyodide's files, Run on a lesson's Python blocks has nothing to load (and collectstatic misses them)."""
+    from config import pyodide
+
+    folder = pyodide.FOLDER / pyodide.VERSION
+    missing = [name for name in pyodide.FILES if not (folder / name).is_file()]
+    if not missing:
+        return []
+    return [
+        Warning(
+            f"Pyodide {pyodide.VERSION} is missing from {folder} ({', '.join(missing)}).",
+            hint="Run `make install` (or `python -m config.pyodide`), which fetches and checks them.",
+            id="stream.W002",
+        )
+    ]

@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from config import embedded_db
+from config import embedded_db, pyodide, static
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -109,6 +109,9 @@ MIDDLEWARE = [
 ]
 
 WHITENOISE_USE_FINDERS = DEBUG
+# Cached for good: hashed names, as WhiteNoise decides, and Pyodide's files, whose names are fixed but whose
+# folder is named after their version (config/static.py).
+WHITENOISE_IMMUTABLE_FILE_TEST = static.immutable_file_test
 # STATIC_ROOT exists only after `collectstatic` (make serve); in development files come from the finders.
 warnings.filterwarnings("ignore", message="No directory at: .*staticfiles")
 ROOT_URLCONF = "config.urls"
@@ -127,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "comments.context_processors.notifications",
+                "config.context_processors.pyodide",
             ],
         },
     },
@@ -265,20 +269,24 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Pyodide's files, fetched by `make install` (config/pyodide.py), are served at {STATIC_URL}pyodide/<version>/.
+PYODIDE_VERSION = pyodide.VERSION
+STATICFILES_DIRS = [BASE_DIR / "static", ("pyodide", pyodide.FOLDER)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "config.storage.StaticFilesStorage"
     },
 }
 
-# No inline script anywhere: behaviour lives in static/js/.
+# No inline script anywhere: behaviour lives in static/js/. WebAssembly may be compiled (Pyodide, which runs
+# learners' Python in a Web Worker of the site's own).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.WASM_UNSAFE_EVAL],
+    "worker-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],

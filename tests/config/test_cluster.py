@@ -1,9 +1,16 @@
 """`make cluster` (config/cluster.py) and deploy/'s nginx site: nginx accepts both, and the cluster serves
 through nginx from both gunicorn instances, as a real server does, and goes on when one of them dies."""
 
+import contextlib
 import datetime
+import grp
+import gzip
+import os
+import pwd
 import re
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -22,6 +29,7 @@ from cryptography.x509.oid import NameOID
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
 from config import cluster
+from config.pyodide import VERSION
 from tests.accounts.live import Browser, free_port, site_environment
 from tests.factories import UserFactory
 
@@ -81,23 +89,128 @@ def self_signed_certificate(folder: Path) -> None:
     )
 
 
-def test_nginx_accepts_the_deploy_site_with_its_placeholders_filled(nginx, tmp_path):
-    self_signed_certificate(tmp_path)
+def deploy_site(folder: Path, *, checkout: Path, ports: tuple[int, int] | None = None) -> Path:
+    """deploy/'s site in ``folder`` inside what Debian's /etc/nginx/nginx.conf around sites-enabled/ amounts to,
+    every path filled in (the checkout's is ``checkout``), on loopback ``ports`` (http, https) when given."""
+    self_signed_certificate(folder)
     site = DEPLOY_SITE.read_text()
-    site = site.replace("/etc/letsencrypt/live/stream.example.com/", f"{tmp_path}/")
-    site = site.replace("/srv/stream/", f"{BASE_DIR}/")
+    site = site.replace("/etc/letsencrypt/live/stream.example.com/", f"{folder}/")
+    site = site.replace("/srv/stream/", f"{checkout}/")
     directives = re.sub(r"#.*", "", site)
     assert "/etc/letsencrypt" not in directives and "/srv/stream" not in directives
-    (tmp_path / "stream.conf").write_text(site)
-    # What Debian's /etc/nginx/nginx.conf around sites-enabled/ amounts to, with every path in tmp.
-    config = tmp_path / "nginx.conf"
-    temp_paths = TEMP_PATHS.format(folder=tmp_path)
-    config.write_text(
-        f"pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n{temp_paths}gzip on;\ninclude {tmp_path}/stream.conf;\n}}\n"
+    if ports:
+        site = site.replace("listen [::]:80;", "").replace("listen [::]:443 ssl;", "")
+        site = site.replace("listen 80;", f"listen 127.0.0.1:{ports[0]};")
+        site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{ports[1]} ssl;")
+    (folder / "stream.conf").write_text(site)
+    config = folder / "nginx.conf"
+    temp_paths = TEMP_PATHS.format(folder=folder)
+    # Debian's nginx.conf includes mime.types, which has no .mjs; these are the types of the static files it has.
+    mime_types = (
+        "types {\ntext/css css;\napplication/javascript js;\napplication/json json;\napplication/wasm wasm;\n}\n"
     )
-    result = nginx_accepts(nginx, config)
+    user = (
+        f"user {pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name};\n"
+        if os.geteuid() == 0
+        else ""
+    )
+    config.write_text(
+        f"{user}daemon off;\npid {folder}/nginx.pid;\nevents {{}}\n"
+        f"http {{\n{mime_types}{temp_paths}access_log off;\ngzip on;\ninclude {folder}/stream.conf;\n}}\n"
+    )
+    return config
+
+
+def test_nginx_accepts_the_deploy_site_with_its_placeholders_filled(nginx, tmp_path):
+    result = nginx_accepts(nginx, deploy_site(tmp_path, checkout=BASE_DIR))
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+def collected_pyodide(static_root: Path) -> dict[str, bytes]:
+    """Pyodide's folder as collectstatic leaves it in STATIC_ROOT, small: each file and its .gz (none for the zip)."""
+    files = {
+        "pyodide.asm.wasm": b"\0asm\1\0\0\0" + bytes(1000),
+        "pyodide.mjs": b"export const version = '0';\n" * 40,
+        "pyodide-lock.json": b'{"packages": {}}' * 40,
+        "python_stdlib.zip": b"PK\5\6" + bytes(18),
+    }
+    folder = static_root / "pyodide" / VERSION
+    folder.mkdir(parents=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+        if not name.endswith(".zip"):
+            (folder / f"{name}.gz").write_bytes(gzip.compress(data))
+    return files
+
+
+@contextlib.contextmanager
+def running_nginx(nginx: str, config: Path, port: int):
+    process = subprocess.Popen(
+        [nginx, "-p", str(config.parent), "-c", str(config), "-e", "stderr"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, process.stderr.read()
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            assert time.monotonic() < deadline, "nginx did not listen"
+            time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def assert_serves_pyodide(opener: urllib.request.OpenerDirector, site: str, files: dict[str, bytes]) -> None:
+    """nginx sends Pyodide's files itself: the .gz beside each, its type, cached for a year though unhashed."""
+    types = {
+        "pyodide.asm.wasm": "application/wasm",
+        "pyodide.mjs": "text/javascript",
+        "pyodide-lock.json": "application/json",
+        "python_stdlib.zip": "application/zip",
+    }
+    for name, media_type in types.items():
+        status, headers, body = get(opener, f"{site}/static/pyodide/{VERSION}/{name}", **{"Accept-Encoding": "gzip"})
+        assert status == 200, name
+        assert headers["Content-Type"] == media_type, name
+        assert headers["Cache-Control"] == "public, max-age=31536000, immutable", name
+        if name.endswith(".zip"):
+            assert "Content-Encoding" not in headers and body == files[name]
+        else:
+            assert headers["Content-Encoding"] == "gzip", name
+            assert gzip.decompress(body) == files[name], name
+
+
+def test_the_cluster_nginx_serves_pyodide_compressed_typed_and_cached_for_good(nginx, tmp_path):
+    (tmp_path / "temp").mkdir()
+    files = collected_pyodide(tmp_path / "staticfiles")
+    port = free_port()
+    config = tmp_path / "nginx.conf"
+    web_ports = [free_port(), free_port()]
+    config.write_text(
+        cluster.nginx_config(folder=tmp_path, port=port, web_ports=web_ports, static_root=tmp_path / "staticfiles")
+    )
+    with running_nginx(nginx, config, port):
+        assert_serves_pyodide(cluster.DIRECT, f"http://127.0.0.1:{port}", files)
+
+
+def test_the_deploy_site_serves_pyodide_compressed_typed_and_cached_for_good(nginx, tmp_path):
+    """Debian's mime.types, which the site's nginx.conf includes, knows no .mjs: the site's own types do."""
+    files = collected_pyodide(tmp_path / "staticfiles")
+    port = free_port()
+    config = deploy_site(tmp_path, checkout=tmp_path, ports=(free_port(), port))
+    insecure = ssl.create_default_context()
+    insecure.check_hostname = False
+    insecure.verify_mode = ssl.CERT_NONE
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=insecure)
+    )
+    with running_nginx(nginx, config, port):
+        assert_serves_pyodide(opener, f"https://127.0.0.1:{port}", files)
 
 
 def get(opener: urllib.request.OpenerDirector, url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
@@ -171,6 +284,10 @@ def test_the_cluster_serves_through_nginx_from_both_instances_and_goes_on_withou
         assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
         assert headers["Content-Encoding"] == "gzip"
         assert "X-Stream-Upstream" not in headers, "nginx answered a static file, not gunicorn"
+        wasm = f"{site}/static/pyodide/{VERSION}/pyodide.asm.wasm"
+        status, headers, _ = get(browser.opener, wasm, **{"Accept-Encoding": "gzip"})
+        assert (status, headers["Content-Type"], headers["Content-Encoding"]) == (200, "application/wasm", "gzip")
+        assert "X-Stream-Upstream" not in headers, "nginx answered Pyodide's files, not gunicorn"
 
         status, _ = browser.submit("/accounts/login/", {"login": learner.email, "password": "correct horse battery"})
         assert status == 302, "signed in"

@@ -213,25 +213,63 @@ def test_a_sign_in_provider_with_half_its_keys_stays_off():
 
 
 STATIC_IN_PRODUCTION = """
-import json, tempfile
+import json, sys, tempfile
+from django.conf import settings
 from django.core.management import call_command
 from django.templatetags.static import static
 from django.test import Client, override_settings
+client = Client(HTTP_HOST="stream.example.com")
+def answer(url, **headers):
+    response = client.get(url, secure=True, **headers)
+    return {"url": url, "status": response.status_code, "headers": dict(response.headers)}
 with tempfile.TemporaryDirectory() as root, override_settings(STATIC_ROOT=root):
     call_command("collectstatic", "--no-input", verbosity=0)
-    url = static("css/site.css")
-    response = Client(HTTP_HOST="stream.example.com").get(url, secure=True)
-    print(json.dumps([url, response.status_code, response.headers.get("Cache-Control")]))
+    folder = f"/static/pyodide/{settings.PYODIDE_VERSION}/"
+    answers = {"site.css": answer(static("css/site.css"))}
+    for name in ["pyodide.asm.wasm", "pyodide.mjs", "pyodide.asm.mjs", "pyodide-lock.json"]:
+        answers[name] = answer(folder + name, HTTP_ACCEPT_ENCODING="gzip, deflate")
+    answers["unhashed site.css"] = answer("/static/css/site.css")
+json.dump(answers, sys.stdout)
 """
 
 
-def test_production_serves_static_files_under_hashed_names_cached_for_good():
-    """A deploy changes the names of changed files, so browsers never mix an old stylesheet with a new page."""
+@pytest.fixture(scope="module")
+def production_static() -> dict[str, dict]:
+    """What the production site (DEBUG off, the manifest storage, after collectstatic) answers for static files."""
     result = run_manage("shell", "--no-imports", "-c", STATIC_IN_PRODUCTION, **PRODUCTION_ENVIRONMENT)
     assert result.returncode == 0, result.stderr
-    url, status, cache_control = json.loads(result.stdout)
-    assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", url)
-    assert (status, cache_control) == (200, "max-age=315360000, public, immutable")
+    return json.loads(result.stdout)
+
+
+def test_production_serves_static_files_under_hashed_names_cached_for_good(production_static):
+    """A deploy changes the names of changed files, so browsers never mix an old stylesheet with a new page."""
+    answer = production_static["site.css"]
+    assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", answer["url"])
+    assert (answer["status"], answer["headers"]["Cache-Control"]) == (200, "max-age=315360000, public, immutable")
+    unhashed = production_static["unhashed site.css"]
+    assert (unhashed["status"], unhashed["headers"]["Cache-Control"]) == (200, "max-age=60, public")
+
+
+def test_production_serves_pyodide_compressed_and_cached_for_good_under_its_fixed_names(production_static):
+    """Pyodide asks for its files by name under indexURL; the folder is named after the version, so a new version
+    is a new URL. The 9.6 MB interpreter goes out as 3.5 MB of gzip."""
+    types = {
+        "pyodide.asm.wasm": "application/wasm",
+        "pyodide.mjs": "text/javascript",
+        "pyodide.asm.mjs": "text/javascript",
+        "pyodide-lock.json": "application/json",
+    }
+    for name, media_type in types.items():
+        answer = production_static[name]
+        headers = answer["headers"]
+        assert answer["status"] == 200, name
+        assert headers["Content-Type"].split(";")[0] == media_type, name
+        assert headers["Content-Encoding"] == "gzip", name
+        assert "Accept-Encoding" in headers["Vary"], name
+        cache_control = {part.strip() for part in headers["Cache-Control"].split(",")}
+        max_age = next(int(part.removeprefix("max-age=")) for part in cache_control if part.startswith("max-age="))
+        assert "immutable" in cache_control and max_age >= 365 * 24 * 60 * 60, name
+    assert int(production_static["pyodide.asm.wasm"]["headers"]["Content-Length"]) < 5_000_000
 
 
 @pytest.mark.django_db
