@@ -28,7 +28,9 @@ function addCopyButtons() {
     button.addEventListener("click", async () => {
       let outcome;
       try {
-        await navigator.clipboard.writeText(code.innerText.replace(/\n$/, ""));
+        // The learner's edit, when the block is being edited (static/js/python.js).
+        const editor = block.querySelector("textarea.code-editor");
+        await navigator.clipboard.writeText(editor ? editor.value : code.innerText.replace(/\n$/, ""));
         outcome = labels.copiedLabel;
       } catch {
         outcome = labels.copyFailedLabel;
@@ -57,24 +59,32 @@ const LOCAL_PROGRESS_KEY = "stream.progress";
 // The largest XP a lesson can be worth (the server's column).
 const MAX_LESSON_XP = 2 ** 31 - 1;
 
-// Only what completeLocally writes is read back: a lesson number for a key, and its XP and course
-// as whole numbers. Anything else in storage (edited by hand, or left by another script) is passed over.
+// Only what completeLocally and recordExercise write is read back: a lesson number for a key, and its
+// XP (and, for a completion, its course) as whole numbers. Anything else in storage (edited by hand, or
+// left by another script) is passed over.
 function readLocalProgress() {
-  const progress = { lessons: {} };
+  const progress = { lessons: {}, exercises: {} };
   let stored;
   try {
     stored = JSON.parse(localStorage.getItem(LOCAL_PROGRESS_KEY));
   } catch {
     return progress; // Unreadable (or storage is off): start afresh.
   }
-  const lessons = stored && stored.lessons;
-  if (typeof lessons !== "object" || lessons === null || Array.isArray(lessons)) return progress;
-  for (const [id, lesson] of Object.entries(lessons)) {
-    if (!/^[1-9][0-9]{0,14}$/.test(id) || typeof lesson !== "object" || lesson === null) continue;
-    const xp = Number(lesson.xp);
-    const course = Number(lesson.course);
-    if (!Number.isInteger(xp) || xp < 0 || xp > MAX_LESSON_XP || !Number.isSafeInteger(course)) continue;
-    progress.lessons[id] = { xp, course };
+  for (const kind of ["lessons", "exercises"]) {
+    const entries = stored && stored[kind];
+    if (typeof entries !== "object" || entries === null || Array.isArray(entries)) continue;
+    for (const [id, entry] of Object.entries(entries)) {
+      if (!/^[1-9][0-9]{0,14}$/.test(id) || typeof entry !== "object" || entry === null) continue;
+      const xp = Number(entry.xp);
+      if (!Number.isInteger(xp) || xp < 0 || xp > MAX_LESSON_XP) continue;
+      if (kind === "exercises") {
+        progress.exercises[id] = { xp };
+        continue;
+      }
+      const course = Number(entry.course);
+      if (!Number.isSafeInteger(course)) continue;
+      progress.lessons[id] = { xp, course };
+    }
   }
   return progress;
 }
@@ -121,8 +131,9 @@ function showLocalProgress(panel) {
   const ladderElement = document.getElementById("level-ladder");
   if (!ladderElement) return;
   const ladder = JSON.parse(ladderElement.textContent);
-  const lessons = Object.values(readLocalProgress().lessons);
-  const xp = lessons.reduce((sum, lesson) => sum + (Number(lesson.xp) || 0), 0);
+  const progress = readLocalProgress();
+  const lessons = Object.values(progress.lessons);
+  const xp = [...lessons, ...Object.values(progress.exercises)].reduce((sum, item) => sum + (Number(item.xp) || 0), 0);
   const reached = ladder.filter((level) => level.xp <= xp);
   const level = reached[reached.length - 1] || ladder[0];
   const next = ladder.find((level) => level.xp > xp);
@@ -231,9 +242,11 @@ function csrfToken() {
 // Signed in: hand the browser's signed-out completions to the account, once.
 async function syncLocalProgress() {
   const url = document.body.dataset.syncUrl;
-  const lessons = Object.keys(readLocalProgress().lessons).map(Number).filter(Number.isInteger);
+  const progress = readLocalProgress();
+  const lessons = Object.keys(progress.lessons).map(Number).filter(Number.isInteger);
+  const exercises = Object.keys(progress.exercises).map(Number).filter(Number.isInteger);
   if (!url) return;
-  if (!lessons.length) {
+  if (!lessons.length && !exercises.length) {
     clearLocalProgress();
     return;
   }
@@ -241,7 +254,7 @@ async function syncLocalProgress() {
   try {
     response = await fetch(url, {
       method: "POST",
-      body: JSON.stringify({ lessons }),
+      body: JSON.stringify({ lessons, exercises }),
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
       credentials: "same-origin",
     });
@@ -258,6 +271,55 @@ async function syncLocalProgress() {
   }
   showMessages(answer.messages || []);
   if (answer.accepted && answer.accepted.length) await refreshProgressParts();
+}
+
+// An exercise whose checks all passed (static/js/python.js says so): its XP, once, on the account or,
+// signed out, in this browser until the learner signs in.
+async function recordExercise(workspace) {
+  const panel = document.getElementById("learner-panel");
+  const done = workspace.querySelector(".exercise-done");
+  if (!panel || (done && !done.hidden)) return;
+  if (panel.dataset.local === "true") {
+    const progress = readLocalProgress();
+    progress.exercises[workspace.dataset.lesson] = { xp: Number(workspace.dataset.xp) || 0 };
+    if (!writeLocalProgress(progress)) {
+      showMessages([document.body.dataset.progressFailedLabel], "error");
+      return;
+    }
+    showLocalProgress(panel);
+    if (done) done.hidden = false;
+    return;
+  }
+  let answer;
+  try {
+    const response = await fetch(workspace.dataset.doneUrl, {
+      method: "POST",
+      headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+      credentials: "same-origin",
+    });
+    answer = await response.json();
+    if (!response.ok) {
+      showMessages([answer.error || document.body.dataset.progressFailedLabel], "error");
+      return;
+    }
+  } catch {
+    showMessages([document.body.dataset.progressFailedLabel], "error");
+    return;
+  }
+  panel.outerHTML = answer.panel;
+  if (done) done.hidden = false;
+  showMessages(answer.messages);
+}
+
+function enhanceExercise() {
+  const workspace = document.querySelector(".exercise-workspace");
+  if (!workspace) return;
+  const panel = document.getElementById("learner-panel");
+  const done = workspace.querySelector(".exercise-done");
+  if (panel && panel.dataset.local === "true" && done) {
+    done.hidden = !(workspace.dataset.lesson in readLocalProgress().exercises);
+  }
+  workspace.addEventListener("exercise-passed", () => recordExercise(workspace));
 }
 
 // After a sync, the panel and the button on this page show the account's new state.
@@ -301,6 +363,7 @@ function enhanceProgress() {
   const panel = document.getElementById("learner-panel");
   if (panel && panel.dataset.local === "true") showLocalProgress(panel);
   enhanceCompletion(document.getElementById("lesson-completion"));
+  enhanceExercise();
   clearProgressOnSignOut();
   guessTimeZone();
   syncLocalProgress();

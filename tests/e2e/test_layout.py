@@ -176,13 +176,20 @@ def test_code_and_tables_scroll_inside_their_own_box_with_the_copy_button_in_vie
     for language in CONTENT:
         page.goto(f"/courses/course-{language}/wide/")
         wide_code = page.locator("figure.code-block").first
-        assert wide_code.locator("pre").evaluate("pre => pre.scrollWidth > pre.clientWidth")
+        assert wide_code.locator(".highlight pre").evaluate("pre => pre.scrollWidth > pre.clientWidth")
         for box in [wide_code, page.locator(".table-scroll")]:
             bounds = box.bounding_box()
             assert bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= width
-        for button in page.get_by_role("button", name="Copy").all():
-            bounds = button.bounding_box()
-            assert bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= width
+        for name in ("Copy", "Run", "Edit"):
+            for button in page.get_by_role("button", name=name, exact=True).all():
+                bounds = button.bounding_box()
+                assert bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= width, name
+        # Edited, the wide code scrolls inside its editor, and the page still does not.
+        wide_code.get_by_role("button", name="Edit", exact=True).click()
+        editor = wide_code.locator("textarea")
+        assert editor.evaluate("editor => editor.scrollWidth > editor.clientWidth")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        wide_code.get_by_role("button", name="Reset", exact=True).click()
 
 
 SCROLLERS = """() => [...document.querySelectorAll("body *")]

@@ -1,0 +1,198 @@
+"""Python in the learner's browser: Run, Stop, input(), editing, and no Python until it is asked for.
+
+Pyodide is served from the site's own static files (fetched by `make`); these tests load it for real.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.base import AXE_SCRIPT
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from courses.models import Lesson
+from tests.factories import LessonFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DEMO = Path(__file__).resolve().parents[2] / "content" / "asyncio"
+# The first run loads Python (about 6 MB, compiled by the browser): seconds on a busy machine.
+LOADING = 90_000
+PYODIDE_FILE = re.compile(r"/static/pyodide/")
+
+PROGRAMS = """\
+```python title="Endless"
+import itertools
+for number in itertools.count():
+    print(number)
+```
+
+```python title="Greeting"
+name = input("Your name? ")
+print(f"Hello, {name}!")
+```
+
+```python title="Sleepy"
+import time
+for tick in range(3):
+    print("tick", tick)
+    time.sleep(0.2)
+print("done")
+```
+
+```python title="Pause"
+import time
+print("before")
+started = time.perf_counter()
+time.sleep(1.5)
+print(f"after {time.perf_counter() - started:.1f} s")
+```
+
+```python title="Broken"
+def divide():
+    return 1 / 0
+
+divide()
+```
+"""
+
+
+def block(page, title: str):
+    return page.locator("figure.code-block", has=page.locator(".code-title", has_text=title))
+
+
+def run(page, title: str) -> None:
+    block(page, title).get_by_role("button", name="Run").click()
+
+
+def finished(page, title: str, status: str = "Finished.") -> str:
+    expect(block(page, title).locator(".run-status")).to_have_text(status, timeout=LOADING)
+    return block(page, title).locator(".run-output").inner_text().rstrip("\n")
+
+
+@pytest.fixture
+def programs(db):
+    return LessonFactory(course__slug="python", slug="programs", body=PROGRAMS)
+
+
+def test_the_first_code_block_of_every_demo_lesson_prints_what_the_lesson_says(page, db):
+    """The demo course shows each program's output in the block after it: running it gives the same."""
+    call_command("import_course", str(DEMO), verbosity=0)
+    for lesson in Lesson.objects.order_by("position"):
+        page.goto(lesson.get_absolute_url())
+        first = page.locator(".lesson-content figure.code-block").first
+        expected = first.locator("xpath=following-sibling::figure[1]")
+        assert expected.get_attribute("data-language") in {"console", "text"}, lesson.slug
+        first.get_by_role("button", name="Run").click()
+        expect(first.locator(".run-status")).to_have_text("Finished.", timeout=LOADING)
+        printed = first.locator(".run-output").inner_text().strip()
+        assert printed == expected.locator("pre").inner_text().strip(), lesson.slug
+
+
+def test_nothing_of_python_is_fetched_until_run_is_pressed(page, programs):
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.goto(programs.get_absolute_url())
+    page.keyboard.press("End")
+    block(page, "Greeting").get_by_role("button", name="Edit").click()
+    page.wait_for_load_state("networkidle")
+    assert not [url for url in fetched if PYODIDE_FILE.search(url) or "python-worker" in url]
+    run(page, "Sleepy")
+    finished(page, "Sleepy")
+    assert [url for url in fetched if url.endswith("pyodide.asm.wasm")]
+
+
+def test_output_is_streamed_and_time_sleep_really_waits(page, programs):
+    page.goto(programs.get_absolute_url())
+    run(page, "Pause")
+    output = block(page, "Pause").locator(".run-output")
+    expect(output).to_have_text(re.compile(r"^before\s*$"), timeout=LOADING)  # shown while the program sleeps
+    assert finished(page, "Pause") == "before\nafter 1.5 s"
+    run(page, "Sleepy")
+    assert finished(page, "Sleepy").split() == ["tick", "0", "tick", "1", "tick", "2", "done"]
+
+
+def test_an_endless_loop_is_stopped_and_python_starts_afresh(page, programs):
+    page.goto(programs.get_absolute_url())
+    run(page, "Endless")
+    endless = block(page, "Endless")
+    expect(endless.locator(".run-output")).to_contain_text("1000", timeout=LOADING)
+    stop = endless.get_by_role("button", name="Stop")
+    expect(stop).to_be_focused()
+    stop.click()
+    expect(endless.locator(".run-status")).to_have_text("Stopped.")
+    expect(endless.get_by_role("button", name="Run")).to_be_visible()
+    # The page answers at once, and the next program runs in a new Python.
+    run(page, "Sleepy")
+    assert "done" in finished(page, "Sleepy")
+
+
+def test_input_asks_in_the_page(page, programs):
+    page.goto(programs.get_absolute_url())
+    run(page, "Greeting")
+    field = page.get_by_label("Your name?")
+    expect(field).to_be_focused(timeout=LOADING)
+    field.fill("Ada")
+    field.press("Enter")
+    assert finished(page, "Greeting") == "Your name? Ada\nHello, Ada!"
+
+
+def test_a_traceback_shows_the_learners_own_lines(page, programs):
+    page.goto(programs.get_absolute_url())
+    run(page, "Broken")
+    output = finished(page, "Broken", status="Finished with an error.")
+    assert 'File "main.py", line 4, in <module>' in output
+    assert "return 1 / 0" in output
+    assert output.rstrip().endswith("ZeroDivisionError: division by zero")
+    assert "pyodide" not in output.lower()
+
+
+def test_edited_code_runs_is_kept_and_can_be_reset(page, programs):
+    page.goto(programs.get_absolute_url())
+    greeting = block(page, "Greeting")
+    greeting.get_by_role("button", name="Edit").click()
+    editor = greeting.get_by_role("textbox", name="Edit the code: Greeting")
+    expect(editor).to_be_focused()
+    editor.fill('print("edited")')
+    run(page, "Greeting")
+    assert finished(page, "Greeting") == "edited"
+    page.reload()
+    greeting = block(page, "Greeting")
+    expect(greeting.get_by_role("textbox")).to_have_value('print("edited")')
+    greeting.get_by_role("button", name="Reset").click()
+    expect(greeting.get_by_role("textbox")).to_have_count(0)
+    expect(greeting.locator("pre").first).to_contain_text('input("Your name? ")')
+    page.reload()
+    expect(block(page, "Greeting").get_by_role("textbox")).to_have_count(0)
+
+
+def test_run_is_reached_and_pressed_by_keyboard(page, programs):
+    page.goto(programs.get_absolute_url())
+    run_button = block(page, "Sleepy").get_by_role("button", name="Run")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if run_button.evaluate("button => button === document.activeElement"):
+            break
+    else:
+        pytest.fail("Tab never reached the Run button of the third block")
+    page.keyboard.press("Enter")
+    assert "done" in finished(page, "Sleepy")
+    expect(block(page, "Sleepy").get_by_role("button", name="Run")).to_be_focused()
+
+
+def test_a_page_with_output_passes_axe(page, programs):
+    page.goto(programs.get_absolute_url())
+    run(page, "Broken")
+    finished(page, "Broken", status="Finished with an error.")
+    page.evaluate(AXE_SCRIPT)
+    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact]))")
+    assert [violation for violation in found if violation[1] in {"serious", "critical"}] == []
+
+
+def test_without_webassembly_stack_switching_the_code_is_shown_without_run(page, programs):
+    page.add_init_script("delete WebAssembly.Suspending")
+    page.goto(programs.get_absolute_url())
+    expect(block(page, "Sleepy").get_by_role("button", name="Copy")).to_be_visible()
+    expect(page.get_by_role("button", name="Run")).to_have_count(0)
+    expect(page.get_by_role("button", name="Edit")).to_have_count(0)
