@@ -138,7 +138,8 @@ def exercise_done(request: HttpRequest, lesson_id: int) -> JsonResponse:
 
     For the page's script only, so it answers JSON: ``{"panel": <the learner panel's HTML>, "messages": [...],
     "xp_awarded": <XP this call paid, achievements' bonuses included>}``, or ``{"error": ...}`` with 401 (not
-    signed in), 409 (a lesson that is not published or has no checks) or 429 (too many at once).
+    signed in), 409 (a lesson that is not published or has no checks) or 429 (too many at once); a lesson the
+    reader cannot see is the site's 404 page.
     ``services.complete_exercise`` keeps the rule.
     """
     lesson = _visible_lesson(request, lesson_id)
