@@ -26,7 +26,7 @@ from accounts.mail import queue_email
 from accounts.models import User
 from comments.models import Comment, CommentBan, Flag, Follow, Notification, ProblemReport
 from config.page_cache import bump_content_generation
-from progress.models import ActivityDay, Completion, LearnerProgress, Unlock, XPEntry
+from progress.models import ActivityDay, Completion, ExerciseCompletion, LearnerProgress, Unlock, XPEntry
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +136,12 @@ def export_data(*, user: User, base_url: str) -> dict[str, Any]:
             .select_related("lesson__course")
             .order_by("completed_at", "id")
         ],
+        "exercises": [
+            {"lesson": _lesson(base_url, passed.lesson), "passed_at": _when(passed.completed_at)}
+            for passed in ExerciseCompletion.objects.filter(learner=user)
+            .select_related("lesson__course")
+            .order_by("completed_at", "id")
+        ],
         "xp_ledger": [
             {
                 "amount": entry.amount,
@@ -159,7 +165,7 @@ def export_data(*, user: User, base_url: str) -> dict[str, Any]:
             for unlock in Unlock.objects.filter(learner=user).select_related("achievement").order_by("unlocked_at")
         ],
         "activity_days": [
-            {"day": _when(day.day), "completions": day.completions}
+            {"day": _when(day.day), "completions": day.completions, "exercises": day.exercises}
             for day in ActivityDay.objects.filter(learner=user).order_by("day")
         ],
         "comments": [
@@ -265,7 +271,7 @@ def delete_account(*, user: User) -> None:
     Their comments stay, to keep other learners' threads whole, but lose their author (shown as "deleted
     learner"); their problem reports stay for the authors, without sender or the address they gave. The
     rest goes with the account (on_delete=CASCADE): e-mail addresses, social accounts and their tokens,
-    progress, ledger, completions, achievements, activity days, follows, notifications, flags, a ban.
+    progress, ledger, completions, passed exercises, achievements, activity days, follows, notifications, flags, a ban.
     Their sessions need no search: a session names the account by id, and one whose account is gone
     signs nobody in (ids are never reused); the view flushes the current one.
     """

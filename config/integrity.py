@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from accounts.models import User
 from comments.models import Comment, Follow, Notification
 from courses.models import Lesson
-from progress.models import Completion, LearnerProgress, Unlock, XPEntry
+from progress.models import Completion, ExerciseCompletion, LearnerProgress, Unlock, XPEntry
 
 # How many offending rows a failed check names; the count says how many there are in all.
 SHOWN = 10
@@ -103,7 +103,7 @@ def _duplicates(rows: QuerySet, *fields: str) -> list[dict]:
 
 
 def ledger_once_per_source() -> Result:
-    """A source (a lesson, an achievement, an adjustment) pays a learner once: one ledger row for each."""
+    """A source (a lesson, an exercise, an achievement, an adjustment) pays a learner once: one ledger row for each."""
     groups = _duplicates(XPEntry.objects.all(), "learner_id", "source")
     names = _names(group["learner_id"] for group in groups[:SHOWN])
     problems = [
@@ -122,6 +122,18 @@ def completions_once_per_lesson() -> Result:
     ]
     checked = Completion.objects.count()
     return Result("one completion per learner and lesson", checked, "completions", problems, len(groups))
+
+
+def exercises_once_per_lesson() -> Result:
+    groups = _duplicates(ExerciseCompletion.objects.all(), "learner_id", "lesson_id")
+    names = _names(group["learner_id"] for group in groups[:SHOWN])
+    lessons = _lessons(group["lesson_id"] for group in groups[:SHOWN])
+    problems = [
+        f"{_learner(g['learner_id'], names)} passed the exercise of {lessons.get(g['lesson_id'])} {g['rows']} times"
+        for g in groups[:SHOWN]
+    ]
+    checked = ExerciseCompletion.objects.count()
+    return Result("one passed exercise per learner and lesson", checked, "passed exercises", problems, len(groups))
 
 
 def unlocks_once_per_achievement() -> Result:
@@ -228,6 +240,7 @@ def run_checks(*, markers: Path | None = None, follow_grace: timedelta = FOLLOW_
         xp_totals_match_ledger(),
         ledger_once_per_source(),
         completions_once_per_lesson(),
+        exercises_once_per_lesson(),
         unlocks_once_per_achievement(),
         notifications_once_per_comment(),
         notifications_due_exist(follow_grace=follow_grace),

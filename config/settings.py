@@ -217,6 +217,8 @@ ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_RATE_LIMITS = {
     "resend_confirmation": "5/m/ip,20/h/ip",
     "complete_lesson": "30/m/user,300/h/user",
+    # progress.views.exercise_done: the page's script reports each exercise whose checks passed.
+    "complete_exercise": "30/m/user,300/h/user",
     "sync_progress": "10/m/user",
     "comment": "5/m/user,50/d/user",
     "report_problem": "5/m/ip,30/d/ip",

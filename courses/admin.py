@@ -74,9 +74,23 @@ class LessonAdmin(StreamModelAdmin):
     actions = ["publish", "unpublish"]
     fieldsets = [
         (None, {"fields": ["course", "title", "slug", "position", "status", "published_at", "preview_link"]}),
-        (_("Content"), {"fields": ["summary", "body", "exercise"]}),
+        (_("Content"), {"fields": ["summary", "body"]}),
+        # Django's admin sets the textareas of a "monospace" fieldset in a monospace font.
+        (
+            _("Exercise"),
+            {"fields": ["exercise", "exercise_starter", "exercise_checks", "exercise_xp"], "classes": ["monospace"]},
+        ),
         (_("Details"), {"fields": ["tags", "xp", "minutes", "reading_minutes"]}),
     ]
+
+    CODE_FIELDS = frozenset({"exercise_starter", "exercise_checks"})
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in self.CODE_FIELDS:
+            # Code: no spelling marks, no capitalised first letters on phones.
+            field.widget.attrs.update({"spellcheck": "false", "autocapitalize": "off", "autocomplete": "off"})
+        return field
 
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview)

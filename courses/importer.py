@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 
+from courses.exercises import validate_checks, validate_starter
 from courses.models import Course, Lesson, LessonLink, Status, Tag, tag_slug
 
 COURSE_FILE = "course.md"
@@ -29,8 +30,8 @@ LINK_SCHEMES = {"http", "https"}
 
 COURSE_TEXT_KEYS = ("title", "slug", "language", "status", "summary")
 COURSE_NUMBER_KEYS = ("position",)
-LESSON_TEXT_KEYS = ("title", "slug", "status", "summary", "exercise")
-LESSON_NUMBER_KEYS = ("position", "xp", "minutes")
+LESSON_TEXT_KEYS = ("title", "slug", "status", "summary", "exercise", "starter", "checks")
+LESSON_NUMBER_KEYS = ("position", "xp", "minutes", "exercise_xp")
 COURSE_KEYS = {*COURSE_TEXT_KEYS, *COURSE_NUMBER_KEYS}
 LESSON_KEYS = {*LESSON_TEXT_KEYS, *LESSON_NUMBER_KEYS, "tags", "links"}
 
@@ -51,6 +52,7 @@ class ParsedFile:
     path: Path
     meta: dict
     body: str
+    front_matter: str = ""  # the YAML between the '---' lines, which begins on the file's line 2
 
 
 @dataclass
@@ -208,7 +210,9 @@ def read_markdown_file(path: Path, allowed_keys: set[str]) -> ParsedFile:
     for key in allowed_keys & {*COURSE_NUMBER_KEYS, *LESSON_NUMBER_KEYS}:
         if key in meta and (not isinstance(meta[key], int) or isinstance(meta[key], bool) or meta[key] < 0):
             raise CourseImportError(path, f"'{key}' must be a whole number of 0 or more, not {_kind(meta[key])}")
-    return ParsedFile(path=path, meta=meta, body="".join(lines[end + 1 :]).strip() + "\n")
+    return ParsedFile(
+        path=path, meta=meta, body="".join(lines[end + 1 :]).strip() + "\n", front_matter="".join(lines[1:end])
+    )
 
 
 def _links(parsed: ParsedFile) -> list[dict[str, str]]:
@@ -254,6 +258,43 @@ def _same_tag(path: Path, slug: str, known: str, name: str) -> None:
     if known.casefold() != name.casefold():
         raise CourseImportError(
             path, f"the tags {_shorten(known)} and {_shorten(name)} would share one page, /tags/{slug}/: rename one"
+        )
+
+
+def _file_line(parsed: ParsedFile, key: str, line: int) -> int | None:
+    """The file's line that holds line ``line`` of the value of ``key``, if it is a literal block (``key: |``).
+
+    Other YAML styles fold or join lines, so their lines are not the file's.
+    """
+    try:
+        root = yaml.compose(parsed.front_matter, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
+    for key_node, value_node in root.value:
+        if key_node.value == key and isinstance(value_node, yaml.ScalarNode) and value_node.style == "|":
+            # The block's text starts on the line after "key: |"; the front matter on the file's line 2.
+            return value_node.start_mark.line + line + 2
+    return None
+
+
+def _exercise_code(parsed: ParsedFile) -> None:
+    """``starter`` and ``checks`` as ``Lesson.clean()`` checks them (``courses.exercises``), said with the front
+    matter's names and, for a ``key: |`` block, the file's line."""
+    meta = parsed.meta
+    for key, validate in (("starter", validate_starter), ("checks", validate_checks)):
+        if not meta.get(key, "").strip():
+            continue
+        try:
+            validate(meta[key])
+        except ValidationError as error:
+            problem = error.messages[0].rstrip(".")
+            line = (error.error_list[0].params or {}).get("line")
+            if line is not None and (file_line := _file_line(parsed, key, line)) is not None:
+                problem += f" (line {file_line} of the file)"
+            raise CourseImportError(parsed.path, f"'{key}': {problem}") from None
+    if meta.get("checks", "").strip() and not meta.get("exercise", "").strip():
+        raise CourseImportError(
+            parsed.path, "'checks' need an 'exercise': write in it what the learner's code should do"
         )
 
 
@@ -311,8 +352,12 @@ def read_course_folder(directory: Path) -> CoursePlan:
             "summary": meta.get("summary", ""),
             "minutes": meta.get("minutes"),
             "exercise": meta.get("exercise", ""),
+            "exercise_starter": meta.get("starter", ""),
+            "exercise_checks": meta.get("checks", ""),
+            "exercise_xp": meta.get("exercise_xp", Lesson._meta.get_field("exercise_xp").get_default()),
             "body": parsed.body,
         }
+        _exercise_code(parsed)
         _check(Lesson(**lesson_fields), path, exclude=["course"])
         for seen, key in ((seen_slugs, "slug"), (seen_positions, "position")):
             if (value := lesson_fields[key]) in seen:

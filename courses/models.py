@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from config.page_cache import bump_content_generation
+from courses.exercises import validate_checks, validate_starter
 from courses.markdown import reading_minutes, render_markdown
 
 
@@ -132,6 +133,10 @@ class LessonQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self if user.is_staff else self.published()
 
+    def with_checks(self):
+        """Lessons whose exercise has checks (``Lesson.has_checks``): text that is not only blank."""
+        return self.filter(exercise_checks__regex=r"\S")
+
     def for_list(self):
         """What a row in a list of lessons shows: no body or exercise; of the course, its name, state and language."""
         return self.select_related("course").only(
@@ -173,6 +178,25 @@ class Lesson(models.Model):
     summary = models.TextField(_("summary"), blank=True)
     body = models.TextField(_("body"), help_text=_('Markdown. Code blocks: ```python title="A title".'))
     exercise = models.TextField(_("exercise"), blank=True, help_text=_("Markdown."))
+    exercise_starter = models.TextField(
+        _("starter code"),
+        blank=True,
+        help_text=_("Python the learner's editor starts with: a skeleton to fill in, or empty."),
+    )
+    exercise_checks = models.TextField(
+        _("checks"),
+        blank=True,
+        help_text=_(
+            "Python run in the learner's browser after their code, never on the server. Each top-level "
+            'assert is one check, shown by its message: assert add(2, 3) == 5, "add adds two numbers". '
+            "Other statements prepare the checks after them. Leave empty for an exercise without checks."
+        ),
+    )
+    exercise_xp = models.PositiveIntegerField(
+        _("exercise XP"),
+        default=10,
+        help_text=_("Paid once, when the learner's code first passes every check."),
+    )
     minutes = models.PositiveIntegerField(
         _("reading time override"),
         null=True,
@@ -230,10 +254,29 @@ class Lesson(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("courses:lesson", kwargs={"course": self.course.slug, "lesson": self.slug})
 
+    @property
+    def has_checks(self) -> bool:
+        """Whether the exercise has checks for the learner's code to pass (and XP to earn by passing them)."""
+        return bool(self.exercise_checks.strip())
+
     def clean(self) -> None:
         super().clean()
+        errors = {}
         if self.slug in self.RESERVED_SLUGS:
-            raise ValidationError({"slug": _("This address is taken by the course's feed; choose another slug.")})
+            errors["slug"] = _("This address is taken by the course's feed; choose another slug.")
+        for field, validate in (("exercise_starter", validate_starter), ("exercise_checks", validate_checks)):
+            if getattr(self, field).strip():
+                try:
+                    validate(getattr(self, field))
+                except ValidationError as error:
+                    errors[field] = error
+        if self.has_checks and not self.exercise.strip() and "exercise_checks" not in errors:
+            errors["exercise_checks"] = ValidationError(
+                _("Checks need an exercise: write in the exercise what the learner's code should do."),
+                code="checks_without_exercise",
+            )
+        if errors:
+            raise ValidationError(errors)
 
     def render(self) -> None:
         """Store the lesson's HTML, table of contents and reading time, made from its Markdown."""

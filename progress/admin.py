@@ -23,6 +23,7 @@ from config.admin import ReadOnlyAdminMixin, StreamModelAdmin
 from progress.models import (
     Achievement,
     Completion,
+    ExerciseCompletion,
     LearnerProgress,
     Level,
     XPEntry,
@@ -275,6 +276,28 @@ class CompletionAdmin(ReadOnlyAdminMixin, StreamModelAdmin):
 
     @admin.display(description=_("course"), ordering="lesson__course__title")
     def course(self, completion: Completion) -> str:
+        return completion.lesson.course.title
+
+
+@admin.register(ExerciseCompletion)
+class ExerciseCompletionAdmin(ReadOnlyAdminMixin, StreamModelAdmin):
+    """The exercises learners' code passed (in their browsers, as their page reported): read-only."""
+
+    list_display = ["completed_at", "learner_email", "lesson", "course"]
+    list_select_related = ["learner", "lesson__course"]
+    list_filter = ["lesson__course"]
+    search_fields = ["learner__email"]
+    search_help_text = _("Find a learner's passed exercises by their e-mail address.")
+    date_hierarchy = "completed_at"
+    ordering = ["-completed_at"]
+    fields = ["learner", "lesson", "completed_at"]
+
+    @admin.display(description=_("learner"), ordering="learner__email")
+    def learner_email(self, completion: ExerciseCompletion) -> str:
+        return completion.learner.email
+
+    @admin.display(description=_("course"), ordering="lesson__course__title")
+    def course(self, completion: ExerciseCompletion) -> str:
         return completion.lesson.course.title
 
 

@@ -1,4 +1,4 @@
-"""The XP ledger, lesson completions, levels, achievements and each learner's running totals.
+"""The XP ledger, lesson completions, passed exercises, levels, achievements and each learner's running totals.
 
 The rules that change these rows live in ``progress.services``; the database constraints here are
 what makes them hold under concurrent requests.
@@ -221,12 +221,37 @@ class Completion(models.Model):
         return f"{self.learner} · {self.lesson}"
 
 
+class ExerciseCompletion(models.Model):
+    """A lesson's exercise whose checks the learner's code passed, in their browser: once per learner and lesson.
+
+    The server never runs the code; like "Mark complete", it takes the learner's word (the page's script
+    reports the pass). ``progress.services.complete_exercise`` writes it and pays the exercise's XP once.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exercise_completions"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="exercise_completions")
+    completed_at = models.DateTimeField(_("passed"))
+
+    class Meta:
+        verbose_name = _("passed exercise")
+        verbose_name_plural = _("passed exercises")
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "lesson"], name="exercise_completion_once_per_lesson")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.lesson}"
+
+
 class ActivityDay(models.Model):
-    """A day, in the learner's time zone, on which they completed at least one lesson (streaks, heatmap)."""
+    """A day, in the learner's time zone, on which they completed a lesson or passed an exercise (streaks, heatmap)."""
 
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity_days")
     day = models.DateField(_("day"))
     completions = models.PositiveIntegerField(_("lessons completed"), default=0)
+    exercises = models.PositiveIntegerField(_("exercises passed"), default=0)
 
     class Meta:
         ordering = ["day"]
@@ -255,6 +280,7 @@ class Unlock(models.Model):
 
 class Reason(models.TextChoices):
     LESSON = "lesson", _("Lesson completed")
+    EXERCISE = "exercise", _("Exercise passed")
     ACHIEVEMENT = "achievement", _("Achievement unlocked")
     ADJUSTMENT = "adjustment", _("Adjustment by staff")
 

@@ -7,7 +7,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 
 from courses.models import Course, Lesson
-from progress.models import Achievement, ActivityDay, Completion, LearnerProgress, Level, Unlock, XPEntry
+from progress.models import (
+    Achievement,
+    ActivityDay,
+    Completion,
+    ExerciseCompletion,
+    LearnerProgress,
+    Level,
+    Unlock,
+    XPEntry,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ def count(queryset: QuerySet) -> Subquery:
 
 @dataclass(frozen=True)
 class Panel:
-    """The learner panel of a lesson page, and the state of its "Mark complete" button."""
+    """The learner panel of a lesson page, the state of its "Mark complete" button and of its exercise."""
 
     standing: Standing
     ladder: list[Level]
@@ -63,6 +72,7 @@ class Panel:
     course_completed: int
     course_total: int
     lesson_completed: bool
+    exercise_done: bool  # the learner's code passed the checks of the lesson's exercise
     signed_in: bool
 
     @property
@@ -97,11 +107,12 @@ def lesson_panel(*, lesson: Lesson, user) -> Panel:
             "achievements_unlocked": count(Unlock.objects.filter(learner_id=user.pk)),
             "course_completed": count(mine.filter(lesson__in=published.filter(course_id=lesson.course_id))),
             "lesson_completed": Exists(mine.filter(lesson_id=OuterRef("pk"))),
+            "exercise_done": Exists(ExerciseCompletion.objects.filter(learner_id=user.pk, lesson_id=OuterRef("pk"))),
         }
     else:
         zero = Value(0, output_field=IntegerField())
         counts |= dict.fromkeys(["learner_xp", "lessons_completed", "achievements_unlocked", "course_completed"], zero)
-        counts["lesson_completed"] = Value(False)
+        counts["lesson_completed"] = counts["exercise_done"] = Value(False)
     row = Lesson.objects.filter(pk=lesson.pk).values(**counts).get()
     xp = row.pop("learner_xp") or 0
     return Panel(standing=standing(xp, ladder), ladder=ladder, signed_in=signed_in, **row)
@@ -161,6 +172,13 @@ def completed_lesson_ids(*, user, lessons: Iterable[Lesson]) -> set[int]:
     return set(Completion.objects.filter(learner_id=user.pk, lesson_id__in=ids).values_list("lesson_id", flat=True))
 
 
+def exercise_done(*, user, lesson: Lesson) -> bool:
+    """Whether the signed-in ``user``'s code passed ``lesson``'s exercise: one query (none for a visitor)."""
+    if not user.is_authenticated:
+        return False
+    return ExerciseCompletion.objects.filter(learner_id=user.pk, lesson_id=lesson.pk).exists()
+
+
 # The activity heatmap: 12 weeks of days, a column per week (Monday at the top), squares of CELL px.
 HEATMAP_DAYS = 84
 HEATMAP_CELL = 12
@@ -173,11 +191,12 @@ class HeatmapDay:
     completions: int
     column: int
     row: int
+    exercises: int = 0
 
     @property
     def level(self) -> int:
-        """0, 1, 2, or 3 for three or more lessons: the square's shade."""
-        return min(self.completions, 3)
+        """0, 1, 2, or 3 for three or more lessons and exercises: the square's shade."""
+        return min(self.completions + self.exercises, 3)
 
     @property
     def x(self) -> int:
@@ -203,25 +222,32 @@ class Heatmap:
 
     @property
     def active_days(self) -> int:
-        return sum(1 for day in self.days if day.completions)
+        return sum(1 for day in self.days if day.completions or day.exercises)
 
 
 def heatmap(*, learner, today: date) -> Heatmap:
-    """Lessons completed on each of the ``HEATMAP_DAYS`` days ending ``today``, on the learner's calendar.
+    """Lessons completed and exercises passed on each of the ``HEATMAP_DAYS`` days ending ``today``, on the
+    learner's calendar.
 
     Weeks start on Monday, so the first and the last column may be partly empty.
     """
     first = today - timedelta(days=HEATMAP_DAYS - 1)
-    counts = dict(
-        ActivityDay.objects.filter(learner_id=learner.pk, day__range=(first, today)).values_list("day", "completions")
-    )
+    rows = ActivityDay.objects.filter(learner_id=learner.pk, day__range=(first, today))
+    counts = {
+        day: (lessons, exercises) for day, lessons, exercises in rows.values_list("day", "completions", "exercises")
+    }
     first_monday = first - timedelta(days=first.weekday())
     days = []
     for offset in range(HEATMAP_DAYS):
         day = first + timedelta(days=offset)
+        lessons, exercises = counts.get(day, (0, 0))
         days.append(
             HeatmapDay(
-                day=day, completions=counts.get(day, 0), column=(day - first_monday).days // 7, row=day.weekday()
+                day=day,
+                completions=lessons,
+                exercises=exercises,
+                column=(day - first_monday).days // 7,
+                row=day.weekday(),
             )
         )
     return Heatmap(days=days)

@@ -1,14 +1,14 @@
-"""Every change to a learner's progress: completions, XP, streaks and achievements.
+"""Every change to a learner's progress: completions, passed exercises, XP, streaks and achievements.
 
 Each public function is one transaction. It first locks the learner's ``LearnerProgress`` row
 (SELECT ... FOR UPDATE), so the requests of one learner take turns: two tabs completing two
 lessons at the same instant both see the other's completion before they count towards an
-achievement. The unique constraints (one completion per lesson, one ledger row per source, one
-unlock per achievement) hold even where that lock was forgotten.
+achievement. The unique constraints (one completion per lesson, one passed exercise per lesson, one
+ledger row per source, one unlock per achievement) hold even where that lock was forgotten.
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -26,6 +26,7 @@ from progress.models import (
     Achievement,
     ActivityDay,
     Completion,
+    ExerciseCompletion,
     LearnerProgress,
     Reason,
     Unlock,
@@ -41,12 +42,17 @@ class LessonNotCompletable(Exception):
     """The lesson is a draft, scheduled, or in a course that is not published."""
 
 
+class ExerciseWithoutChecks(LessonNotCompletable):
+    """The lesson's exercise has no checks: there is nothing to pass."""
+
+
 @dataclass
 class Outcome:
-    """What one change did: whether it completed a lesson, the XP it paid, the achievements it unlocked."""
+    """What one change did: whether it completed a lesson (or passed an exercise), the XP it paid, the
+    achievements it unlocked."""
 
     completed: bool = False
-    lesson_xp: int = 0  # of xp_awarded, what the lesson itself paid
+    lesson_xp: int = 0  # of xp_awarded, what the lesson (or its exercise) itself paid
     xp_awarded: int = 0
     unlocked: list[Achievement] = field(default_factory=list)
     xp_total: int = 0  # the learner's XP afterwards
@@ -81,13 +87,12 @@ def _pay(progress: LearnerProgress, *, amount: int, reason: str, source: str, at
     return True
 
 
-def _count_day(progress: LearnerProgress, day: date) -> None:
-    """Note a completion on ``day`` (the learner's calendar) for the heatmap and the streaks."""
-    updated = ActivityDay.objects.filter(learner_id=progress.learner_id, day=day).update(
-        completions=F("completions") + 1
-    )
+def _count_day(progress: LearnerProgress, day: date, *, counter: str = "completions") -> None:
+    """Note a completion (or, with ``counter="exercises"``, a passed exercise) on ``day`` (the learner's calendar)
+    for the heatmap and the streaks."""
+    updated = ActivityDay.objects.filter(learner_id=progress.learner_id, day=day).update(**{counter: F(counter) + 1})
     if not updated:
-        ActivityDay.objects.create(learner_id=progress.learner_id, day=day, completions=1)
+        ActivityDay.objects.create(learner_id=progress.learner_id, day=day, **{counter: 1})
     last = progress.last_active_on
     if last is not None and day <= last:
         return  # the same day, or an earlier one after the learner moved west: the streak stands
@@ -173,6 +178,54 @@ def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None
     return outcome
 
 
+def _record_exercise(progress: LearnerProgress, *, lesson: Lesson, at: datetime) -> Outcome:
+    """Record that the learner passed ``lesson``'s exercise and pay its XP, but weigh no achievement yet.
+
+    The caller holds the learner's lock, has checked that the lesson is published and has checks, then
+    weighs the achievements and saves ``progress``. A first pass counts toward the day (streaks, heatmap),
+    never toward the early or late hours, which count lessons.
+    """
+    try:
+        with transaction.atomic():
+            ExerciseCompletion.objects.create(learner_id=progress.learner_id, lesson=lesson, completed_at=at)
+    except IntegrityError:
+        return Outcome()  # passed already
+    outcome = Outcome(completed=True)
+    xp = lesson.exercise_xp
+    if not xp or _pay(
+        progress, amount=xp, reason=Reason.EXERCISE, source=f"exercise:{lesson.pk}", lesson=lesson, at=at
+    ):
+        outcome.lesson_xp = outcome.xp_awarded = xp
+        _count_day(progress, timezone.localtime(at, progress.learner.zone).date(), counter="exercises")
+    return outcome
+
+
+@transaction.atomic
+def complete_exercise(*, learner: User, lesson: Lesson, at: datetime | None = None) -> Outcome:
+    """Record that ``learner``'s code passed the checks of ``lesson``'s exercise, and pay its XP once ever.
+
+    The checks ran in the learner's browser: the server takes their word for it, as it does for "Mark
+    complete". Invariants: one ``ExerciseCompletion`` per learner and lesson; the exercise's XP
+    (``Lesson.exercise_xp``, read under the lock) is paid once (ledger source ``exercise:<id>``);
+    ``LearnerProgress.xp`` equals the sum of the ledger. Passing again does nothing. Raises
+    ``LessonNotCompletable`` for a lesson that is not published, ``ExerciseWithoutChecks`` (a kind of it)
+    for one whose exercise has no checks.
+    """
+    at = at or timezone.now()
+    progress = lock_progress(learner)
+    current = Lesson.objects.published().filter(pk=lesson.pk).only("exercise_checks", "exercise_xp").first()
+    if current is None:
+        raise LessonNotCompletable
+    if not current.has_checks:
+        raise ExerciseWithoutChecks
+    outcome = _record_exercise(progress, lesson=current, at=at)
+    if outcome.completed:
+        outcome.add(_unlock_achievements(progress, at=at))
+        progress.save()
+    outcome.xp_total = progress.xp
+    return outcome
+
+
 @transaction.atomic
 def uncomplete_lesson(*, learner: User, lesson: Lesson) -> bool:
     """Remove the learner's mark on ``lesson``; the XP it paid stays theirs. False if it was not marked."""
@@ -185,38 +238,74 @@ def uncomplete_lesson(*, learner: User, lesson: Lesson) -> bool:
 class SyncResult:
     accepted: list[int] = field(default_factory=list)
     ignored: list[dict] = field(default_factory=list)
+    exercises_accepted: list[int] = field(default_factory=list)
+    exercises_ignored: list[dict] = field(default_factory=list)
     outcome: Outcome = field(default_factory=Outcome)
 
 
-@transaction.atomic
-def sync_local_completions(*, learner: User, lesson_ids: Iterable[int], at: datetime | None = None) -> SyncResult:
-    """Add the completions a browser kept while its learner was signed out, as ordinary completions.
+def _sort_ids(
+    ids: list[int],
+    known: dict[int, Lesson],
+    done: set[int],
+    *,
+    refuse: Callable[[Lesson], str | None] = lambda _: None,
+) -> tuple[list[int], list[dict]]:
+    """Which of ``ids`` to record, in order, and the others with the reason each is ignored."""
+    accepted, ignored, seen = [], [], set()
+    for lesson_id in ids:
+        if lesson_id in seen:
+            reason = "duplicate"
+        elif lesson_id not in known:
+            reason = "unknown"
+        else:
+            reason = refuse(known[lesson_id]) or ("already_completed" if lesson_id in done else None)
+        if reason:
+            ignored.append({"lesson": lesson_id, "reason": reason})
+        else:
+            accepted.append(lesson_id)
+        seen.add(lesson_id)
+    return accepted, ignored
 
-    Only published lessons count; the XP is the server's own (the browser sends lesson ids, nothing
-    else). Each id is answered: accepted, or ignored with the reason. The achievements are weighed
-    once, after the last lesson: every lesson of a sync is completed at the same moment.
+
+@transaction.atomic
+def sync_local_completions(
+    *, learner: User, lesson_ids: Iterable[int], exercise_ids: Iterable[int] = (), at: datetime | None = None
+) -> SyncResult:
+    """Add the completions and passed exercises a browser kept while its learner was signed out, as ordinary ones.
+
+    Only published lessons count, and for exercises only lessons whose exercise has checks; the XP is
+    the server's own (the browser sends lesson ids, nothing else). Each id is answered: accepted, or
+    ignored with the reason (``duplicate``, ``unknown``, ``already_completed``, and for an exercise
+    ``no_checks``). The achievements are weighed once, after the last: everything a sync adds happens
+    at the same moment.
     """
     at = at or timezone.now()
-    lesson_ids = list(lesson_ids)
+    lesson_ids, exercise_ids = list(lesson_ids), list(exercise_ids)
     progress = lock_progress(learner)
-    lessons = Lesson.objects.published().in_bulk(set(lesson_ids))
-    done = set(Completion.objects.filter(learner=learner, lesson_id__in=lessons).values_list("lesson_id", flat=True))
+    published = Lesson.objects.published()
     result = SyncResult()
-    seen = set()
-    for lesson_id in lesson_ids:
-        if lesson_id in seen:
-            result.ignored.append({"lesson": lesson_id, "reason": "duplicate"})
-        elif lesson_id not in lessons:
-            result.ignored.append({"lesson": lesson_id, "reason": "unknown"})
-        elif lesson_id in done:
-            result.ignored.append({"lesson": lesson_id, "reason": "already_completed"})
-        else:
-            result.outcome.add(_record_completion(progress, lesson=lessons[lesson_id], at=at))
-            result.accepted.append(lesson_id)
-        seen.add(lesson_id)
-    if result.accepted:
-        courses = {lessons[lesson_id].course_id for lesson_id in result.accepted}
-        result.outcome.certificates = issue_completed(learner_id=learner.pk, course_ids=courses, at=at)
+
+    lessons = published.in_bulk(set(lesson_ids))
+    done = set(Completion.objects.filter(learner=learner, lesson_id__in=lessons).values_list("lesson_id", flat=True))
+    result.accepted, result.ignored = _sort_ids(lesson_ids, lessons, done)
+    for lesson_id in result.accepted:
+        result.outcome.add(_record_completion(progress, lesson=lessons[lesson_id], at=at))
+
+    exercises = published.only("course_id", "exercise_checks", "exercise_xp").in_bulk(set(exercise_ids))
+    passed = ExerciseCompletion.objects.filter(learner=learner, lesson_id__in=exercises)
+    result.exercises_accepted, result.exercises_ignored = _sort_ids(
+        exercise_ids,
+        exercises,
+        set(passed.values_list("lesson_id", flat=True)),
+        refuse=lambda lesson: None if lesson.has_checks else "no_checks",
+    )
+    for lesson_id in result.exercises_accepted:
+        result.outcome.add(_record_exercise(progress, lesson=exercises[lesson_id], at=at))
+
+    if result.accepted or result.exercises_accepted:
+        if result.accepted:
+            courses = {lessons[lesson_id].course_id for lesson_id in result.accepted}
+            result.outcome.certificates = issue_completed(learner_id=learner.pk, course_ids=courses, at=at)
         result.outcome.add(_unlock_achievements(progress, at=at))
         progress.save()
     result.outcome.xp_total = progress.xp

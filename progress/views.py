@@ -33,16 +33,34 @@ def refuse(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
 
 
 def outcome_messages(outcome: services.Outcome, *, level_before: Level, level_after: Level) -> list[str]:
-    """What the learner is told after a change: the XP it paid, each achievement, a new level."""
-    said = []
+    """What the learner is told after completing a lesson: the XP it paid, each achievement, a new level."""
     if outcome.completed:
-        said.append(
+        said = (
             _("Lesson complete: +%(xp)s XP.") % {"xp": outcome.lesson_xp}
             if outcome.lesson_xp
             else _("Lesson complete.")
         )
     else:
-        said.append(_("You completed this lesson already; it pays its XP once."))
+        said = _("You completed this lesson already; it pays its XP once.")
+    return [said, *reward_messages(outcome, level_before=level_before, level_after=level_after)]
+
+
+def exercise_messages(outcome: services.Outcome, *, level_before: Level, level_after: Level) -> list[str]:
+    """What the learner is told after their code passed an exercise's checks."""
+    if outcome.completed:
+        said = (
+            _("Exercise passed: +%(xp)s XP.") % {"xp": outcome.lesson_xp}
+            if outcome.lesson_xp
+            else _("Exercise passed.")
+        )
+    else:
+        said = _("You passed this exercise already; it pays its XP once.")
+    return [said, *reward_messages(outcome, level_before=level_before, level_after=level_after)]
+
+
+def reward_messages(outcome: services.Outcome, *, level_before: Level, level_after: Level) -> list[str]:
+    """Each achievement a change unlocked, and a new level."""
+    said = []
     for achievement in outcome.unlocked:
         said.append(
             _("Achievement unlocked: %(icon)s %(title)s (+%(xp)s XP)")
@@ -101,11 +119,49 @@ def complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
         outcome = services.complete_lesson(learner=request.user, lesson=lesson)
     except services.LessonNotCompletable:
         return refuse(request, _("Only published lessons can be completed."), status=409)
-    ladder = Level.objects.ladder()
-    before = standing(outcome.xp_total - outcome.xp_awarded, ladder).level
-    after = standing(outcome.xp_total, ladder).level
-    said = outcome_messages(outcome, level_before=before, level_after=after)
+    said = outcome_messages(outcome, **_levels(outcome))
     return _lesson_response(request, lesson, said)
+
+
+def _levels(outcome: services.Outcome) -> dict[str, Level]:
+    """The learner's level before and after the change."""
+    ladder = Level.objects.ladder()
+    return {
+        "level_before": standing(outcome.xp_total - outcome.xp_awarded, ladder).level,
+        "level_after": standing(outcome.xp_total, ladder).level,
+    }
+
+
+@require_POST
+def exercise_done(request: HttpRequest, lesson_id: int) -> JsonResponse:
+    """The learner's code passed the checks of the lesson's exercise (in their browser): pay its XP once.
+
+    For the page's script only, so it answers JSON: ``{"panel": <the learner panel's HTML>, "messages": [...],
+    "xp_awarded": <XP this call paid, achievements' bonuses included>}``, or ``{"error": ...}`` with 401 (not
+    signed in), 409 (a lesson that is not published or has no checks) or 429 (too many at once); a lesson the
+    reader cannot see is the site's 404 page.
+    ``services.complete_exercise`` keeps the rule.
+    """
+    lesson = _visible_lesson(request, lesson_id)
+    if not request.user.is_authenticated:
+        message = _("Your session has ended. Sign in again to save your progress.")
+        return JsonResponse({"error": message}, status=401)
+    if not ratelimit.consume(request, action="complete_exercise", user=request.user):
+        return JsonResponse({"error": _("Too many exercises at once. Wait a minute, then try again.")}, status=429)
+    try:
+        outcome = services.complete_exercise(learner=request.user, lesson=lesson)
+    except services.ExerciseWithoutChecks:
+        return JsonResponse({"error": _("This exercise has no checks to pass.")}, status=409)
+    except services.LessonNotCompletable:
+        return JsonResponse({"error": _("Only the exercises of published lessons earn XP.")}, status=409)
+    context = {"lesson": lesson, "panel": lesson_panel(lesson=lesson, user=request.user)}
+    return JsonResponse(
+        {
+            "panel": render_to_string("progress/panel.html", context, request=request),
+            "messages": exercise_messages(outcome, **_levels(outcome)),
+            "xp_awarded": outcome.xp_awarded,
+        }
+    )
 
 
 @require_POST
@@ -129,11 +185,17 @@ def _not_lesson_numbers() -> JsonResponse:
     return JsonResponse({"error": _('Send {"lessons": [...]} with lesson numbers.')}, status=400)
 
 
+def _is_id_list(value: object) -> bool:
+    return isinstance(value, list) and all(type(item) is int for item in value)
+
+
 @require_POST
 def sync(request: HttpRequest) -> JsonResponse:
-    """Add the completions this browser kept while signed out: ``{"lessons": [<lesson id>, ...]}``.
+    """Add the completions and passed exercises this browser kept while signed out:
+    ``{"lessons": [<lesson id>, ...], "exercises": [<lesson id>, ...]}`` (``exercises`` may be left out).
 
-    Answers which ids were accepted and which were ignored (and why); bad input is refused whole.
+    Answers which ids were accepted and which were ignored (and why): ``accepted`` and ``ignored`` for
+    lessons, ``exercises: {"accepted", "ignored"}`` for exercises; bad input is refused whole.
     """
     if not request.user.is_authenticated:
         return JsonResponse({"error": _("Sign in to add this browser's progress to your account.")}, status=401)
@@ -150,23 +212,38 @@ def sync(request: HttpRequest) -> JsonResponse:
     except (ValueError, UnicodeDecodeError):
         return JsonResponse({"error": _("The request was not valid JSON.")}, status=400)
     lesson_ids = payload.get("lessons") if isinstance(payload, dict) else None
-    if not isinstance(lesson_ids, list) or not all(type(item) is int for item in lesson_ids):
+    if not _is_id_list(lesson_ids):
         return _not_lesson_numbers()
     if len(lesson_ids) > services.MAX_SYNC_ITEMS:
         return _too_many_to_sync()
-    result = services.sync_local_completions(learner=request.user, lesson_ids=lesson_ids)
-    added = len(result.accepted)
-    message = (
-        ngettext(
-            "%(count)s lesson from this browser was added to your account.",
-            "%(count)s lessons from this browser were added to your account.",
-            added,
+    exercise_ids = payload.get("exercises", [])
+    if not _is_id_list(exercise_ids):
+        return JsonResponse({"error": _('Send "exercises" as a list of lesson numbers.')}, status=400)
+    if len(exercise_ids) > services.MAX_SYNC_ITEMS:
+        message = _("At most %(max)s exercises can be added at once.") % {"max": services.MAX_SYNC_ITEMS}
+        return JsonResponse({"error": message}, status=413)
+    result = services.sync_local_completions(learner=request.user, lesson_ids=lesson_ids, exercise_ids=exercise_ids)
+    added, passed = len(result.accepted), len(result.exercises_accepted)
+    said = []
+    if added:
+        said.append(
+            ngettext(
+                "%(count)s lesson from this browser was added to your account.",
+                "%(count)s lessons from this browser were added to your account.",
+                added,
+            )
+            % {"count": added}
         )
-        % {"count": added}
-        if added
-        else ""
-    )
-    unlocked = [
+    if passed:
+        said.append(
+            ngettext(
+                "%(count)s exercise passed in this browser was added to your account.",
+                "%(count)s exercises passed in this browser were added to your account.",
+                passed,
+            )
+            % {"count": passed}
+        )
+    said += [
         _("Achievement unlocked: %(icon)s %(title)s") % {"icon": achievement.icon, "title": achievement.title}
         for achievement in result.outcome.unlocked
     ]
@@ -174,8 +251,9 @@ def sync(request: HttpRequest) -> JsonResponse:
         {
             "accepted": result.accepted,
             "ignored": result.ignored,
+            "exercises": {"accepted": result.exercises_accepted, "ignored": result.exercises_ignored},
             "xp_awarded": result.outcome.xp_awarded,
-            "messages": [message, *unlocked] if added else [],
+            "messages": said,
         }
     )
 

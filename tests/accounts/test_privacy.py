@@ -34,6 +34,7 @@ EXPORTED = {
     "socialaccount.SocialAccount.user": "social_accounts",
     "progress.LearnerProgress.learner": "progress",
     "progress.Completion.learner": "completions",
+    "progress.ExerciseCompletion.learner": "exercises",
     "progress.ActivityDay.learner": "activity_days",
     "progress.Unlock.learner": "achievements",
     "progress.XPEntry.learner": "xp_ledger",
@@ -76,7 +77,12 @@ def test_every_table_that_points_at_a_learner_is_exported_or_left_out_on_purpose
 
 @pytest.fixture
 def lesson():
-    return LessonFactory(course__slug="asyncio", slug="one", title="Async basics")
+    return LessonFactory(
+        course__slug="asyncio", slug="one", title="Async basics", exercise="Run it.", exercise_checks=CHECKS
+    )
+
+
+CHECKS = 'assert True, "it runs"'
 
 
 def verified(user: User) -> User:
@@ -90,6 +96,7 @@ def ada(lesson) -> User:
     ada = verified(UserFactory(display_name="Ada", email="ada@example.com"))
     grace = verified(UserFactory(display_name="Grace"))
     progress_services.complete_lesson(learner=ada, lesson=lesson)
+    progress_services.complete_exercise(learner=ada, lesson=lesson)
     if not Unlock.objects.filter(learner=ada).exists():
         Unlock.objects.create(learner=ada, achievement=Achievement.objects.first(), unlocked_at=timezone.now())
     question = comment_services.post_comment(author=ada, lesson=lesson, body="Why does gather return a list?")
@@ -131,6 +138,9 @@ def test_the_export_is_a_json_download_of_everything_of_the_learners(ada, lesson
     assert comment["lesson"]["url"] == "http://testserver/courses/asyncio/one/"
     assert comment["url"].startswith("http://testserver/courses/asyncio/one/#comment-")
     assert data["xp_ledger"][0]["lesson"]["title"] == "Async basics"
+    assert {"lesson", "exercise"} <= {entry["reason"] for entry in data["xp_ledger"]}
+    assert data["exercises"][0]["lesson"]["url"] == "http://testserver/courses/asyncio/one/"
+    assert data["activity_days"][0]["exercises"] == 1
     assert data["problem_reports"][0]["message"] == "A typo in the second heading"
     assert data["flags"][0]["reason"] == "Spam"
     assert data["notifications"][0]["kind"] == "reply"
@@ -156,7 +166,7 @@ def test_the_export_holds_nobody_elses_rows(ada):
 
 def test_another_learners_export_holds_none_of_ada(ada):
     data = export_of(signed_in(UserFactory()))
-    assert data["comments"] == data["completions"] == data["xp_ledger"] == []
+    assert data["comments"] == data["completions"] == data["exercises"] == data["xp_ledger"] == []
     assert "ada@example.com" not in json.dumps(data)
 
 
@@ -170,13 +180,20 @@ def queries_of_an_export(user: User) -> int:
 def test_the_export_costs_the_same_queries_however_many_rows(ada, lesson):
     few = queries_of_an_export(ada)
     for number in range(2, 12):
-        other = LessonFactory(course=lesson.course, slug=f"l{number}", title=f"Lesson {number}")
+        other = LessonFactory(
+            course=lesson.course,
+            slug=f"l{number}",
+            title=f"Lesson {number}",
+            exercise="Run it.",
+            exercise_checks=CHECKS,
+        )
         progress_services.complete_lesson(learner=ada, lesson=other)
+        progress_services.complete_exercise(learner=ada, lesson=other)
         CommentBan.objects.filter(learner=ada).delete()
         comment_services.post_comment(author=ada, lesson=other, body=f"Comment {number}")
         comment_services.report_problem(lesson=other, kind="typo", message="typo", reporter=ada)
     data = export_of(signed_in(ada))
-    assert len(data["comments"]) == 11 and len(data["completions"]) == 11
+    assert len(data["comments"]) == 11 and len(data["completions"]) == 11 and len(data["exercises"]) == 11
     assert queries_of_an_export(ada) == few
 
 

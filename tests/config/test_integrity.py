@@ -11,7 +11,7 @@ from django.db.models import F
 from comments import services as comments
 from comments.models import Comment, CommentBan, Notification
 from progress import services as progress
-from progress.models import Completion, LearnerProgress, Unlock, XPEntry
+from progress.models import Completion, ExerciseCompletion, LearnerProgress, Unlock, XPEntry
 from tests.factories import LessonFactory, StaffFactory, UserFactory
 
 
@@ -25,11 +25,15 @@ def learner(name: str):
 def site(db):
     """A small site in the shape the services leave it: completions, an unlock, threads, follows, moderation."""
     first = LessonFactory(course__slug="asyncio", slug="event-loop")
-    second = LessonFactory(course=first.course, slug="tasks")
+    second = LessonFactory(
+        course=first.course, slug="tasks", exercise="Gather.", exercise_checks='assert True, "runs"'
+    )
     ada, grace, alan, barred, late = (learner(name) for name in ["ada", "grace", "alan", "barred", "late"])
     for who, lesson in [(ada, first), (ada, second), (grace, first), (ada, first)]:
         progress.complete_lesson(learner=who, lesson=lesson)
     progress.uncomplete_lesson(learner=grace, lesson=first)
+    for who in (ada, grace, ada):
+        progress.complete_exercise(learner=who, lesson=second)
     progress.complete_lesson(learner=grace, lesson=first)
     comments.follow(learner=alan, lesson=first)
     comments.follow(learner=barred, lesson=first)
@@ -64,10 +68,11 @@ def test_every_check_passes_on_data_the_services_wrote(site):
     output, passed = check_integrity()
 
     assert passed, output
-    assert len(output.splitlines()) == 6
+    assert len(output.splitlines()) == 7
     assert all(text.startswith("PASS ") for text in output.splitlines())
     assert line(output, "XP totals equal the ledger") == "PASS XP totals equal the ledger: 3 learners"
     assert Unlock.objects.count() == XPEntry.objects.filter(reason="achievement").count() > 0
+    assert line(output, "one passed exercise") == "PASS one passed exercise per learner and lesson: 2 passed exercises"
     # Four comments shown: each owed to the earlier followers (Alan, the barred learner, then the commenters)
     # and to the author of the comment it answers, never to its own author: 2 + 3 + 3 + 3.
     due = line(output, "every notification due exists")
@@ -163,6 +168,21 @@ def test_a_lesson_completed_twice_fails(site):
 
     assert not passed
     assert f"ada@example.com (#{site['ada'].pk}) completed lesson asyncio/" in line(output, "one completion")
+
+
+def test_an_exercise_passed_twice_fails(site):
+    without_constraint(ExerciseCompletion, "exercise_completion_once_per_lesson")
+    passed = ExerciseCompletion.objects.get(learner=site["grace"])
+    passed.pk = None
+    passed.save()
+
+    output, passed_check = check_integrity()
+
+    assert not passed_check
+    assert line(output, "one passed exercise") == (
+        f"FAIL one passed exercise per learner and lesson: 3 passed exercises, 1 wrong: grace@example.com "
+        f"(#{site['grace'].pk}) passed the exercise of lesson asyncio/tasks (#{passed.lesson_id}) 2 times"
+    )
 
 
 def test_an_achievement_unlocked_twice_fails(site):

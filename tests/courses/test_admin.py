@@ -21,6 +21,7 @@ def lesson_form(course, **overrides) -> dict:
         "body": '## Why\n\n```python title="A timeout"\nasync with asyncio.timeout(1):\n    ...\n```\n',
         "exercise": "Add a timeout.",
         "xp": 25,
+        "exercise_xp": 10,
         "links-TOTAL_FORMS": 1,
         "links-INITIAL_FORMS": 0,
         "links-MIN_NUM_FORMS": 0,

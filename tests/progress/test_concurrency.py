@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from progress import services
-from progress.models import Achievement, Completion, LearnerProgress, Rule, Unlock, XPEntry
+from progress.models import Achievement, Completion, ExerciseCompletion, LearnerProgress, Rule, Unlock, XPEntry
 from tests.factories import AchievementFactory, LessonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -88,6 +88,20 @@ def test_twenty_parallel_completions_of_one_lesson_pay_once(live_server):
     assert Completion.objects.filter(learner=learner, lesson=lesson).count() == 1
     assert XPEntry.objects.filter(learner=learner).count() == 2
     assert LearnerProgress.objects.get(learner=learner).xp == 15
+
+
+def test_twenty_parallel_passes_of_one_exercise_pay_once(live_server):
+    learner = UserFactory()
+    lesson = LessonFactory(xp=10, exercise="Write add.", exercise_checks='assert add(2, 3) == 5, "add adds"')
+    Achievement.objects.all().delete()
+    services.complete_lesson(learner=learner, lesson=lesson)  # the lesson's own XP: 10
+    opener, token = signed_in_opener(live_server, learner, lesson.get_absolute_url())
+    url = f"{live_server.url}/progress/exercises/{lesson.pk}/done/"
+    statuses = post_at_once(opener, [url] * 20, token)
+    assert statuses == [200] * 20
+    assert ExerciseCompletion.objects.filter(learner=learner, lesson=lesson).count() == 1
+    assert XPEntry.objects.filter(learner=learner, source=f"exercise:{lesson.pk}").count() == 1
+    assert LearnerProgress.objects.get(learner=learner).xp == 10 + lesson.exercise_xp
 
 
 def test_two_lessons_completed_at_once_that_both_cross_a_threshold_unlock_it_once(live_server):

@@ -276,7 +276,7 @@ def test_the_heatmap_shades_the_days_of_the_last_12_weeks_on_the_learners_calend
     assert squares[today - timedelta(days=83)][0] == "heat-3"  # 5 lessons: the darkest shade
     assert squares[today - timedelta(days=2)][:2] == ("heat-0", f"0 lessons on {today - timedelta(days=2):%Y-%m-%d}")
     assert sum(1 for square in squares.values() if square[0] != "heat-0") == 4
-    assert 'aria-label="Lessons completed per day over the last 12 weeks: 4 days active"' in html
+    assert 'aria-label="Lessons completed and exercises passed per day over the last 12 weeks: 4 days active"' in html
     assert 'role="img"' in html
 
 

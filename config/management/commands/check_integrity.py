@@ -10,8 +10,8 @@ from config.integrity import FOLLOW_GRACE, run_checks
 
 class Command(BaseCommand):
     help = (
-        "Checks that XP totals equal the ledger, that nothing was completed, paid, unlocked or notified twice, "
-        "and that every notification the comment rules promise exists; with --markers, that each comment a "
+        "Checks that XP totals equal the ledger, that nothing was completed, passed, paid, unlocked or notified "
+        "twice, and that every notification the comment rules promise exists; with --markers, that each comment a "
         "load test posted is stored once. Exits non-zero when a check fails."
     )
 
