@@ -221,6 +221,8 @@ def make_site() -> dict[str, dict[str, str]]:
         summary="Run coroutines side by side.",
         body=LESSON_BODY,
         exercise=EXERCISE,
+        exercise_starter="def add(a, b):\n    ...\n",
+        exercise_checks='assert add(2, 3) == 5, "add adds two numbers"\n',
     )
     lesson.tags.set(tags)
     LessonLink.objects.create(

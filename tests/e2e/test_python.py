@@ -3,16 +3,19 @@
 Pyodide is served from the site's own static files (fetched by `make`); these tests load it for real.
 """
 
+import ast
 import re
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from django.core.management import call_command
+from django.test import Client
 from playwright.sync_api import expect
 
 from courses.models import Lesson
-from tests.factories import LessonFactory
+from progress.models import ExerciseCompletion, XPEntry
+from tests.factories import LessonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -196,3 +199,106 @@ def test_without_webassembly_stack_switching_the_code_is_shown_without_run(page,
     expect(block(page, "Sleepy").get_by_role("button", name="Copy")).to_be_visible()
     expect(page.get_by_role("button", name="Run")).to_have_count(0)
     expect(page.get_by_role("button", name="Edit")).to_have_count(0)
+
+
+# The exercise: starter code in an editor, Check, each check's outcome, XP once.
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "courses" / "exercise_solutions"
+
+
+@pytest.fixture
+def demo_lesson(db):
+    call_command("import_course", str(DEMO), verbosity=0)
+    return Lesson.objects.get(slug="async-await")
+
+
+def check(page) -> None:
+    workspace = page.locator(".exercise-workspace")
+    workspace.get_by_role("button", name="Check my solution").click()
+    expect(workspace.get_by_role("button", name="Check my solution")).to_be_visible(timeout=LOADING)
+
+
+def test_a_signed_in_learner_fails_then_passes_an_exercise_and_is_paid_once(page, live_server, demo_lesson):
+    learner = UserFactory()
+    client = Client()
+    client.force_login(learner)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(demo_lesson.get_absolute_url())
+    workspace = page.locator(".exercise-workspace")
+    editor = workspace.get_by_role("textbox", name="Your solution")
+    expect(editor).to_have_value(demo_lesson.exercise_starter)
+    xp_before = int(page.locator('#learner-panel [data-field="xp"]').inner_text())
+
+    check(page)  # the starter code: a skeleton, which fails
+    results = workspace.locator(".check-results li")
+    asserts = [node for node in ast.parse(demo_lesson.exercise_checks).body if isinstance(node, ast.Assert)]
+    expect(results).to_have_count(len(asserts))
+    expect(workspace.locator(".check-failed").first).to_be_visible()
+    expect(workspace.locator(".run-status")).to_contain_text("checks passed")
+    expect(workspace.locator(".exercise-done")).to_be_hidden()
+    assert not ExerciseCompletion.objects.exists()
+
+    editor.fill((SOLUTIONS / "async-await.py").read_text())
+    check(page)
+    expect(workspace.locator(".run-status")).to_have_text("All checks passed.")
+    expect(workspace.locator(".check-failed")).to_have_count(0)
+    expect(workspace.locator(".exercise-done")).to_be_visible()
+    expect(page.locator('#learner-panel [data-field="xp"]')).to_have_text(str(xp_before + demo_lesson.exercise_xp))
+    check(page)  # passing again pays nothing more
+    expect(workspace.locator(".run-status")).to_have_text("All checks passed.")
+    assert ExerciseCompletion.objects.filter(learner=learner, lesson=demo_lesson).count() == 1
+    assert XPEntry.objects.filter(learner=learner, source=f"exercise:{demo_lesson.pk}").count() == 1
+    page.reload()
+    expect(page.locator(".exercise-done")).to_be_visible()
+
+
+def test_a_visitors_passed_exercise_is_kept_in_the_browser_with_its_edit(page, demo_lesson):
+    page.goto(demo_lesson.get_absolute_url())
+    workspace = page.locator(".exercise-workspace")
+    workspace.get_by_role("textbox", name="Your solution").fill((SOLUTIONS / "async-await.py").read_text())
+    check(page)
+    expect(workspace.locator(".exercise-done")).to_be_visible()
+    expect(page.locator('#learner-panel [data-field="xp"]')).to_have_text(str(demo_lesson.exercise_xp))
+    stored = page.evaluate("JSON.parse(localStorage.getItem('stream.progress'))")
+    assert stored["exercises"] == {str(demo_lesson.pk): {"xp": demo_lesson.exercise_xp}}
+    page.reload()
+    workspace = page.locator(".exercise-workspace")
+    expect(workspace.locator(".exercise-done")).to_be_visible()
+    expect(workspace.get_by_role("textbox", name="Your solution")).to_have_value(
+        (SOLUTIONS / "async-await.py").read_text()
+    )
+    workspace.get_by_role("button", name="Start over from the starter code").click()
+    expect(workspace.get_by_role("textbox", name="Your solution")).to_have_value(demo_lesson.exercise_starter)
+    assert not ExerciseCompletion.objects.exists()
+    check(page)  # the starter fails: the results and the output pass axe
+    expect(workspace.locator(".check-failed").first).to_be_visible()
+    page.evaluate(AXE_SCRIPT)
+    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact]))")
+    assert [violation for violation in found if violation[1] in {"serious", "critical"}] == []
+
+
+def test_an_exercise_that_never_ends_is_stopped(page, demo_lesson):
+    page.goto(demo_lesson.get_absolute_url())
+    workspace = page.locator(".exercise-workspace")
+    workspace.get_by_role("textbox", name="Your solution").fill("while True:\n    pass\n")
+    workspace.get_by_role("button", name="Check my solution").click()
+    stop = workspace.get_by_role("button", name="Stop")
+    expect(stop).to_be_focused()
+    expect(workspace.locator(".run-status")).to_have_text("Running…", timeout=LOADING)
+    stop.click()
+    expect(workspace.locator(".run-status")).to_have_text("Stopped.")
+    expect(workspace.locator(".check-results")).to_be_hidden()
+
+
+def test_every_demo_exercise_passes_in_the_browser_with_its_reference_solution(page, db):
+    """The checks are tested under CPython (tests/courses/test_demo_exercises.py); here, in Pyodide."""
+    call_command("import_course", str(DEMO), verbosity=0)
+    for lesson in Lesson.objects.order_by("position"):
+        page.goto(lesson.get_absolute_url())
+        workspace = page.locator(".exercise-workspace")
+        workspace.get_by_role("textbox", name="Your solution").fill((SOLUTIONS / f"{lesson.slug}.py").read_text())
+        check(page)
+        expect(workspace.locator(".run-status")).to_have_text("All checks passed.", timeout=LOADING)
+        expect(workspace.locator(".check-failed")).to_have_count(0)
