@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from allauth.account.models import EmailAddress
 from axe_playwright_python.base import AXE_SCRIPT
 from django.core.management import call_command
 from django.test import Client
@@ -302,3 +303,34 @@ def test_every_demo_exercise_passes_in_the_browser_with_its_reference_solution(p
         check(page)
         expect(workspace.locator(".run-status")).to_have_text("All checks passed.", timeout=LOADING)
         expect(workspace.locator(".check-failed")).to_have_count(0)
+
+
+def test_on_a_phone_in_korean_the_output_and_the_exercise_fit_the_screen(page, live_server, demo_lesson):
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.context.add_cookies([{"name": "django_language", "value": "ko", "url": live_server.url}])
+    page.goto(demo_lesson.get_absolute_url())
+    first = page.locator(".lesson-content figure.code-block").first
+    first.get_by_role("button", name="실행").click()
+    expect(first.locator(".run-status")).to_have_text("완료했습니다.", timeout=LOADING)
+    workspace = page.locator(".exercise-workspace")
+    workspace.get_by_role("textbox", name="내 풀이").fill("print('x' * 500)\n" + demo_lesson.exercise_starter)
+    workspace.get_by_role("button", name="풀이 검사하기").click()
+    expect(workspace.locator(".check-results li").first).to_be_visible(timeout=LOADING)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_a_visitors_passed_exercise_joins_the_account_on_sign_in(page, demo_lesson):
+    learner = UserFactory()
+    EmailAddress.objects.create(user=learner, email=learner.email, primary=True, verified=True)
+    page.goto(demo_lesson.get_absolute_url())
+    workspace = page.locator(".exercise-workspace")
+    workspace.get_by_role("textbox", name="Your solution").fill((SOLUTIONS / "async-await.py").read_text())
+    check(page)
+    expect(workspace.locator(".exercise-done")).to_be_visible()
+    page.goto("/accounts/login/")
+    page.get_by_label(re.compile("e-?mail", re.I)).fill(learner.email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("1 exercise passed in this browser was added to your account.")).to_be_visible()
+    assert ExerciseCompletion.objects.filter(learner=learner, lesson=demo_lesson).exists()
+    assert page.evaluate("localStorage.getItem('stream.progress')") is None
