@@ -259,46 +259,36 @@ class XPEntryAdmin(StreamModelAdmin):
         self.message_user(request, message, messages.SUCCESS)
 
 
-@admin.register(Completion)
-class CompletionAdmin(ReadOnlyAdminMixin, StreamModelAdmin):
+class LessonPassAdmin(ReadOnlyAdminMixin, StreamModelAdmin):
+    """A learner's pass of a lesson (a completion, or an exercise their code passed), read-only."""
+
     list_display = ["completed_at", "learner_email", "lesson", "course"]
     list_select_related = ["learner", "lesson__course"]
     list_filter = ["lesson__course"]
     search_fields = ["learner__email"]
-    search_help_text = _("Find a learner's completions by their e-mail address.")
     date_hierarchy = "completed_at"
     ordering = ["-completed_at"]
     fields = ["learner", "lesson", "completed_at"]
 
     @admin.display(description=_("learner"), ordering="learner__email")
-    def learner_email(self, completion: Completion) -> str:
-        return completion.learner.email
+    def learner_email(self, passed: Completion | ExerciseCompletion) -> str:
+        return passed.learner.email
 
     @admin.display(description=_("course"), ordering="lesson__course__title")
-    def course(self, completion: Completion) -> str:
-        return completion.lesson.course.title
+    def course(self, passed: Completion | ExerciseCompletion) -> str:
+        return passed.lesson.course.title
+
+
+@admin.register(Completion)
+class CompletionAdmin(LessonPassAdmin):
+    search_help_text = _("Find a learner's completions by their e-mail address.")
 
 
 @admin.register(ExerciseCompletion)
-class ExerciseCompletionAdmin(ReadOnlyAdminMixin, StreamModelAdmin):
-    """The exercises learners' code passed (in their browsers, as their page reported): read-only."""
+class ExerciseCompletionAdmin(LessonPassAdmin):
+    """The exercises learners' code passed (in their browsers, as their page reported)."""
 
-    list_display = ["completed_at", "learner_email", "lesson", "course"]
-    list_select_related = ["learner", "lesson__course"]
-    list_filter = ["lesson__course"]
-    search_fields = ["learner__email"]
     search_help_text = _("Find a learner's passed exercises by their e-mail address.")
-    date_hierarchy = "completed_at"
-    ordering = ["-completed_at"]
-    fields = ["learner", "lesson", "completed_at"]
-
-    @admin.display(description=_("learner"), ordering="learner__email")
-    def learner_email(self, completion: ExerciseCompletion) -> str:
-        return completion.learner.email
-
-    @admin.display(description=_("course"), ordering="lesson__course__title")
-    def course(self, completion: ExerciseCompletion) -> str:
-        return completion.lesson.course.title
 
 
 class LearnerProgressInline(ReadOnlyAdminMixin, admin.StackedInline):
