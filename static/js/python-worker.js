@@ -12,7 +12,6 @@
 "use strict";
 
 let python = null;
-let checksLoaded = false;
 const answers = new Map();
 let nextQuestion = 1;
 
@@ -20,7 +19,7 @@ let nextQuestion = 1;
 // answer, and time.sleep() really waits, without spinning, through Pyodide's run_sync, which suspends
 // Python on a JavaScript promise (JSPI). asyncio.run works as on a desktop (enableRunUntilComplete).
 const PRELUDE = `
-import builtins, linecache, sys, time, traceback
+import builtins, linecache, os, sys, time, traceback
 from pyodide.ffi import run_sync
 
 FILENAME = "main.py"
@@ -36,29 +35,58 @@ def _input(prompt=""):
     return line
 
 def _sleep(seconds):
+    # A desktop time.sleep blocks the whole thread, its asyncio event loop included. Waiting on a
+    # JavaScript promise would let the loop's timers run meanwhile, so this waits by watching the clock
+    # (in this worker's thread only; Stop still ends it).
     seconds = float(seconds)
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
-    run_sync(_wait(seconds * 1000))
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        pass
+
+def _exit(status):
+    raise SystemExit(status)
 
 builtins.input = _input
 time.sleep = _sleep
+os._exit = _exit  # Emscripten's exit would end the interpreter without a word to the page
 
 def _traceback(error, filename):
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename == filename]
     lines = ["Traceback (most recent call last):\\n", *traceback.format_list(frames)] if frames else []
     sys.stderr.write("".join(lines + traceback.format_exception_only(type(error), error)))
 
+# What a program may change for the next one, put back after each run as a new process would start:
+# the builtins, and the modules it imported (pure-Python ones; those loaded before stay loaded).
+_BUILTINS = dict(builtins.__dict__)
+_MODULES = set(sys.modules)
+
+def _fresh():
+    builtins.__dict__.clear()
+    builtins.__dict__.update(_BUILTINS)
+    for name in [name for name in sys.modules if name not in _MODULES]:
+        if str(getattr(sys.modules[name], "__file__", "") or "").endswith(".py"):
+            del sys.modules[name]
+
 def _run(code):
     linecache.cache[FILENAME] = (len(code), None, code.splitlines(True), FILENAME)
     try:
         exec(compile(code, FILENAME, "exec"), {"__name__": "__main__", "__builtins__": builtins})
+    except SystemExit as error:
+        # As a desktop Python: exit() and exit(0) are a normal end, a message is printed, a status is not.
+        if error.code is None or error.code == 0:
+            return True
+        if not isinstance(error.code, int):
+            sys.stderr.write(f"{error.code}\\n")
+        return False
     except BaseException as error:
         _traceback(error, FILENAME)
         return False
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+        _fresh()
     return True
 `;
 
@@ -80,10 +108,22 @@ function writer(type) {
   };
 }
 
-async function load(indexURL) {
+// Once Python is loaded, the learner's code gets no network: it could otherwise read the site's pages
+// with the learner's cookies (other sites are kept out by the Content-Security-Policy anyway).
+function closeNetwork() {
+  const refuse = () => Promise.reject(new Error("Programs on this page cannot use the network."));
+  self.fetch = refuse;
+  for (const name of ["XMLHttpRequest", "WebSocket", "EventSource", "importScripts"]) self[name] = undefined;
+}
+
+async function load(indexURL, checksURL) {
   if (python) return python;
   const { loadPyodide } = await import(`${indexURL}pyodide.mjs`);
   python = await loadPyodide({ indexURL, enableRunUntilComplete: true });
+  const response = await fetch(checksURL);
+  if (!response.ok) throw new Error(`${checksURL}: HTTP ${response.status}`);
+  python.FS.writeFile("/home/pyodide/stream_checks.py", await response.text());
+  closeNetwork();
   python.setStdout(writer("stdout"));
   python.setStderr(writer("stderr"));
   python.globals.set("_ask", ask);
@@ -93,20 +133,14 @@ async function load(indexURL) {
   return python;
 }
 
-async function run({ code, indexURL }) {
-  const py = await load(indexURL);
+async function run({ code, indexURL, checksURL }) {
+  const py = await load(indexURL, checksURL);
   py.globals.set("_code", code);
   return { ok: await py.runPythonAsync("_run(_code)") };
 }
 
 async function check({ code, checks, indexURL, checksURL }) {
-  const py = await load(indexURL);
-  if (!checksLoaded) {
-    const response = await fetch(checksURL);
-    if (!response.ok) throw new Error(`${checksURL}: HTTP ${response.status}`);
-    py.FS.writeFile("/home/pyodide/stream_checks.py", await response.text());
-    checksLoaded = true;
-  }
+  const py = await load(indexURL, checksURL);
   py.globals.set("_code", code);
   py.globals.set("_checks", checks);
   const outcome = await py.runPythonAsync(`
@@ -114,6 +148,7 @@ from stream_checks import run_checks
 _outcome = run_checks(_code, _checks)
 if _outcome["error"]:
     sys.stderr.write(_outcome["error"] + "\\n")
+_fresh()
 _outcome
 `);
   const result = outcome.toJs({ dict_converter: Object.fromEntries });

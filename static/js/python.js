@@ -20,6 +20,20 @@ function supported() {
   return typeof WebAssembly === "object" && typeof WebAssembly.Suspending === "function" && typeof Worker === "function";
 }
 
+// Stop takes Run's place and the focus: a double click or a repeated Enter on Run must not stop the
+// program it just started, so Stop ignores presses this soon after it appeared.
+const STOP_GRACE_MS = 500;
+
+function armStop(stop) {
+  stop.hidden = false;
+  stop.dataset.shownAt = String(performance.now());
+  stop.focus();
+}
+
+function stopPressedOnPurpose(stop) {
+  return performance.now() - Number(stop.dataset.shownAt || 0) >= STOP_GRACE_MS;
+}
+
 function button(label, className) {
   const element = document.createElement("button");
   element.type = "button";
@@ -172,6 +186,7 @@ function makeOutput(container, name) {
       const id = `${container.id}-input`;
       const label = document.createElement("label");
       label.htmlFor = id;
+      label.className = "visually-hidden"; // the prompt is shown just above, in the output
       label.textContent = prompt.trim() || labels.inputLabel;
       const field = document.createElement("input");
       field.id = id;
@@ -256,14 +271,13 @@ function enhanceBlock(block, number) {
   run.addEventListener("click", async () => {
     output.reset();
     run.hidden = true;
-    stop.hidden = false;
-    stop.focus();
+    armStop(stop);
     await python.start({ type: "run", code: editor ? editor.value : original }, output);
     stop.hidden = true;
     run.hidden = false;
     if (document.activeElement === document.body || block.contains(document.activeElement)) run.focus();
   });
-  stop.addEventListener("click", () => python.stop());
+  stop.addEventListener("click", () => stopPressedOnPurpose(stop) && python.stop());
 
   const edited = stored(key);
   if (edited !== null) openEditor(edited);
@@ -292,14 +306,13 @@ function enhanceExercise(workspace) {
     store(key, null);
     editor.focus();
   });
-  stop.addEventListener("click", () => python.stop());
+  stop.addEventListener("click", () => stopPressedOnPurpose(stop) && python.stop());
   check.addEventListener("click", async () => {
     output.reset();
     list.replaceChildren();
     list.hidden = true;
     check.hidden = true;
-    stop.hidden = false;
-    stop.focus();
+    armStop(stop);
     const done = await python.start({ type: "check", code: editor.value, checks }, output);
     stop.hidden = true;
     check.hidden = false;
@@ -312,10 +325,12 @@ function enhanceExercise(workspace) {
       mark.className = "check-mark";
       mark.textContent = item.passed ? "✓" : "✗";
       mark.setAttribute("aria-hidden", "true");
-      const state = document.createElement("span");
-      state.className = "visually-hidden";
-      state.textContent = `${item.passed ? labels.passedLabel : labels.failedCheckLabel}: `;
-      entry.append(mark, " ", state, item.message);
+      const state = document.createElement("strong");
+      state.textContent = `${item.passed ? labels.passedLabel : labels.failedCheckLabel}:`;
+      const message = document.createElement("span");
+      message.lang = workspace.dataset.contentLang; // the author's words, in the course's language
+      message.textContent = item.message;
+      entry.append(mark, " ", state, " ", message);
       if (item.detail) {
         const detail = document.createElement("pre");
         detail.textContent = item.detail;

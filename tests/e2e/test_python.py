@@ -53,6 +53,50 @@ time.sleep(1.5)
 print(f"after {time.perf_counter() - started:.1f} s")
 ```
 
+```python title="Blocking"
+import asyncio
+import time
+
+
+async def main():
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+    loop.call_later(0.05, lambda: print(f"timer at {time.perf_counter() - started:.1f}"))
+    time.sleep(0.5)  # blocks the loop: the timer waits
+    print(f"slept {time.perf_counter() - started:.1f}")
+    await asyncio.sleep(0)
+
+
+asyncio.run(main())
+```
+
+```python title="Exits"
+import sys
+print("leaving")
+sys.exit(0)
+```
+
+```python title="Meddles"
+import builtins
+import fractions
+builtins.print = lambda *args, **kwargs: None
+fractions.Fraction = None
+```
+
+```python title="Logs"
+from fractions import Fraction
+print(Fraction(1, 3))
+```
+
+```python title="Network"
+import js
+from pyodide.ffi import run_sync
+try:
+    run_sync(js.fetch("/"))
+except Exception as error:
+    print("refused:", error)
+```
+
 ```python title="Broken"
 def divide():
     return 1 / 0
@@ -140,6 +184,38 @@ def test_input_asks_in_the_page(page, programs):
     field.fill("Ada")
     field.press("Enter")
     assert finished(page, "Greeting") == "Your name? Ada\nHello, Ada!"
+
+
+def test_time_sleep_blocks_the_event_loop_as_on_a_desktop(page, programs):
+    page.goto(programs.get_absolute_url())
+    run(page, "Blocking")
+    assert finished(page, "Blocking") == "slept 0.5\ntimer at 0.5"
+
+
+def test_a_program_that_exits_normally_finishes_without_a_traceback(page, programs):
+    page.goto(programs.get_absolute_url())
+    run(page, "Exits")
+    assert finished(page, "Exits") == "leaving"
+
+
+def test_each_run_starts_with_python_as_it_was(page, programs):
+    page.goto(programs.get_absolute_url())
+    run(page, "Meddles")
+    finished(page, "Meddles")
+    run(page, "Logs")
+    assert finished(page, "Logs") == "1/3"
+
+
+def test_programs_cannot_use_the_network(page, programs):
+    page.goto(programs.get_absolute_url())
+    run(page, "Network")
+    assert finished(page, "Network") == "refused: Error: Programs on this page cannot use the network."
+
+
+def test_a_double_click_on_run_does_not_stop_the_program_it_started(page, programs):
+    page.goto(programs.get_absolute_url())
+    block(page, "Sleepy").get_by_role("button", name="Run").dblclick()
+    assert "done" in finished(page, "Sleepy")
 
 
 def test_a_traceback_shows_the_learners_own_lines(page, programs):
