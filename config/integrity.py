@@ -112,28 +112,31 @@ def ledger_once_per_source() -> Result:
     return Result("one award per learner and source", XPEntry.objects.count(), "ledger rows", problems, len(groups))
 
 
-def completions_once_per_lesson() -> Result:
-    groups = _duplicates(Completion.objects.all(), "learner_id", "lesson_id")
+def _once_per_learner_and_lesson(model, *, did: str, name: str, unit: str) -> Result:
+    """At most one row of ``model`` (a completion, a passed exercise) per learner and lesson."""
+    groups = _duplicates(model.objects.all(), "learner_id", "lesson_id")
     names = _names(group["learner_id"] for group in groups[:SHOWN])
     lessons = _lessons(group["lesson_id"] for group in groups[:SHOWN])
     problems = [
-        f"{_learner(g['learner_id'], names)} completed {lessons.get(g['lesson_id'])} {g['rows']} times"
+        f"{_learner(g['learner_id'], names)} {did % lessons.get(g['lesson_id'])} {g['rows']} times"
         for g in groups[:SHOWN]
     ]
-    checked = Completion.objects.count()
-    return Result("one completion per learner and lesson", checked, "completions", problems, len(groups))
+    return Result(name, model.objects.count(), unit, problems, len(groups))
+
+
+def completions_once_per_lesson() -> Result:
+    return _once_per_learner_and_lesson(
+        Completion, did="completed %s", name="one completion per learner and lesson", unit="completions"
+    )
 
 
 def exercises_once_per_lesson() -> Result:
-    groups = _duplicates(ExerciseCompletion.objects.all(), "learner_id", "lesson_id")
-    names = _names(group["learner_id"] for group in groups[:SHOWN])
-    lessons = _lessons(group["lesson_id"] for group in groups[:SHOWN])
-    problems = [
-        f"{_learner(g['learner_id'], names)} passed the exercise of {lessons.get(g['lesson_id'])} {g['rows']} times"
-        for g in groups[:SHOWN]
-    ]
-    checked = ExerciseCompletion.objects.count()
-    return Result("one passed exercise per learner and lesson", checked, "passed exercises", problems, len(groups))
+    return _once_per_learner_and_lesson(
+        ExerciseCompletion,
+        did="passed the exercise of %s",
+        name="one passed exercise per learner and lesson",
+        unit="passed exercises",
+    )
 
 
 def unlocks_once_per_achievement() -> Result:
