@@ -8,6 +8,7 @@ hide or restore them (``comments.services``), and delete them outright when they
 from django.contrib import admin, messages
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
@@ -198,6 +199,7 @@ class ProblemReportAdmin(StreamModelAdmin):
         "selected_text",
         "message",
         "lesson_version",
+        "revision_read",
         "sender",
         "created_at",
         "updated_at",
@@ -234,7 +236,24 @@ class ProblemReportAdmin(StreamModelAdmin):
 
     @admin.display(description=_("lesson"))
     def lesson_page(self, report: ProblemReport) -> str:
-        return format_html('<a href="{}">{}</a>', report.lesson.get_absolute_url(), report.lesson.title)
+        return format_html(
+            '<a href="{}">{}</a> (<a href="{}">{}</a>)',
+            reverse("admin:courses_lesson_change", args=[report.lesson_id]),
+            report.lesson.title,
+            report.lesson.get_absolute_url(),
+            _("on the site"),
+        )
+
+    @admin.display(description=_("revision read"))
+    def revision_read(self, report: ProblemReport) -> str:
+        if report.lesson_revision_id is None:
+            return "—"
+        revision = report.lesson_revision
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:courses_lesson_revision", args=[report.lesson_id, revision.number]),
+            _("Revision %(number)d") % {"number": revision.number},
+        )
 
     @admin.display(description=_("message"))
     def excerpt(self, report: ProblemReport) -> str:

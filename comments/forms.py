@@ -95,11 +95,13 @@ class ProblemReportForm(forms.Form):
     section = ContextField(limit=ProblemReport._meta.get_field("section").max_length)
     selected_text = ContextField(limit=ProblemReport._meta.get_field("selected_text").max_length)
     lesson_version = ContextField(limit=100)
+    lesson_revision = ContextField(limit=20)
 
     def __init__(self, *args, lesson: Lesson, signed_in: bool, **kwargs) -> None:
         kwargs.setdefault("auto_id", "report-%s")
         super().__init__(*args, **kwargs)
         self.fields["lesson_version"].initial = lesson.updated_at.isoformat() if lesson.updated_at else ""
+        self.fields["lesson_revision"].initial = lesson.revision_id or ""
         if signed_in:
             del self.fields["email"]
 
@@ -107,6 +109,11 @@ class ProblemReportForm(forms.Form):
     def is_spam(self) -> bool:
         """A bot filled in the field people never see."""
         return bool(self.data.get("website", "").strip())
+
+    def clean_lesson_revision(self) -> int | None:
+        """The id of the revision the page showed; anything else is dropped, not refused."""
+        value = self.cleaned_data["lesson_revision"]
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
     def clean_lesson_version(self) -> datetime | None:
         """The lesson's last change as the page showed it; anything else is dropped, not refused."""

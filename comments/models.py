@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from courses.models import Lesson
+from courses.models import Lesson, LessonRevision
 
 # Replies nest three levels deep; a reply to a comment at the third level is shown beside it.
 MAX_DEPTH = 2
@@ -208,6 +208,15 @@ class ProblemReport(models.Model):
     section = models.CharField(_("section"), max_length=200, blank=True)
     selected_text = models.CharField(_("selected text"), max_length=500, blank=True)
     lesson_version = models.DateTimeField(_("lesson version"), null=True, blank=True)
+    lesson_revision = models.ForeignKey(
+        LessonRevision,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revision read"),
+        help_text=_("The revision of the lesson the reporter was reading."),
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.NEW)
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

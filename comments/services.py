@@ -22,7 +22,7 @@ from comments.models import MAX_DEPTH, Comment, CommentBan, Flag, Follow, Notifi
 from comments.sanitize import render_comment
 from comments.selectors import code_block_titles
 from config.page_cache import bump_content_generation, bump_reader
-from courses.models import Lesson
+from courses.models import Lesson, LessonRevision
 
 
 def check_can_comment(*, learner: User, lesson: Lesson) -> None:
@@ -232,11 +232,13 @@ def restore_comment(*, comment: Comment) -> None:
 @transaction.atomic
 def report_problem(
     *, lesson: Lesson, kind: str, message: str, reporter: User | None = None, email: str = "", section: str = "",
-    selected_text: str = "", lesson_version: datetime | None = None, base_url: str = "",
+    selected_text: str = "", lesson_version: datetime | None = None, lesson_revision_id: int | None = None,
+    base_url: str = "",
 ) -> ProblemReport:  # fmt: skip
     """Store a problem report on ``lesson`` and e-mail staff about it once the report is committed.
 
-    A signed-in reporter is known by their account, so no e-mail address is kept for them.
+    A signed-in reporter is known by their account, so no e-mail address is kept for them. The revision the
+    reporter read is kept only if it is one of this lesson's.
     """
     report = ProblemReport(
         lesson=lesson,
@@ -247,6 +249,9 @@ def report_problem(
         section=section,
         selected_text=selected_text,
         lesson_version=lesson_version,
+        lesson_revision=LessonRevision.objects.filter(pk=lesson_revision_id, lesson=lesson).first()
+        if lesson_revision_id is not None
+        else None,
     )
     report.full_clean()
     report.save()

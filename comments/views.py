@@ -271,6 +271,7 @@ def report_problem(request: HttpRequest, lesson_id: int) -> HttpResponse:
         section=data["section"],
         selected_text=data["selected_text"],
         lesson_version=data["lesson_version"],
+        lesson_revision_id=data["lesson_revision"],
         base_url=request.build_absolute_uri("/"),
     )
     messages.success(request, thanks)

@@ -2,15 +2,22 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from config.admin import StreamModelAdmin
-from courses.models import Course, Lesson, LessonLink, Tag
+from courses import revisions
+from courses.lint import lint
+from courses.models import Course, Lesson, LessonLink, LessonRevision, Status, Tag, lesson_address_exists
 from courses.services import publish_lessons, unpublish_lessons
 
 
@@ -28,13 +35,22 @@ class LessonInlineForm(forms.ModelForm):
 
 
 class LessonInline(admin.TabularInline):
+    """The course's lessons in order: reorder them here; write and publish each on its own page.
+
+    Adding lessons here would skip what the lesson form checks (a body, the exercise's code) and the revisions;
+    their title and state are shown, not edited.
+    """
+
     model = Lesson
     form = LessonInlineForm
-    fields = ["position", "title", "slug", "status", "xp"]
+    fields = ["position", "title", "slug", "status"]
+    readonly_fields = ["title", "status"]
     ordering = ["position"]
     extra = 0
     show_change_link = True
-    prepopulated_fields = {"slug": ["title"]}
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Course)
@@ -53,28 +69,136 @@ class CourseAdmin(StreamModelAdmin):
         return course.lesson_count
 
 
-class LessonLinkInline(admin.TabularInline):
+class LessonLinkFormSet(BaseInlineFormSet):
+    """The lesson's external links, or, while it has a draft of changes, the draft's.
+
+    The links are part of a revision: the admin never saves these forms as rows itself (``LessonAdmin``
+    records them with the rest of the content, through ``courses.revisions``).
+    """
+
+    def __init__(self, *args, instance=None, **kwargs):
+        self.draft_links = None
+        if instance is not None and instance.pk and instance.draft_id:
+            self.draft_links = instance.draft.content.get("links", [])
+            kwargs["queryset"] = LessonLink.objects.none()
+            kwargs["initial"] = [
+                {"position": position, "title": link["title"], "url": link["url"]}
+                for position, link in enumerate(self.draft_links)
+            ]
+        super().__init__(*args, instance=instance, **kwargs)
+        if self.draft_links is not None:
+            self.extra = len(self.draft_links) + 1
+
+    def links(self) -> list[dict]:
+        """The links the forms describe, in their order: edited ones as edited, untouched ones as they were."""
+        rows = []
+        for index, form in enumerate(self.forms):
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            values = form.cleaned_data if form.has_changed() else form.initial
+            if isinstance(values.get("id"), LessonLink) and not form.has_changed():
+                values = {"title": values["id"].title, "url": values["id"].url, "position": values["id"].position}
+            title, url = values.get("title"), values.get("url")
+            if title and url:
+                rows.append((values.get("position") or 0, index, {"title": title, "url": url}))
+        # Django's admin lists what was added, changed and deleted after saving; the rows are written elsewhere.
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        return [link for *_, link in sorted(rows, key=lambda row: row[:2])]
+
+
+class LessonLinkInline(admin.StackedInline):
+    """Stacked, so that every field has its label (a tabular inline names its columns only)."""
+
     model = LessonLink
+    formset = LessonLinkFormSet
     fields = ["position", "title", "url"]
     extra = 1
 
 
+class LessonAdminForm(forms.ModelForm):
+    """The lesson form, which knows the revision it was opened at: a save over someone else's newer save is
+    refused, with what was typed kept, until the author has seen it (a second save then replaces it)."""
+
+    base_revision = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    revision_message = forms.CharField(
+        label=_("Note for the history"),
+        required=False,
+        max_length=200,
+        help_text=_("Optional: what this change does, shown in the lesson's revisions."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["base_revision"].initial = revisions.latest_number(self.instance)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if not self.instance.pk:
+            return cleaned_data
+        # Held until the admin's transaction ends with the save, so no other save slips in between.
+        Lesson.objects.select_for_update().filter(pk=self.instance.pk).values_list("pk").first()
+        latest = self.instance.revisions.select_related("author").first()
+        if latest is not None and (cleaned_data.get("base_revision") or 0) != latest.number:
+            self.data = self.data.copy()
+            self.data["base_revision"] = latest.number
+            raise ValidationError(
+                _(
+                    "This lesson changed since you opened it: revision %(number)d (%(author)s, %(time)s). "
+                    "Your text is kept below. Compare it with the lesson's revisions, then save again to "
+                    "replace that revision with yours."
+                ),
+                code="stale",
+                params={
+                    "number": latest.number,
+                    "author": latest.saved_by,
+                    "time": formats.date_format(latest.created_at, "DATETIME_FORMAT"),
+                },
+            )
+        return cleaned_data
+
+
 @admin.register(Lesson)
 class LessonAdmin(StreamModelAdmin):
-    list_display = ["title", "course", "position", "status", "is_published", "published_at", "xp", "reading_minutes"]
+    form = LessonAdminForm
+    change_form_template = "admin/courses/lesson/change_form.html"
+    list_display = [
+        "title",
+        "course",
+        "position",
+        "status",
+        "is_published",
+        "has_draft",
+        "published_at",
+        "xp",
+        "reading_minutes",
+    ]
     list_display_links = ["title"]
     list_filter = ["status", "course", "tags"]
     list_select_related = ["course"]
     search_fields = ["title", "summary", "body"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["title"]}
-    filter_horizontal = ["tags"]
     readonly_fields = ["reading_minutes", "preview_link"]
     inlines = [LessonLinkInline]
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "unpublish", "publish_drafts"]
     fieldsets = [
-        (None, {"fields": ["course", "title", "slug", "position", "status", "published_at", "preview_link"]}),
-        (_("Content"), {"fields": ["summary", "body"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "course",
+                    "title",
+                    "slug",
+                    "position",
+                    "status",
+                    "published_at",
+                    "preview_link",
+                    "base_revision",
+                ]
+            },
+        ),
+        (_("Content"), {"fields": ["summary", "body", "revision_message"]}),
         # Django's admin sets the textareas of a "monospace" fieldset in a monospace font.
         (
             _("Exercise"),
@@ -93,8 +217,21 @@ class LessonAdmin(StreamModelAdmin):
         return field
 
     def get_urls(self):
-        preview = self.admin_site.admin_view(self.preview)
-        return [path("<int:pk>/preview/", preview, name="courses_lesson_preview"), *super().get_urls()]
+        def view(function):
+            return self.admin_site.admin_view(function)
+
+        return [
+            path("<int:pk>/preview/", view(self.preview), name="courses_lesson_preview"),
+            path("<int:pk>/revisions/", view(self.revision_list), name="courses_lesson_revisions"),
+            path("<int:pk>/revisions/<int:number>/", view(self.revision_detail), name="courses_lesson_revision"),
+            path(
+                "<int:pk>/revisions/<int:number>/restore/",
+                view(require_POST(self.restore)),
+                name="courses_lesson_restore",
+            ),
+            path("<int:pk>/draft/discard/", view(require_POST(self.discard_draft)), name="courses_lesson_discard"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description=_("preview"))
     def preview_link(self, lesson: Lesson) -> str:
@@ -104,21 +241,210 @@ class LessonAdmin(StreamModelAdmin):
             '<a href="{}">{}</a>', reverse("admin:courses_lesson_preview", args=[lesson.pk]), _("Preview the lesson")
         )
 
-    def preview(self, request, pk: int):
-        lesson = get_object_or_404(Lesson.objects.with_page_relations(), pk=pk)
-        if not self.has_view_permission(request, lesson):
+    @admin.display(description=_("draft of changes"), boolean=True)
+    def has_draft(self, lesson: Lesson) -> bool:
+        return lesson.has_draft
+
+    def get_object(self, request, object_id, from_field=None):
+        """The lesson as its form shows it: with its draft of changes, while it has one."""
+        lesson = super().get_object(request, object_id, from_field)
+        if lesson is not None and lesson.draft_id:
+            lesson.apply_content(lesson.draft.content)
+        return lesson
+
+    def save_model(self, request, obj: Lesson, form, change: bool) -> None:
+        """Save where the lesson stands (course, slug, position, status, dates); its content goes into a revision
+        (``save_related``), so a published lesson's text is left as learners read it unless it is published."""
+        obj._publish = (
+            not change
+            or "_publish" in request.POST
+            or obj.status != Status.PUBLISHED
+            or not Lesson.objects.filter(pk=obj.pk, status=Status.PUBLISHED).exists()
+        )
+        if change:
+            live = Lesson.objects.get(pk=obj.pk)
+            for name in Lesson.CONTENT_FIELDS:
+                setattr(obj, name, getattr(live, name))
+        obj.save()
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        form.save_m2m()
+        links = next(formset for formset in formsets if formset.model is LessonLink).links()
+        lesson = form.instance
+        content = {name: form.cleaned_data[name] for name in Lesson.CONTENT_FIELDS} | {"links": links}
+        # Text as a file would hold it: a browser sends CRLF line ends.
+        content = {
+            name: value.replace("\r\n", "\n") if isinstance(value, str) else value for name, value in content.items()
+        }
+        for name in ("body", "exercise"):
+            for problem in lint(content[name], lesson_exists=lesson_address_exists):
+                label = capfirst(Lesson._meta.get_field(name).verbose_name)
+                self.message_user(request, f"{label} · {problem}", messages.WARNING)
+        latest = lesson.draft or lesson.revision
+        message = form.cleaned_data.get("revision_message", "")
+        if latest is None or not revisions.same_content(latest.content, content) or message:
+            lesson._saved_revision = revisions.save_revision(
+                lesson=lesson, content=content, author=request.user, message=message, publish=lesson._publish
+            )
+        elif lesson._publish and lesson.draft_id:
+            lesson._saved_revision = revisions.publish_draft(lesson=lesson)
+            lesson.refresh_from_db(fields=["revision", "draft"])
+
+    def response_change(self, request, obj: Lesson):
+        revision = getattr(obj, "_saved_revision", None)
+        if revision is not None and obj.draft_id == revision.pk:
+            self.message_user(
+                request,
+                _(
+                    "Saved as revision %(number)d, a draft of changes: learners still read the published text "
+                    "until you publish it."
+                )
+                % {"number": revision.number},
+                messages.SUCCESS,
+            )
+        elif revision is not None and obj.status == Status.PUBLISHED:
+            self.message_user(
+                request,
+                _("Published revision %(number)d: learners now read it.") % {"number": revision.number},
+                messages.SUCCESS,
+            )
+        if "_publish" in request.POST:
+            return HttpResponseRedirect(reverse("admin:courses_lesson_change", args=[obj.pk]))
+        return super().response_change(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context["revision_count"] = obj.revisions.count()
+            context["live_revision"] = obj.revision
+            context["draft_revision"] = obj.draft
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _lesson(self, request, pk: int, *, change: bool = False) -> Lesson:
+        lesson = get_object_or_404(Lesson.objects.select_related("course", "revision", "draft"), pk=pk)
+        allowed = self.has_change_permission(request, lesson) if change else self.has_view_permission(request, lesson)
+        if not allowed:
             raise PermissionDenied
-        context = {
+        return lesson
+
+    def _context(self, request, lesson: Lesson, title: str, **extra) -> dict:
+        return {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "lesson": lesson,
-            "title": _("Preview: %(title)s") % {"title": lesson.title},
+            "title": title,
+            "has_change_permission": self.has_change_permission(request, lesson),
+            **extra,
         }
+
+    def preview(self, request, pk: int):
+        """The lesson as learners would read it: its draft of changes while it has one (or ``?revision=N``),
+        rendered by the same Markdown pipeline as a save."""
+        lesson = self._lesson(request, pk)
+        revision = lesson.draft
+        if number := request.GET.get("revision", ""):
+            if not number.isdigit():
+                raise Http404("No such revision.")
+            revision = get_object_or_404(lesson.revisions, number=int(number))
+        links = list(lesson.links.all())
+        if revision is not None:
+            lesson.apply_content(revision.content)
+            lesson.render()
+            links = [LessonLink(**link) for link in revision.content.get("links", [])]
+        context = self._context(
+            request,
+            lesson,
+            _("Preview: %(title)s") % {"title": lesson.title},
+            revision=revision,
+            links=links,
+        )
         return TemplateResponse(request, "admin/courses/lesson/preview.html", context)
+
+    def revision_list(self, request, pk: int):
+        """Every revision of the lesson, newest first, and the differences between the two chosen (``?a=&b=``)."""
+        lesson = self._lesson(request, pk)
+        history = list(lesson.revisions.select_related("author"))
+        by_number = {revision.number: revision for revision in history}
+        newer, older = self._pair(request, by_number, history)
+        changes = revisions.diff(older.content, newer.content) if newer and older else []
+        context = self._context(
+            request,
+            lesson,
+            _("Revisions: %(title)s") % {"title": lesson.title},
+            history=history,
+            older=older,
+            newer=newer,
+            changes=changes,
+        )
+        return TemplateResponse(request, "admin/courses/lesson/revisions.html", context)
+
+    @staticmethod
+    def _pair(request, by_number: dict, history: list) -> tuple:
+        """The two revisions to compare: those asked for, else the newest and the one before it."""
+        numbers = []
+        for key in ("b", "a"):
+            value = request.GET.get(key, "")
+            numbers.append(int(value) if value.isdigit() and int(value) in by_number else None)
+        newer = by_number.get(numbers[0]) or (history[0] if history else None)
+        older = by_number.get(numbers[1]) or (history[1] if len(history) > 1 else None)
+        if newer and older and older.number > newer.number:
+            newer, older = older, newer
+        return newer, older
+
+    def revision_detail(self, request, pk: int, number: int):
+        lesson = self._lesson(request, pk)
+        revision = get_object_or_404(lesson.revisions.select_related("author"), number=number)
+        context = self._context(
+            request,
+            lesson,
+            _("Revision %(number)d: %(title)s") % {"number": number, "title": revision.content.get("title", "")},
+            revision=revision,
+            fields=[
+                (label, revisions.field_text(name, revision.content.get(name)))
+                for name, label in revisions.DIFF_FIELDS.items()
+            ],
+        )
+        return TemplateResponse(request, "admin/courses/lesson/revision.html", context)
+
+    def restore(self, request, pk: int, number: int):
+        lesson = self._lesson(request, pk, change=True)
+        old = get_object_or_404(lesson.revisions, number=number)
+        revision = revisions.restore_revision(revision=old, author=request.user)
+        self.log_change(
+            request,
+            lesson,
+            gettext("Restored revision %(old)d as revision %(number)d.") % {"old": number, "number": revision.number},
+        )
+        lesson.refresh_from_db()
+        if lesson.draft_id == revision.pk:
+            text = _(
+                "Revision %(old)d is restored as revision %(number)d, a draft of changes: publish it to show it "
+                "to learners."
+            )
+        else:
+            text = _("Revision %(old)d is restored as revision %(number)d.")
+        self.message_user(request, text % {"old": number, "number": revision.number}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:courses_lesson_change", args=[lesson.pk]))
+
+    def discard_draft(self, request, pk: int):
+        lesson = self._lesson(request, pk, change=True)
+        if revisions.discard_draft(lesson=lesson):
+            self.log_change(request, lesson, gettext("Discarded the draft of changes."))
+            self.message_user(
+                request,
+                _("The draft of changes is discarded; it stays in the lesson's revisions."),
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse("admin:courses_lesson_change", args=[lesson.pk]))
+
+    def _log_each(self, request, lessons, message: str) -> None:
+        for lesson in lessons:
+            self.log_change(request, lesson, message)
 
     @admin.action(description=_("Publish the selected lessons"), permissions=["change"])
     def publish(self, request, queryset) -> None:
+        lessons = list(queryset.select_related(None).only("pk", "title"))
         count = publish_lessons(lessons=queryset)
+        self._log_each(request, lessons, gettext("Published."))
         self.message_user(
             request,
             ngettext("%(count)d lesson published.", "%(count)d lessons published.", count) % {"count": count},
@@ -127,12 +453,59 @@ class LessonAdmin(StreamModelAdmin):
 
     @admin.action(description=_("Unpublish the selected lessons"), permissions=["change"])
     def unpublish(self, request, queryset) -> None:
+        lessons = list(queryset.select_related(None).only("pk", "title"))
         count = unpublish_lessons(lessons=queryset)
+        self._log_each(request, lessons, gettext("Unpublished."))
         self.message_user(
             request,
             ngettext("%(count)d lesson unpublished.", "%(count)d lessons unpublished.", count) % {"count": count},
             messages.SUCCESS,
         )
+
+    @admin.action(description=_("Publish the drafts of changes of the selected lessons"), permissions=["change"])
+    def publish_drafts(self, request, queryset) -> None:
+        published = [
+            lesson for lesson in queryset.filter(draft__isnull=False) if revisions.publish_draft(lesson=lesson)
+        ]
+        self._log_each(request, published, gettext("Published the draft of changes."))
+        self.message_user(
+            request,
+            ngettext("%(count)d draft of changes published.", "%(count)d drafts of changes published.", len(published))
+            % {"count": len(published)},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(LessonRevision)
+class LessonRevisionAdmin(StreamModelAdmin):
+    """Revisions are read from their lesson's page; this list finds them across lessons (by author, origin)."""
+
+    list_display = ["__str__", "lesson", "number", "author", "origin", "created_at"]
+    list_filter = ["origin", "lesson__course"]
+    list_select_related = ["lesson", "author"]
+    search_fields = ["lesson__title", "message"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/", self.admin_site.admin_view(self.to_lesson), name="courses_lessonrevision_change"),
+            *super().get_urls(),
+        ]
+
+    def to_lesson(self, request, pk: int):
+        revision = get_object_or_404(LessonRevision, pk=pk)
+        if not self.has_view_permission(request, revision):
+            raise PermissionDenied
+        target = reverse("admin:courses_lesson_revision", args=[revision.lesson_id, revision.number])
+        return HttpResponseRedirect(target)
 
 
 @admin.register(Tag)

@@ -18,7 +18,18 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 
 from courses.exercises import validate_checks, validate_starter
-from courses.models import Course, Lesson, LessonLink, Status, Tag, tag_slug
+from courses.lint import lint
+from courses.models import (
+    Course,
+    Lesson,
+    LessonLink,
+    LessonRevision,
+    Status,
+    Tag,
+    lesson_address_exists,
+    tag_slug,
+)
+from courses.revisions import same_content, save_revision
 
 COURSE_FILE = "course.md"
 # The longest demo lesson is about 15 KB. A lesson is rendered in one go on import and
@@ -28,12 +39,16 @@ MAX_FILE_BYTES = 512 * 1024
 MAX_LESSONS = 200
 LINK_SCHEMES = {"http", "https"}
 
-COURSE_TEXT_KEYS = ("title", "slug", "language", "status", "summary")
+COURSE_TEXT_KEYS = ("id", "title", "slug", "language", "status", "summary")
 COURSE_NUMBER_KEYS = ("position",)
-LESSON_TEXT_KEYS = ("title", "slug", "status", "summary", "exercise", "starter", "checks")
+LESSON_TEXT_KEYS = ("id", "title", "slug", "status", "summary", "exercise", "starter", "checks")
 LESSON_NUMBER_KEYS = ("position", "xp", "minutes", "exercise_xp")
 COURSE_KEYS = {*COURSE_TEXT_KEYS, *COURSE_NUMBER_KEYS}
 LESSON_KEYS = {*LESSON_TEXT_KEYS, *LESSON_NUMBER_KEYS, "tags", "links"}
+
+# What a file may say of itself; "archived" is what the importer makes of a lesson whose file is gone.
+FILE_STATUSES = (Status.DRAFT, Status.PUBLISHED)
+MAX_ID_LENGTH = 100
 
 # First key of the two-key advisory lock taken while a course is written ('cimp');
 # the second key is a hash of the course's slug.
@@ -53,6 +68,7 @@ class ParsedFile:
     meta: dict
     body: str
     front_matter: str = ""  # the YAML between the '---' lines, which begins on the file's line 2
+    body_line: int = 1  # the file's line that holds the body's first line
 
 
 @dataclass
@@ -63,6 +79,12 @@ class LessonPlan:
     fields: dict
     tags: dict[str, str]
     links: list[dict[str, str]]
+    source_id: str = ""
+    warnings: list[str] = field(default_factory=list)  # what the author should look at, with the file's line
+
+    def content(self) -> dict:
+        """The lesson's content as a revision keeps it (``Lesson.content()``)."""
+        return {name: self.fields[name] for name in Lesson.CONTENT_FIELDS} | {"links": self.links}
 
 
 @dataclass
@@ -70,13 +92,21 @@ class CoursePlan:
     path: Path
     fields: dict
     lessons: list[LessonPlan]
+    source: str = ""  # the course.md's id, else "folder:" and the folder's name
 
 
 @dataclass
 class ImportResult:
+    """What an import did, or, in a dry run, would do: lessons by slug (a rename as its old and new slug)."""
+
     course: Course
+    dry_run: bool = False
     created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # "<file>: line N: …"
 
 
 def _shorten(text: str, limit: int = 60) -> str:
@@ -205,13 +235,19 @@ def read_markdown_file(path: Path, allowed_keys: set[str]) -> ParsedFile:
     for key in ("title", "slug"):
         if not meta.get(key, "").strip():
             raise CourseImportError(path, f"'{key}' is required")
-    if meta.get("status", Status.PUBLISHED) not in Status.values:
-        raise CourseImportError(path, f"'status' must be one of {', '.join(Status.values)}")
+    if meta.get("status", Status.PUBLISHED) not in FILE_STATUSES:
+        raise CourseImportError(path, f"'status' must be one of {', '.join(FILE_STATUSES)}")
+    if len(meta.get("id", "")) > MAX_ID_LENGTH:
+        raise CourseImportError(path, f"'id' may be at most {MAX_ID_LENGTH} characters")
     for key in allowed_keys & {*COURSE_NUMBER_KEYS, *LESSON_NUMBER_KEYS}:
         if key in meta and (not isinstance(meta[key], int) or isinstance(meta[key], bool) or meta[key] < 0):
             raise CourseImportError(path, f"'{key}' must be a whole number of 0 or more, not {_kind(meta[key])}")
     return ParsedFile(
-        path=path, meta=meta, body="".join(lines[end + 1 :]).strip() + "\n", front_matter="".join(lines[1:end])
+        path=path,
+        meta=meta,
+        body="".join(lines[end + 1 :]).strip() + "\n",
+        front_matter="".join(lines[1:end]),
+        body_line=end + 2 + next((i for i, line in enumerate(lines[end + 1 :]) if line.strip()), 0),
     )
 
 
@@ -298,6 +334,19 @@ def _exercise_code(parsed: ParsedFile) -> None:
         )
 
 
+def _lint(parsed: ParsedFile, fields: dict, *, lesson_exists) -> list[str]:
+    """Refuse the lesson for an error in its Markdown, naming the file's line; its warnings, to print."""
+    warnings = []
+    for key in ("body", "exercise"):
+        for problem in lint(fields[key], lesson_exists=lesson_exists):
+            line = parsed.body_line + problem.line - 1 if key == "body" else _file_line(parsed, key, problem.line)
+            where = f"line {line}" if line is not None else f"'{key}', its line {problem.line}"
+            if problem.error:
+                raise CourseImportError(parsed.path, f"{where}: {problem.message.rstrip('.')}")
+            warnings.append(f"{where}: {problem.message}")
+    return warnings
+
+
 def _lesson_files(directory: Path) -> list[Path]:
     """The lesson files: every ``*.md`` but course.md; dotfiles (editor and lock files) are ignored."""
     try:
@@ -327,6 +376,7 @@ def read_course_folder(directory: Path) -> CoursePlan:
             course_path, f"'language' must be a language code Django knows, such as en or ko, not {_shorten(language)}"
         )
     course_fields = {
+        "source": meta.get("id") or f"folder:{Path(os.path.abspath(directory)).name}"[:200],
         "slug": meta["slug"],
         "title": meta["title"],
         "summary": meta.get("summary", ""),
@@ -340,6 +390,8 @@ def read_course_folder(directory: Path) -> CoursePlan:
     lessons: list[LessonPlan] = []
     seen_slugs: dict[str, Path] = {}
     seen_positions: dict[int, Path] = {}
+    seen_ids: dict[str, Path] = {}
+    parsed_files: list[ParsedFile] = []
     for index, path in enumerate(_lesson_files(directory), start=1):
         parsed = read_markdown_file(_resolve(path, root), LESSON_KEYS)
         meta = parsed.meta
@@ -358,13 +410,28 @@ def read_course_folder(directory: Path) -> CoursePlan:
             "body": parsed.body,
         }
         _exercise_code(parsed)
+        _lint(parsed, lesson_fields, lesson_exists=lambda course, lesson: True)  # errors first; links below
         _check(Lesson(**lesson_fields), path, exclude=["course"])
         for seen, key in ((seen_slugs, "slug"), (seen_positions, "position")):
             if (value := lesson_fields[key]) in seen:
                 raise CourseImportError(path, f"{key} {value!r} is also used by {seen[value].name}")
             seen[value] = path
-        lessons.append(LessonPlan(path=path, fields=lesson_fields, tags=_tags(parsed), links=_links(parsed)))
-    return CoursePlan(path=course_path, fields=course_fields, lessons=lessons)
+        if (source_id := meta.get("id", "")) in seen_ids and source_id:
+            raise CourseImportError(path, f"id {source_id!r} is also used by {seen_ids[source_id].name}")
+        seen_ids[source_id] = path
+        lessons.append(
+            LessonPlan(path=path, fields=lesson_fields, tags=_tags(parsed), links=_links(parsed), source_id=source_id)
+        )
+        parsed_files.append(parsed)
+    # Links between lessons are checked once every lesson of the folder is known.
+    slugs = {lesson.fields["slug"] for lesson in lessons}
+
+    def lesson_exists(course: str, lesson: str) -> bool:
+        return (course == course_fields["slug"] and lesson in slugs) or lesson_address_exists(course, lesson)
+
+    for parsed, lesson in zip(parsed_files, lessons, strict=True):
+        lesson.warnings = _lint(parsed, lesson.fields, lesson_exists=lesson_exists)
+    return CoursePlan(path=course_path, fields=course_fields, lessons=lessons, source=course_fields.pop("source"))
 
 
 def _tags_by_slug(plan: CoursePlan) -> dict[str, Tag]:
@@ -392,32 +459,116 @@ def _tags_by_slug(plan: CoursePlan) -> dict[str, Tag]:
     }
 
 
+def _normal_text(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()
+
+
+def _match(plan: CoursePlan, lessons: list[Lesson]) -> dict[int, Lesson]:
+    """Which of the course's lessons each file is, by index of the file in the plan.
+
+    First by the file's ``id:``, then by slug, then, for a file and a lesson both left over, by the same body
+    (a file renamed along with its slug, its text untouched). A lesson with an id is never taken by a file with
+    another id.
+    """
+    matched: dict[int, Lesson] = {}
+    taken: set[int] = set()
+
+    def take(index: int, lesson: Lesson) -> None:
+        matched[index] = lesson
+        taken.add(lesson.pk)
+
+    by_id = {lesson.source_id: lesson for lesson in lessons if lesson.source_id}
+    for index, lesson_plan in enumerate(plan.lessons):
+        if lesson_plan.source_id and (lesson := by_id.get(lesson_plan.source_id)) is not None:
+            take(index, lesson)
+    by_slug = {lesson.slug: lesson for lesson in lessons}
+    for index, lesson_plan in enumerate(plan.lessons):
+        lesson = by_slug.get(lesson_plan.fields["slug"])
+        if index in matched or lesson is None or lesson.pk in taken:
+            continue
+        if not (lesson.source_id and lesson_plan.source_id and lesson.source_id != lesson_plan.source_id):
+            take(index, lesson)
+    left = [lesson for lesson in lessons if lesson.pk not in taken and not lesson.source_id]
+    for index, lesson_plan in enumerate(plan.lessons):
+        if index in matched or lesson_plan.source_id:
+            continue
+        body = _normal_text(lesson_plan.fields["body"])
+        same = [lesson for lesson in left if lesson.pk not in taken and _normal_text(lesson.body) == body]
+        if len(same) == 1:
+            take(index, same[0])
+    return matched
+
+
 @transaction.atomic
-def _write(plan: CoursePlan) -> ImportResult:
+def _write(plan: CoursePlan, *, merge: bool = False) -> ImportResult:
     """Write a checked course. Holds an advisory lock on the course's slug until commit,
     so a second import of the same course waits, then finds the first one's rows and
-    updates them (instead of failing on the unique slug)."""
+    updates them (instead of failing on the unique slug).
+
+    Lessons keep their rows (and so their learners' completions, comments, reports) across renames; a
+    lesson whose file is gone is archived, never deleted, and moves after the course's other lessons.
+    """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [IMPORT_LOCK_CLASS, plan.fields["slug"]])
     course = Course.objects.filter(slug=plan.fields["slug"]).first() or Course()
+    if course.pk and course.source and course.source != plan.source and not merge:
+        raise CourseImportError(
+            plan.path,
+            f"the course {course.slug!r} on the site was imported from another source ({course.source}; this "
+            f"folder is {plan.source}). Give this course another slug, or run again with --merge to update that "
+            "course from this folder",
+        )
     for name, value in plan.fields.items():
         setattr(course, name, value)
+    course.source = plan.source
     course.save()
-    result = ImportResult(course=course)
+    result = ImportResult(
+        course=course,
+        warnings=[f"{lesson.path.name}: {warning}" for lesson in plan.lessons for warning in lesson.warnings],
+    )
 
     tags = _tags_by_slug(plan)
-    existing = {lesson.slug: lesson for lesson in course.lessons.all()}
-    for lesson_plan in plan.lessons:
-        lesson = existing.get(lesson_plan.fields["slug"]) or Lesson(course=course)
-        (result.updated if lesson.pk else result.created).append(lesson_plan.fields["slug"])
+    lessons = list(course.lessons.prefetch_related("links").order_by("position"))
+    matched = _match(plan, lessons)
+    # Slugs can pass from one lesson to another in one import (a swap): moving lessons step aside first.
+    moving = {index: lesson for index, lesson in matched.items() if lesson.slug != plan.lessons[index].fields["slug"]}
+    for lesson in moving.values():
+        lesson.moved_from = (course.slug, lesson.slug)
+        Lesson.objects.filter(pk=lesson.pk).update(slug=f"moving-{lesson.pk}")
+    last_position = max((lesson_plan.fields["position"] for lesson_plan in plan.lessons), default=0)
+    kept = {lesson.pk for lesson in matched.values()}
+    for lesson in lessons:
+        if lesson.pk in kept:
+            continue
+        # Out of the way of the files' positions, in the order they had.
+        last_position += 1
+        lesson.position = last_position
+        if lesson.status != Status.ARCHIVED:
+            lesson.status = Status.ARCHIVED
+            result.archived.append(lesson.slug)
+        lesson.save(update_fields={"position", "status", "updated_at"})
+
+    for index, lesson_plan in enumerate(plan.lessons):
+        lesson = matched.get(index) or Lesson(course=course)
+        content = lesson_plan.content()
+        slug = lesson_plan.fields["slug"]
+        changed = lesson.pk is None or lesson.revision_id is None or not same_content(lesson.content(), content)
+        if lesson.pk is None:
+            result.created.append(slug)
+        elif index in moving:
+            result.renamed.append((moving[index].moved_from[1], slug))
+        elif changed:
+            result.changed.append(slug)
+        else:
+            result.unchanged.append(slug)
         for name, value in lesson_plan.fields.items():
             setattr(lesson, name, value)
+        lesson.source_id = lesson_plan.source_id
         lesson.save()
-        lesson.tags.set([tags[slug] for slug in lesson_plan.tags])
-        lesson.links.all().delete()
-        LessonLink.objects.bulk_create(
-            LessonLink(lesson=lesson, position=position, **link) for position, link in enumerate(lesson_plan.links)
-        )
+        lesson.tags.set([tags[tag_slug] for tag_slug in lesson_plan.tags])
+        if changed:
+            # The import is the deliberate act: what the file says is what learners read, as a new revision.
+            save_revision(lesson=lesson, content=content, origin=LessonRevision.Origin.IMPORT, publish=True)
     try:
         # Lesson positions are checked at commit (a deferred constraint, so lessons can swap);
         # check them now, so a clash is reported like any other problem.
@@ -425,12 +576,20 @@ def _write(plan: CoursePlan) -> ImportResult:
             cursor.execute("SET CONSTRAINTS lesson_unique_position_in_course IMMEDIATE")
             cursor.execute("SET CONSTRAINTS lesson_unique_position_in_course DEFERRED")
     except IntegrityError as error:
-        raise CourseImportError(
-            plan.path, f"lesson positions clash with lessons that are not in the folder ({error})"
-        ) from None
+        raise CourseImportError(plan.path, f"lesson positions clash ({error})") from None
     return result
 
 
-def import_course(*, directory: Path) -> ImportResult:
-    """Create or update the course in ``directory`` and its lessons, all or nothing."""
-    return _write(read_course_folder(directory))
+def import_course(*, directory: Path, dry_run: bool = False, merge: bool = False) -> ImportResult:
+    """Create or update the course in ``directory`` and its lessons, all or nothing.
+
+    A dry run does all of it in a transaction that is then rolled back: its result is what a real import
+    would do now, and nothing is changed.
+    """
+    plan = read_course_folder(directory)
+    with transaction.atomic():
+        result = _write(plan, merge=merge)
+        if dry_run:
+            result.dry_run = True
+            transaction.set_rollback(True)
+    return result

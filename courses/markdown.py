@@ -5,6 +5,11 @@ source is escaped, not passed through. Fenced code blocks take a language and an
 optional title (```` ```python title="Hello async world" ````) and are highlighted
 by Pygments with CSS classes; an unknown language is shown as plain text.
 
+What authors expect besides (docs/authors/writing-lessons.md shows each): callouts in three spellings
+(``> [!TIP]``, ``!!! tip``, ``::: tip``), table columns aligned by class (the Content-Security-Policy
+forbids the ``style`` attributes markdown-it writes), an image alone in its paragraph with a title as a
+figure with a caption, keys as ``++Ctrl+C++``, and footnotes.
+
 The accessible names written into the HTML (heading anchors, code blocks and tables
 that scroll) are in the active language: the caller renders inside
 ``translation.override(<the content's language>)``, so they match the ``lang`` of the
@@ -16,12 +21,17 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+from mdit_py_plugins.admon import admon_plugin
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.anchors.index import slugify as heading_slug
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.footnote.index import render_footnote_anchor as _default_footnote_anchor
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -207,16 +217,151 @@ def _add_heading_links(state: StateCore) -> None:
     state.tokens = tokens
 
 
+# Callout kinds and their titles; GitHub's CAUTION and the admonitions' DANGER are one kind.
+CALLOUTS = {
+    "note": gettext_lazy("Note"),
+    "tip": gettext_lazy("Tip"),
+    "important": gettext_lazy("Important"),
+    "warning": gettext_lazy("Warning"),
+    "danger": gettext_lazy("Danger"),
+}
+CALLOUT_ALIASES = {"caution": "danger"}
+
+
+def callout_kind(name: str) -> str | None:
+    """The callout an author's word names (any case), or None for a word that names none."""
+    name = name.strip().lower()
+    name = CALLOUT_ALIASES.get(name, name)
+    return name if name in CALLOUTS else None
+
+
+def _title_token(title: str) -> Token:
+    return Token("html_block", "", 0, content=f'<p class="callout-title">{html.escape(title)}</p>\n')
+
+
+def _callouts(state: StateCore) -> None:
+    """Every spelling of a callout becomes one element: ``<div class="callout callout-tip" role="note">`` with
+    its title (the kind's name in the lesson's language, or the author's own title)."""
+    tokens = []
+    skip_title = False
+    for token in state.tokens:
+        kind = None
+        if token.type == "alert_open":
+            kind = callout_kind(token.meta["kind"])
+            skip_title = True
+        elif token.type == "admonition_open":
+            kind = callout_kind(token.meta["tag"])
+            title = token.info.strip()[len(token.meta["tag"]) :].strip().strip("\"'")
+            skip_title = True
+        elif token.type.startswith("container_") and token.type.endswith("_open"):
+            kind = callout_kind(token.info)
+        if kind is not None:
+            token.tag = "div"
+            token.attrs = {"class": f"callout callout-{kind}", "role": "note"}
+            tokens.append(token)
+            own_title = title if token.type == "admonition_open" else ""
+            tokens.append(_title_token(own_title or str(CALLOUTS[kind])))
+            continue
+        if skip_title and token.type in ("alert_title_open", "admonition_title_open"):
+            continue
+        if skip_title and token.type == "inline" and tokens and tokens[-1].type == "html_block":
+            continue
+        if skip_title and token.type in ("alert_title_close", "admonition_title_close"):
+            skip_title = False
+            continue
+        if token.type in ("alert_close", "admonition_close"):
+            token.tag = "div"
+        tokens.append(token)
+    state.tokens = tokens
+
+
+def _aligned_cells(state: StateCore) -> None:
+    """Table columns aligned by a class (``align-center``), not by the style attribute markdown-it writes."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open") and (style := token.attrGet("style")):
+            token.attrs.pop("style")
+            alignment = style.removeprefix("text-align:").strip()
+            if alignment in ("left", "center", "right"):
+                token.attrSet("class", f"align-{alignment}")
+
+
+def _figures(state: StateCore) -> None:
+    """An image alone in its paragraph, with a title, is a figure and the title its caption."""
+    tokens = state.tokens
+    for index in range(len(tokens) - 2):
+        opening, inline, closing = tokens[index : index + 3]
+        if not (opening.type == "paragraph_open" and inline.type == "inline" and closing.type == "paragraph_close"):
+            continue
+        children = [child for child in inline.children or [] if not (child.type == "text" and not child.content)]
+        if len(children) != 1 or children[0].type != "image" or not (caption := children[0].attrGet("title")):
+            continue
+        children[0].attrs.pop("title")
+        opening.tag = closing.tag = "figure"
+        opening.attrSet("class", "lesson-figure")
+        inline.children = [
+            *children,
+            Token("html_inline", "", 0, content=f"<figcaption>{html.escape(caption)}</figcaption>"),
+        ]
+
+
+_KEY = re.compile(r"[\w .,'/<>-]+")
+
+
+def _keys(state: StateInline, silent: bool) -> bool:
+    """``++Ctrl+Shift+P++``: keys to press, each in its own ``<kbd>``. Not after a letter (C++ stays C++)."""
+    start = state.pos
+    if not state.src.startswith("++", start) or (start and state.src[start - 1].isalnum()):
+        return False
+    end = state.src.find("++", start + 2)
+    if end == -1:
+        return False
+    keys = state.src[start + 2 : end].split("+")
+    if not all(key and key == key.strip() and _KEY.fullmatch(key) for key in keys):
+        return False
+    if not silent:
+        token = state.push("keys", "kbd", 0)
+        token.meta = {"keys": keys}
+    state.pos = end + 2
+    return True
+
+
+def _render_container(renderer, tokens, index, options, env) -> str:
+    # The plugin's own renderer adds the kind as a bare class; _callouts set the classes already.
+    return renderer.renderToken(tokens, index, options, env)
+
+
+def _render_footnote_backref(renderer, tokens, index, options, env) -> str:
+    link = _default_footnote_anchor(renderer, tokens, index, options, env)
+    name = html.escape(gettext("Back to the text"))
+    return link.replace('class="footnote-backref"', f'class="footnote-backref" aria-label="{name}"', 1)
+
+
+def _render_keys(renderer, tokens, index, options, env) -> str:
+    keys = "+".join(f"<kbd>{html.escape(key)}</kbd>" for key in tokens[index].meta["keys"])
+    return f'<kbd class="keys">{keys}</kbd>'
+
+
 def _make_parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    parser.options["alerts"] = True  # > [!NOTE]
     parser.core.ruler.push("heading_ids", _heading_ids)  # runs before the anchors plugin, which keeps these ids
     parser.enable("table").enable("strikethrough")
+    parser.use(admon_plugin)  # !!! note
+    for kind in [*CALLOUTS, *CALLOUT_ALIASES]:  # ::: note
+        parser.use(container_plugin, name=kind, render=_render_container)
+    parser.use(footnote_plugin, inline=False)
+    parser.inline.ruler.before("emphasis", "keys", _keys)
     anchors_plugin(parser, min_level=2, max_level=3)
     parser.core.ruler.push("heading_links", _add_heading_links)
+    parser.core.ruler.push("callouts", _callouts)
+    parser.core.ruler.push("aligned_cells", _aligned_cells)
+    parser.core.ruler.push("figures", _figures)
     parser.add_render_rule("fence", _fence)
     parser.add_render_rule("code_block", _code_block)
     parser.add_render_rule("table_open", _table_open)
     parser.add_render_rule("table_close", _table_close)
+    parser.add_render_rule("keys", _render_keys)
+    parser.add_render_rule("footnote_anchor", _render_footnote_backref)
     return parser
 
 
@@ -248,6 +393,11 @@ def _heading_ids(state) -> None:
 
 
 _parser = _make_parser()
+
+
+def parse(text: str) -> list[Token]:
+    """The tokens ``text`` is rendered from (for checks of the source, such as courses.lint)."""
+    return _parser.parse(text)
 
 
 @dataclass

@@ -13,12 +13,15 @@ from django.utils.translation import gettext_lazy as _
 
 from config.page_cache import bump_content_generation
 from courses.exercises import validate_checks, validate_starter
+from courses.lint import lint
 from courses.markdown import reading_minutes, render_markdown
 
 
 class Status(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
+    # A lesson whose file left its course folder: off the site, its learners' records kept (courses.importer).
+    ARCHIVED = "archived", _("Archived")
 
 
 class CourseQuerySet(models.QuerySet):
@@ -61,6 +64,13 @@ class Course(models.Model):
     description_html = models.TextField(editable=False, default="")
     position = models.PositiveIntegerField(_("position"), default=0)
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    source = models.CharField(
+        _("import source"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text=_("Which folder of files the course is imported from: its course.md's id, else the folder's name."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -78,10 +88,12 @@ class Course(models.Model):
         # The HTML carries accessible names (heading anchors, code blocks): in the course's language.
         with translation.override(self.language):
             self.description_html = render_markdown(self.description).html
-        language_changed = (
-            self.pk is not None and Course.objects.filter(pk=self.pk).exclude(language=self.language).exists()
-        )
+        before = Course.objects.filter(pk=self.pk).values("language", "slug").first() if self.pk else None
+        language_changed = before is not None and before["language"] != self.language
         super().save(*args, **kwargs)
+        if before is not None and before["slug"] != self.slug:
+            # Links to the old address, and to its lessons, keep working (courses.views).
+            CourseRedirect.objects.update_or_create(slug=before["slug"], defaults={"course": self})
         if language_changed:
             # The lessons' stored HTML names its headings and code blocks in the old language.
             lessons = list(self.lessons.all())
@@ -100,6 +112,10 @@ class Course(models.Model):
     is_published.boolean = True
     is_published.short_description = _("published")
 
+
+# The longest demo lesson is about 15 KB; a lesson is rendered in one go and served as one page, so a body far
+# beyond that is a mistake, not a lesson (the importer's limit for a whole file is the same).
+MAX_BODY_BYTES = 512 * 1024
 
 # Symbols that tell tags apart but that slugify would drop: C, C++ and C# must not share /tags/c/.
 TAG_SYMBOL_WORDS = {"+": " plus ", "#": " sharp ", "*": " star ", "&": " and "}
@@ -165,6 +181,14 @@ class Lesson(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons", verbose_name=_("course"))
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=100, allow_unicode=True)
+    source_id = models.CharField(
+        _("import id"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "The id: of the lesson's file. A re-import finds the lesson by it, whatever its file and slug are called."
+        ),
+    )
     position = models.PositiveIntegerField(_("position"), help_text=_("Order of the lesson in its course."))
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(
@@ -207,6 +231,26 @@ class Lesson(models.Model):
     exercise_html = models.TextField(editable=False, default="")
     toc = models.JSONField(editable=False, default=list)
     reading_minutes = models.PositiveIntegerField(_("reading time"), editable=False, default=1)
+    # What learners read is the row's own content, made from ``revision``; ``draft`` is a newer revision of a
+    # published lesson that is not yet public (courses.revisions).
+    revision = models.ForeignKey(
+        "LessonRevision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("published revision"),
+    )
+    draft = models.ForeignKey(
+        "LessonRevision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("draft of changes"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -218,6 +262,9 @@ class Lesson(models.Model):
         verbose_name_plural = _("lessons")
         constraints = [
             models.UniqueConstraint(fields=["course", "slug"], name="lesson_unique_slug_in_course"),
+            models.UniqueConstraint(
+                fields=["course", "source_id"], condition=~Q(source_id=""), name="lesson_unique_source_id_in_course"
+            ),
             # Deferred, so lessons can swap positions inside one transaction.
             models.UniqueConstraint(
                 fields=["course", "position"],
@@ -234,6 +281,19 @@ class Lesson(models.Model):
 
     RENDERED_FROM = frozenset({"body", "exercise", "minutes"})
     RENDERED = frozenset({"body_html", "toc", "exercise_html", "reading_minutes"})
+    # What a revision holds (with the external links): what an author writes, as opposed to where the lesson
+    # stands (course, slug, position, status, dates, tags), which changes at once.
+    CONTENT_FIELDS = (
+        "title",
+        "summary",
+        "body",
+        "exercise",
+        "exercise_starter",
+        "exercise_checks",
+        "exercise_xp",
+        "xp",
+        "minutes",
+    )
 
     def save(self, *args, update_fields=None, **kwargs) -> None:
         """Render the Markdown (unless ``update_fields`` leaves the sources alone) and date a first publication.
@@ -249,10 +309,37 @@ class Lesson(models.Model):
             self.published_at = timezone.now()
             if update_fields is not None:
                 update_fields = {*update_fields, "published_at"}
+        moved_from = None
+        if self.pk is not None and (update_fields is None or not {"slug", "course"}.isdisjoint(update_fields)):
+            moved_from = self.__dict__.pop("moved_from", None) or (
+                Lesson.objects.filter(pk=self.pk).values_list("course__slug", "slug").first()
+            )
         super().save(*args, update_fields=update_fields, **kwargs)
+        if moved_from is not None and tuple(moved_from) != (self.course.slug, self.slug):
+            # The old address answers with a redirect to the new one (courses.views), for good.
+            LessonRedirect.objects.update_or_create(
+                course_slug=moved_from[0], lesson_slug=moved_from[1], defaults={"lesson": self}
+            )
 
     def get_absolute_url(self) -> str:
         return reverse("courses:lesson", kwargs={"course": self.course.slug, "lesson": self.slug})
+
+    def content(self) -> dict:
+        """The lesson's content as a revision keeps it: the fields an author writes and the external links."""
+        return {
+            **{name: getattr(self, name) for name in self.CONTENT_FIELDS},
+            "links": [{"title": link.title, "url": link.url} for link in self.links.all()],
+        }
+
+    def apply_content(self, content: dict) -> None:
+        """Set the fields of ``content`` on this instance (not the links, which are rows, and not saved)."""
+        for name in self.CONTENT_FIELDS:
+            if name in content:
+                setattr(self, name, content[name])
+
+    @property
+    def has_draft(self) -> bool:
+        return self.draft_id is not None
 
     @property
     def has_checks(self) -> bool:
@@ -270,6 +357,19 @@ class Lesson(models.Model):
                     validate(getattr(self, field))
                 except ValidationError as error:
                     errors[field] = error
+        if len(self.body.encode()) > MAX_BODY_BYTES:
+            errors["body"] = ValidationError(
+                _("A lesson's body may be at most %(limit)d KB; this one is %(size)d KB. Split it into lessons."),
+                code="too_long",
+                params={"limit": MAX_BODY_BYTES // 1024, "size": len(self.body.encode()) // 1024},
+            )
+        for field in ("body", "exercise"):
+            if field in errors:
+                continue
+            if problems := [str(problem) for problem in lint(getattr(self, field)) if problem.error]:
+                errors[field] = problems
+        if self.status == Status.PUBLISHED and not self.body.strip():
+            errors["body"] = ValidationError(_("A published lesson needs a body."), code="empty_body")
         if self.has_checks and not self.exercise.strip() and "exercise_checks" not in errors:
             errors["exercise_checks"] = ValidationError(
                 _("Checks need an exercise: write in the exercise what the learner's code should do."),
@@ -314,6 +414,15 @@ class Lesson(models.Model):
         )
 
 
+def lesson_address_exists(course_slug: str, lesson_slug: str) -> bool:
+    """Whether /courses/<course_slug>/<lesson_slug>/ leads to a lesson, now or by a redirect."""
+    return (
+        Lesson.objects.filter(course__slug=course_slug, slug=lesson_slug).exists()
+        or LessonRedirect.objects.filter(course_slug=course_slug, lesson_slug=lesson_slug).exists()
+        or Lesson.objects.filter(course__redirects__slug=course_slug, slug=lesson_slug).exists()
+    )
+
+
 class LessonLink(models.Model):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="links", verbose_name=_("lesson"))
     title = models.CharField(_("title"), max_length=200)
@@ -336,6 +445,78 @@ class LessonLink(models.Model):
         except ValueError:
             return ""
         return self.url.strip() if scheme.lower() in {"http", "https"} else ""
+
+
+class LessonRevision(models.Model):
+    """One saved version of a lesson's content (``Lesson.content()``): never changed once written.
+
+    Numbered 1, 2, … within its lesson. Restoring an old revision writes a new one with its content.
+    """
+
+    class Origin(models.TextChoices):
+        ADMIN = "admin", _("Edited in the admin")
+        IMPORT = "import", _("Imported from files")
+        RESTORE = "restore", _("Restored")
+        EXISTING = "existing", _("Text before revisions were kept")
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="revisions", verbose_name=_("lesson"))
+    number = models.PositiveIntegerField(_("number"))
+    content = models.JSONField(_("content"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    origin = models.CharField(_("origin"), max_length=20, choices=Origin, default=Origin.ADMIN)
+    message = models.CharField(_("message"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("saved"), default=timezone.now)
+
+    class Meta:
+        ordering = ["lesson", "-number"]
+        verbose_name = _("lesson revision")
+        verbose_name_plural = _("lesson revisions")
+        constraints = [
+            models.UniqueConstraint(fields=["lesson", "number"], name="lesson_revision_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(lesson)s, revision %(number)d") % {"lesson": self.content.get("title", ""), "number": self.number}
+
+    @property
+    def saved_by(self) -> str:
+        """Who saved it: the author's account, or where it came from (an import, the text kept before revisions)."""
+        return str(self.author) if self.author_id else str(self.get_origin_display())
+
+
+class LessonRedirect(models.Model):
+    """A lesson's former address (its course's slug and its own then), kept when it moves so links do not break."""
+
+    course_slug = models.CharField(max_length=100)
+    lesson_slug = models.CharField(max_length=100)
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="redirects")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course_slug", "lesson_slug"], name="lesson_redirect_unique_address")
+        ]
+
+    def __str__(self) -> str:
+        return f"/courses/{self.course_slug}/{self.lesson_slug}/"
+
+
+class CourseRedirect(models.Model):
+    """A course's former slug: its page and its lessons' pages under it redirect to the course's address now."""
+
+    slug = models.CharField(max_length=100, unique=True)
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="redirects")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"/courses/{self.slug}/"
 
 
 class SearchEntryQuerySet(models.QuerySet):

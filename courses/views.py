@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 from allauth.core.internal import ratelimit
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from django.views.generic import DetailView
 
 from config.page_cache import cached_page
 from courses.forms import SearchForm
-from courses.models import Course, Lesson, SearchEntry, Tag
+from courses.models import Course, CourseRedirect, Lesson, SearchEntry, Tag
 from courses.search import Query, index_scans, search
 
 # Page sizes a reader expects of each list:
@@ -52,9 +52,47 @@ def catalogue(request):
     )
 
 
+def moved_course(request, slug: str) -> Course | None:
+    """The course that was at ``slug`` before it was renamed, if the reader may see it."""
+    moved = CourseRedirect.objects.filter(slug=slug).values_list("course_id", flat=True).first()
+    return Course.objects.visible_to(request.user).filter(pk=moved).first() if moved else None
+
+
+def moved_lesson(request, course: str, lesson: str) -> Lesson | None:
+    """The lesson that was at /courses/<course>/<lesson>/ before it or its course moved, if the reader may see it.
+
+    Asked only when no lesson is there now: a new lesson at an old address wins over the redirect.
+    """
+    addresses = [(course, lesson)]
+    if (renamed := moved_course(request, course)) is not None:
+        addresses.append((renamed.slug, lesson))
+    for course_slug, lesson_slug in addresses:
+        moved = (
+            Lesson.objects.visible_to(request.user)
+            .filter(redirects__course_slug=course_slug, redirects__lesson_slug=lesson_slug)
+            .select_related("course")
+            .first()
+        )
+        if moved is None and course_slug != course:
+            moved = (
+                Lesson.objects.visible_to(request.user)
+                .filter(course__slug=course_slug, slug=lesson_slug)
+                .select_related("course")
+                .first()
+            )
+        if moved is not None:
+            return moved
+    return None
+
+
 @cached_page
 def course_detail(request, course: str):
-    course = get_object_or_404(Course.objects.visible_to(request.user).for_page(), slug=course)
+    try:
+        course = get_object_or_404(Course.objects.visible_to(request.user).for_page(), slug=course)
+    except Http404:
+        if (renamed := moved_course(request, course)) is not None:
+            return HttpResponsePermanentRedirect(renamed.get_absolute_url())
+        raise
     lessons = Lesson.objects.visible_to(request.user).filter(course=course).for_list().order_by("position")
     pagination = paginate(request, lessons, per_page=COURSE_PAGE_SIZE)
     return TemplateResponse(
@@ -95,6 +133,14 @@ class Neighbours:
 class LessonDetailView(DetailView):
     template_name = "courses/lesson_detail.html"
     context_object_name = "lesson"
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            if (moved := moved_lesson(request, kwargs["course"], kwargs["lesson"])) is not None:
+                return HttpResponsePermanentRedirect(moved.get_absolute_url())
+            raise
 
     def get_object(self, queryset=None) -> Lesson:
         lessons = Lesson.objects.visible_to(self.request.user).with_page_relations()

@@ -211,12 +211,14 @@ def test_lessons_can_swap_positions_on_reimport(course_dir):
     assert list(Lesson.objects.order_by("position").values_list("slug", flat=True)) == ["second", "first"]
 
 
-def test_a_lesson_removed_from_the_folder_stays_in_the_database(course_dir):
-    """Documented in README: the importer creates and updates, it never deletes."""
+def test_a_lesson_removed_from_the_folder_is_archived_not_deleted(course_dir):
     call_command("import_course", str(course_dir))
     (course_dir / "02-second.md").unlink()
-    call_command("import_course", str(course_dir))
-    assert sorted(Lesson.objects.values_list("slug", flat=True)) == ["first", "second"]
+    out = StringIO()
+    call_command("import_course", str(course_dir), stdout=out)
+    assert dict(Lesson.objects.values_list("slug", "status")) == {"first": "published", "second": "archived"}
+    assert "archived: second (its file is gone" in out.getvalue()
+    assert not Lesson.objects.published().filter(slug="second").exists()
 
 
 LONG = "x" * 201
@@ -397,13 +399,18 @@ def test_tags_whose_names_differ_by_more_than_case_are_never_one_tag(course_dir,
     assert list(Lesson.objects.get(slug="second").tags.values_list("name", flat=True)) == [written]
 
 
-def test_a_position_taken_by_a_lesson_outside_the_folder_is_reported(course_dir):
+def test_a_new_file_takes_the_position_of_a_removed_one_whose_lesson_moves_after_the_others(course_dir):
+    """Regression: the import was refused ("lesson positions clash with lessons that are not in the folder")."""
     call_command("import_course", str(course_dir))
     (course_dir / "02-second.md").unlink()
-    (course_dir / "03-third.md").write_text(LESSON.format(title="Third", slug="third", position=2))
-    before = snapshot()
-    assert "lesson positions clash" in import_error(course_dir)
-    assert snapshot() == before
+    third = LESSON.format(title="Third", slug="third", position=2).replace("## Coroutines", "## Tasks")
+    (course_dir / "03-third.md").write_text(third)
+    call_command("import_course", str(course_dir))
+    assert list(Lesson.objects.order_by("position").values_list("slug", "position", "status")) == [
+        ("first", 1, "published"),
+        ("third", 2, "published"),
+        ("second", 3, "archived"),
+    ]
 
 
 # The files of a course folder: which are read, which are refused, and why.
@@ -584,9 +591,9 @@ def run_in_threads(*calls) -> list[str]:
 def test_two_simultaneous_first_imports_of_a_course_both_succeed():
     """Regression: the second of two concurrent first imports died with a 100-line IntegrityError."""
     outputs = run_in_threads(DEMO, DEMO)
-    assert sorted(outputs) == [
-        "Imported “파이썬 asyncio 입문”: lessons created: 0, updated: 5.\n",
-        "Imported “파이썬 asyncio 입문”: lessons created: 5, updated: 0.\n",
+    assert sorted(output.splitlines()[0] for output in outputs) == [
+        "Imported “파이썬 asyncio 입문”: lessons created: 0, changed: 0, renamed: 0, archived: 0, unchanged: 5.",
+        "Imported “파이썬 asyncio 입문”: lessons created: 5, changed: 0, renamed: 0, archived: 0, unchanged: 0.",
     ]
     assert Course.objects.count() == 1
     assert Lesson.objects.count() == 5
@@ -605,9 +612,9 @@ def test_simultaneous_imports_of_courses_that_share_new_tags_both_succeed(tmp_pa
         (folder / "2.md").write_text(lesson_file(slug="b", tags=f"[{', '.join(order[20:])}]"))
         folders.append(folder)
     outputs = run_in_threads(*folders)
-    assert outputs == [
-        "Imported “one”: lessons created: 2, updated: 0.\n",
-        "Imported “two”: lessons created: 2, updated: 0.\n",
+    assert [output.splitlines()[0] for output in outputs] == [
+        "Imported “one”: lessons created: 2, changed: 0, renamed: 0, archived: 0, unchanged: 0.",
+        "Imported “two”: lessons created: 2, changed: 0, renamed: 0, archived: 0, unchanged: 0.",
     ]
     assert sorted(Tag.objects.values_list("slug", flat=True)) == tags
 

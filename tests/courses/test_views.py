@@ -275,7 +275,7 @@ def test_staff_see_draft_and_scheduled_lessons_on_the_course_page_marked(staff_c
     assert lesson_rows(staff_client.get("/courses/asyncio/").text) == [
         "01 Published ~1 min",
         "02 Draft lesson Draft ~1 min",
-        "03 Scheduled lesson Draft ~1 min",
+        "03 Scheduled lesson Scheduled for Jan. 1, 2999, 9 a.m. ~1 min",
     ]
 
 

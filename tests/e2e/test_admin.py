@@ -2,10 +2,14 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from axe_playwright_python.base import AXE_SCRIPT
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import expect
 
 from courses.models import Lesson, Status
-from tests.factories import CourseFactory, StaffFactory
+from courses.revisions import save_revision
+from tests.factories import CourseFactory, LessonFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,9 +30,9 @@ def test_staff_writes_a_lesson_in_admin_previews_and_publishes_it(page):
 
     page.goto("/admin/courses/lesson/add/")
     page.get_by_label("Course").select_option(label="Async Python")
-    page.get_by_label("Title").press_sequentially("Timeouts")
+    page.locator("#id_title").press_sequentially("Timeouts")
     expect(page.get_by_label("Slug")).to_have_value("timeouts")
-    page.get_by_label("Position").fill("1")
+    page.locator("#id_position").fill("1")
     page.get_by_label("Body").fill('## Why\n\n```python title="A timeout"\nimport asyncio\n```\n')
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
@@ -46,3 +50,85 @@ def test_staff_writes_a_lesson_in_admin_previews_and_publishes_it(page):
     page.goto("/courses/asyncio/timeouts/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Timeouts")
     expect(page.locator(".lesson-state")).to_contain_text("published")
+
+
+def staff_cookie(live_server) -> dict:
+    client = Client()
+    client.force_login(StaffFactory())
+    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "url": live_server.url}  # fmt: skip
+
+
+def serious_axe_violations(page) -> list:
+    page.evaluate(AXE_SCRIPT)
+    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact, v.nodes.length]))")
+    return [violation for violation in found if violation[1] in {"serious", "critical"}]
+
+
+def test_an_author_changes_a_published_lesson_as_a_draft_compares_restores_and_publishes(page, browser, live_server):
+    lesson = LessonFactory(
+        course__slug="asyncio", slug="timeouts", title="Timeouts", body="## Start\n\nThe old words.\n"
+    )
+    save_revision(lesson=lesson, content=lesson.content(), publish=True)
+    page.context.add_cookies([staff_cookie(live_server)])
+    learner = browser.new_context(base_url=live_server.url).new_page()
+
+    page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+    assert serious_axe_violations(page) == []
+    page.get_by_label("Body").fill("## Start\n\nThe new words.\n")
+    page.get_by_label("Note for the history").fill("Clearer words")
+    page.get_by_role("button", name="Save draft of changes").click()
+    expect(page.locator(".messagelist")).to_contain_text("a draft of changes")
+    expect(page.locator(".lesson-draft-note")).to_contain_text("This form shows a draft of changes: revision 2 (")
+    expect(page.get_by_label("Body")).to_have_value("## Start\n\nThe new words.")
+
+    learner.goto("/courses/asyncio/timeouts/")
+    expect(learner.locator(".lesson-body")).to_contain_text("The old words.")
+
+    page.get_by_role("link", name="Preview the draft").first.click()
+    expect(page.locator(".lesson-draft-note")).to_contain_text("Draft of changes — not yet public.")
+    expect(page.locator(".lesson-preview-body")).to_contain_text("The new words.")
+    assert serious_axe_violations(page) == []
+
+    page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+    page.get_by_role("link", name="See what changed").click()
+    expect(page.locator(".diff-removed")).to_have_text(re.compile("The old words."))
+    expect(page.locator(".diff-added")).to_have_text(re.compile("The new words."))
+    assert serious_axe_violations(page) == []
+
+    page.get_by_role("link", name="Revision 1", exact=True).click()
+    expect(page.locator(".revision-fields")).to_contain_text("The old words.")
+    assert serious_axe_violations(page) == []
+
+    page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+    page.get_by_role("button", name="Publish changes").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published revision 2: learners now read it.")
+    learner.reload()
+    expect(learner.locator(".lesson-body")).to_contain_text("The new words.")
+
+    page.goto(f"/admin/courses/lesson/{lesson.pk}/revisions/1/")
+    page.get_by_role("button", name="Restore this revision").click()
+    expect(page.locator(".messagelist")).to_contain_text("Revision 1 is restored as revision 3, a draft of changes")
+    expect(page.get_by_label("Body")).to_have_value(re.compile("The old words."))
+    learner.reload()
+    expect(learner.locator(".lesson-body")).to_contain_text("The new words.")
+    learner.context.close()
+
+
+def test_the_lesson_form_works_at_phone_width_by_keyboard(page, live_server):
+    lesson = LessonFactory(course__slug="asyncio", slug="timeouts", title="Timeouts", body="## Start\n\nWords.\n")
+    save_revision(lesson=lesson, content=lesson.content(), publish=True)
+    page.context.add_cookies([staff_cookie(live_server)])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/admin/courses/lesson/{lesson.pk}/revisions/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+    page.get_by_label("Body").focus()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n\nTyped by keyboard.")
+    publish = page.get_by_role("button", name="Publish changes")
+    publish.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".messagelist")).to_contain_text("Published revision 2")
+    lesson.refresh_from_db()
+    assert "Typed by keyboard." in lesson.body_html
