@@ -1,13 +1,16 @@
+import functools
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
@@ -17,8 +20,32 @@ from django.views.decorators.http import require_POST
 from config.admin import StreamModelAdmin
 from courses import revisions
 from courses.lint import lint
-from courses.models import Course, Lesson, LessonLink, LessonRevision, Status, Tag, lesson_address_exists
+from courses.markdown import reading_minutes, render_code_block, render_markdown
+from courses.models import (
+    MAX_BODY_BYTES,
+    Course,
+    Lesson,
+    LessonLink,
+    LessonRevision,
+    Status,
+    Tag,
+    lesson_address_exists,
+)
 from courses.services import publish_lessons, unpublish_lessons
+
+GUIDE = settings.BASE_DIR / "docs" / "authors" / "writing-lessons.md"
+
+
+def writing_guide_html() -> str:
+    return _render_guide(GUIDE.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _render_guide(modified: int) -> str:
+    """The guide's HTML, made again when the file changes (the same in every process: it is the file's). In
+    English, as the guide is: the callouts' titles too."""
+    with translation.override("en"):
+        return render_markdown(GUIDE.read_text()).html
 
 
 class LessonInlineForm(forms.ModelForm):
@@ -209,8 +236,14 @@ class LessonAdmin(StreamModelAdmin):
 
     CODE_FIELDS = frozenset({"exercise_starter", "exercise_checks"})
 
+    class Media:
+        js = ["js/admin-lesson-preview.js"]
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "body":
+            # Markdown is written like code: a tall box in a monospace font (admin-lessons.css).
+            field.widget.attrs.update({"rows": 24, "class": "lesson-source"})
         if db_field.name in self.CODE_FIELDS:
             # Code: no spelling marks, no capitalised first letters on phones.
             field.widget.attrs.update({"spellcheck": "false", "autocapitalize": "off", "autocomplete": "off"})
@@ -221,6 +254,8 @@ class LessonAdmin(StreamModelAdmin):
             return self.admin_site.admin_view(function)
 
         return [
+            path("writing-lessons/", view(self.writing_guide), name="courses_lesson_guide"),
+            path("render/", view(require_POST(self.render_live)), name="courses_lesson_render"),
             path("<int:pk>/preview/", view(self.preview), name="courses_lesson_preview"),
             path("<int:pk>/revisions/", view(self.revision_list), name="courses_lesson_revisions"),
             path("<int:pk>/revisions/<int:number>/", view(self.revision_detail), name="courses_lesson_revision"),
@@ -358,6 +393,54 @@ class LessonAdmin(StreamModelAdmin):
             links=links,
         )
         return TemplateResponse(request, "admin/courses/lesson/preview.html", context)
+
+    def render_live(self, request):
+        """The live preview beside the lesson form (static/js/admin-lesson-preview.js): the text as typed, rendered
+        by the pipeline a save uses, with the problems a save would report. Nothing is stored."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        course_id = request.POST.get("course", "")
+        course = Course.objects.filter(pk=int(course_id)).first() if course_id.isdigit() else None
+        texts = {name: request.POST.get(name, "").replace("\r\n", "\n") for name in self.LIVE_FIELDS}
+        if len(texts["body"].encode()) > MAX_BODY_BYTES:
+            return JsonResponse({"problems": [{"error": True, "text": str(_("The body is too long to preview."))}]})
+        with translation.override(course.language if course else settings.LANGUAGE_CODE):
+            body, exercise = render_markdown(texts["body"]), render_markdown(texts["exercise"])
+            code = [
+                render_code_block(texts[name], f'python title="{label}"', number)
+                for number, (name, label) in enumerate(
+                    (("exercise_starter", _("Starter code")), ("exercise_checks", _("Checks"))), start=1
+                )
+                if texts[name].strip()
+            ]
+        problems = [
+            {"error": problem.error, "text": f"{capfirst(Lesson._meta.get_field(name).verbose_name)} · {problem}"}
+            for name in ("body", "exercise")
+            for problem in lint(texts[name], lesson_exists=lesson_address_exists)
+        ]
+        return JsonResponse(
+            {
+                "html": body.html,
+                "exercise_html": exercise.html + "".join(code),
+                "minutes": reading_minutes(body.amount + exercise.amount),
+                "problems": problems,
+            }
+        )
+
+    LIVE_FIELDS = ("body", "exercise", "exercise_starter", "exercise_checks")
+
+    def writing_guide(self, request):
+        """docs/authors/writing-lessons.md, rendered by the lessons' own pipeline: its examples show as learners
+        will see them."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Writing lessons"),
+            "guide": writing_guide_html(),
+        }
+        return TemplateResponse(request, "admin/courses/lesson/guide.html", context)
 
     def revision_list(self, request, pk: int):
         """Every revision of the lesson, newest first, and the differences between the two chosen (``?a=&b=``)."""

@@ -12,7 +12,7 @@ from courses.lint import lint
 from courses.markdown import render_markdown
 from courses.models import Lesson, Status
 from courses.revisions import save_revision
-from tests.factories import CourseFactory, LessonFactory
+from tests.factories import CourseFactory, LessonFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +248,43 @@ def test_a_published_lessons_revision_is_checked_before_it_goes_live(staff_clien
     response = staff_client.post(f"/admin/courses/lesson/{lesson.pk}/change/", data)
     assert response.status_code == 200 and "never closed" in response.text
     assert lesson.revisions.count() == 1
+
+
+def test_the_writing_guide_in_the_admin_shows_each_feature_rendered(staff_client):
+    form = staff_client.get("/admin/courses/lesson/add/").text
+    assert 'href="/admin/courses/lesson/writing-lessons/">Writing lessons</a>' in form
+    guide = staff_client.get("/admin/courses/lesson/writing-lessons/").text
+    assert '<div class="callout callout-tip" role="note">' in guide
+    assert '<p class="callout-title">Blocking calls</p>' in guide
+    assert '<th class="align-center">Waits for</th>' in guide
+    assert "<figcaption>One loop, many tasks</figcaption>" in guide
+    assert '<kbd class="keys"><kbd>Ctrl</kbd>+<kbd>C</kbd></kbd>' in guide
+    assert 'class="footnote-backref"' in guide
+
+
+def test_the_guides_examples_have_no_errors():
+    guide = Path(__file__).resolve().parents[2] / "docs" / "authors" / "writing-lessons.md"
+    assert [problem for problem in lint(guide.read_text()) if problem.error] == []
+
+
+def test_the_live_preview_renders_as_a_save_would_and_stores_nothing(staff_client):
+    course = CourseFactory(language="ko")
+    response = staff_client.post(
+        "/admin/courses/lesson/render/",
+        {"course": course.pk, "body": "> [!WARNING]\n> 조심.\n\n```\nunclosed\n", "exercise_starter": "x = 1\n"},
+    )
+    result = response.json()
+    assert '<p class="callout-title">경고</p>' in result["html"]  # in the course's language
+    assert '<span class="code-title">시작 코드</span>' in result["exercise_html"]
+    assert [problem["error"] for problem in result["problems"]] == [True]
+    assert "Line 4" in result["problems"][0]["text"]
+    assert not Lesson.objects.exists()
+
+
+def test_the_live_preview_is_for_staff_who_may_write_lessons(client, learner):
+    client.force_login(learner)
+    assert client.post("/admin/courses/lesson/render/", {"body": "x"}).status_code == 302
+    viewer = StaffFactory(is_superuser=False)
+    client.force_login(viewer)
+    assert client.post("/admin/courses/lesson/render/", {"body": "x"}).status_code == 403
+    assert client.get("/admin/courses/lesson/render/").status_code in {403, 405}

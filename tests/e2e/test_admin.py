@@ -132,3 +132,30 @@ def test_the_lesson_form_works_at_phone_width_by_keyboard(page, live_server):
     expect(page.locator(".messagelist")).to_contain_text("Published revision 2")
     lesson.refresh_from_db()
     assert "Typed by keyboard." in lesson.body_html
+
+
+def test_the_lesson_form_previews_the_text_as_it_is_typed_with_its_problems(page, live_server):
+    CourseFactory(title="Async Python", slug="asyncio")
+    page.context.add_cookies([staff_cookie(live_server)])
+    page.goto("/admin/courses/lesson/add/")
+    page.get_by_label("Course").select_option(label="Async Python")
+    body = page.get_by_label("Body")
+    body.fill('## Why\n\n> [!TIP]\n> Await it.\n\n```python title="A timeout"\nimport asyncio\n```\n')
+    preview = page.locator(".lesson-live")
+    expect(preview.locator(".callout-title")).to_have_text("Tip")
+    expect(preview.locator(".code-title")).to_have_text("A timeout")
+    expect(preview.locator(".lesson-live-status")).to_have_text("No problems found.")
+
+    body.press("Control+End")
+    body.press_sequentially("\n```\nnever closed\n")
+    expect(preview.locator(".lesson-live-error")).to_contain_text("never closed with ```")
+    assert serious_axe_violations(page) == []
+
+    # Tab indents in the body; Escape, then Tab, moves on.
+    body.fill("")
+    body.press("Tab")
+    body.press_sequentially("x")
+    expect(body).to_have_value("    x")
+    body.press("Escape")
+    body.press("Tab")
+    expect(body).not_to_be_focused()

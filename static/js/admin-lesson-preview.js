@@ -1,0 +1,109 @@
+// The lesson form in the admin: a live preview of the text as typed, rendered by the server's own pipeline
+// (the admin's "render" view), with the problems a save would report; and Tab that indents in the body.
+// Without this script the form works as it is: preview after saving.
+"use strict";
+
+// The admin loads form scripts in the page's head, before the form exists.
+document.addEventListener("DOMContentLoaded", () => {
+  const config = document.getElementById("lesson-live-config");
+  const body = document.getElementById("id_body");
+  if (!config || !body || !window.fetch) return;
+  const labels = config.dataset;
+  const form = body.form;
+  const fieldset = body.closest("fieldset");
+
+  const pane = document.createElement("section");
+  pane.className = "lesson-live lesson-preview";
+  pane.setAttribute("aria-labelledby", "lesson-live-title");
+  const title = document.createElement("h3");
+  title.id = "lesson-live-title";
+  title.textContent = labels.title;
+  const status = document.createElement("p");
+  status.className = "lesson-live-status";
+  status.setAttribute("role", "status");
+  const problems = document.createElement("ul");
+  problems.className = "lesson-live-problems";
+  const content = document.createElement("div");
+  content.className = "lesson-preview-body prose";
+  pane.append(title, status, problems, content);
+  fieldset.append(pane);
+  fieldset.classList.add("lesson-live-fieldset");
+
+  const hint = document.createElement("p");
+  hint.className = "help";
+  hint.id = "lesson-body-keys";
+  hint.textContent = labels.keys;
+  body.after(hint);
+  body.setAttribute("aria-describedby", [body.getAttribute("aria-describedby"), hint.id].filter(Boolean).join(" "));
+
+  const names = ["course", "body", "exercise", "exercise_starter", "exercise_checks"];
+  const fields = names.map((name) => form.elements[name]).filter(Boolean);
+  let timer;
+  let controller;
+  let lastProblems = "";
+
+  async function update() {
+    controller?.abort();
+    controller = new AbortController();
+    const data = new FormData();
+    data.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    for (const field of fields) data.append(field.name, field.value);
+    pane.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(labels.url, { method: "POST", body: data, signal: controller.signal });
+      if (!response.ok) throw new Error(String(response.status));
+      const result = await response.json();
+      // The server's rendering of the author's own text: Markdown with raw HTML escaped, as on the lesson page.
+      content.innerHTML = result.html || "";
+      if (result.exercise_html) {
+        const heading = document.createElement("h3");
+        heading.textContent = labels.exercise;
+        const exercise = document.createElement("div");
+        exercise.innerHTML = result.exercise_html;
+        content.append(heading, exercise);
+      }
+      problems.replaceChildren(
+        ...(result.problems || []).map((problem) => {
+          const item = document.createElement("li");
+          item.className = problem.error ? "lesson-live-error" : "lesson-live-warning";
+          item.textContent = `${problem.error ? labels.error : labels.warning} ${problem.text}`;
+          return item;
+        }),
+      );
+      // Said only when the problems change, so a screen reader is not told on every key.
+      const found = result.problems || [];
+      const errors = found.filter((problem) => problem.error).length;
+      let summary = labels.none;
+      if (errors) summary = labels.errors.replace("{count}", errors);
+      else if (found.length) summary = labels.warnings.replace("{count}", found.length);
+      if (summary !== lastProblems) status.textContent = summary;
+      lastProblems = summary;
+    } catch (error) {
+      if (error.name !== "AbortError") status.textContent = labels.failed;
+    } finally {
+      pane.removeAttribute("aria-busy");
+    }
+  }
+
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(update, 400);
+  };
+  for (const field of fields) field.addEventListener(field.tagName === "SELECT" ? "change" : "input", schedule);
+  update();
+
+  // Tab indents (four spaces) as in a code editor; Escape, then Tab, leaves the box; Shift+Tab always leaves.
+  let escaped = false;
+  body.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      escaped = true;
+      return;
+    }
+    if (event.key === "Tab" && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && !escaped) {
+      event.preventDefault();
+      body.setRangeText("    ", body.selectionStart, body.selectionEnd, "end");
+      schedule();
+    }
+    escaped = false;
+  });
+});
