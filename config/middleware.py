@@ -5,12 +5,14 @@ from urllib.parse import quote
 from django.core.exceptions import BadRequest
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.defaults import bad_request
 
 from config.logs import log_fields, request_logger
 from config.views import UNAVAILABLE_ERRORS, database_unavailable
 
 NUL = "\x00"
+ADMIN_PREFIX = "/admin/"  # config/urls.py
 
 
 class RejectNullCharactersMiddleware:
@@ -33,6 +35,23 @@ class RejectNullCharactersMiddleware:
             return bad_request(request, BadRequest("NUL character in the URL"))
         if any(NUL in value for value in request.COOKIES.values()):
             request.COOKIES = {name: value for name, value in request.COOKIES.items() if NUL not in value}
+        return self.get_response(request)
+
+
+class AdminTimeZoneMiddleware:
+    """Staff read and enter the admin's times in their own time zone: the one their account's settings name.
+
+    Only in the admin: the site's pages are kept in the shared cache for every reader and show their times
+    in UTC or the reader's zone by themselves.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(ADMIN_PREFIX) and request.user.is_authenticated and request.user.is_staff:
+            with timezone.override(request.user.zone):
+                return self.get_response(request)
         return self.get_response(request)
 
 

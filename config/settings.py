@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "config.middleware.AdminTimeZoneMiddleware",
     # Last, so a view's database error reaches it first: a 503 page while the database is unreachable.
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -271,6 +272,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded lesson images (courses/images.py), through the default storage: this folder unless STORAGES says
+# otherwise. Several web servers must share it (one disk, or an object store).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+LESSON_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+LESSON_IMAGE_MAX_PIXELS = 40_000_000
 # Pyodide's files, fetched by `make install` (config/pyodide.py), are served at {STATIC_URL}pyodide/<version>/.
 PYODIDE_VERSION = pyodide.VERSION
 STATICFILES_DIRS = [BASE_DIR / "static", ("pyodide", pyodide.FOLDER)]

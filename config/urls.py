@@ -3,7 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from config.views import favicon, healthz, live, robots_txt
+from config.views import favicon, healthz, live, media, robots_txt
 from courses.sitemaps import sitemaps
 
 # A database that cannot be reached gets the 503 page, wherever the error came from.
@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/live", live, name="live"),
     path("favicon.ico", favicon),
+    path("media/<path:path>", media, name="media"),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     # Before admin.site.urls: staff sign in through allauth, with its rate limits.

@@ -3,6 +3,7 @@ import sys
 import time
 from datetime import datetime
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE, REASON_NO_REFERER
@@ -14,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
+from django.views.static import serve as static_serve
 
 from config.absolute_urls import absolute_url
 from config.http import wants_json
@@ -79,6 +81,14 @@ def health_report() -> dict:
             "oldest_ready_age_seconds": age(queue.oldest_ready_since),
         },
     }
+
+
+def media(request, path: str) -> HttpResponse:
+    """An uploaded file from MEDIA_ROOT, for a server with no proxy in front (`make run`, `make serve`); nginx
+    serves /media/ itself. Names are their content's hash, so a file never changes: browsers keep it a year."""
+    response = static_serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 def favicon(request) -> HttpResponsePermanentRedirect:

@@ -18,13 +18,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from config.admin import StreamModelAdmin
-from courses import revisions
+from courses import images, revisions
 from courses.lint import lint
 from courses.markdown import reading_minutes, render_code_block, render_markdown
 from courses.models import (
     MAX_BODY_BYTES,
     Course,
     Lesson,
+    LessonImage,
     LessonLink,
     LessonRevision,
     Status,
@@ -256,6 +257,7 @@ class LessonAdmin(StreamModelAdmin):
         return [
             path("writing-lessons/", view(self.writing_guide), name="courses_lesson_guide"),
             path("render/", view(require_POST(self.render_live)), name="courses_lesson_render"),
+            path("upload-image/", view(require_POST(self.upload_image)), name="courses_lesson_upload_image"),
             path("<int:pk>/preview/", view(self.preview), name="courses_lesson_preview"),
             path("<int:pk>/revisions/", view(self.revision_list), name="courses_lesson_revisions"),
             path("<int:pk>/revisions/<int:number>/", view(self.revision_detail), name="courses_lesson_revision"),
@@ -429,6 +431,18 @@ class LessonAdmin(StreamModelAdmin):
 
     LIVE_FIELDS = ("body", "exercise", "exercise_starter", "exercise_checks")
 
+    def upload_image(self, request):
+        """An image from the lesson form's "Insert an image" (static/js/admin-lesson-preview.js): stored, and its
+        Markdown returned for the script to insert at the cursor. The same checks as the image admin's form."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        form = LessonImageForm(request.POST, request.FILES)
+        if not form.is_valid():
+            errors = [str(message) for messages_ in form.errors.values() for message in messages_]
+            return JsonResponse({"errors": errors}, status=400)
+        image = form.store(uploaded_by=request.user)
+        return JsonResponse({"markdown": image.markdown, "url": image.file.url})
+
     def writing_guide(self, request):
         """docs/authors/writing-lessons.md, rendered by the lessons' own pipeline: its examples show as learners
         will see them."""
@@ -557,6 +571,86 @@ class LessonAdmin(StreamModelAdmin):
             % {"count": len(published)},
             messages.SUCCESS,
         )
+
+
+class LessonImageAltForm(forms.ModelForm):
+    class Meta:
+        model = LessonImage
+        fields = ["alt"]
+        error_messages = {
+            "alt": {"required": _("Say what the image shows: learners who cannot see it read this.")},
+        }
+
+    def clean_alt(self) -> str:
+        alt = " ".join(self.cleaned_data["alt"].split())
+        if not alt:
+            raise ValidationError(_("Say what the image shows: learners who cannot see it read this."), code="no_alt")
+        return alt
+
+
+class LessonImageForm(LessonImageAltForm):
+    """An image and its alt text; the file is checked and re-encoded (courses.images) before anything is stored."""
+
+    upload = forms.FileField(label=_("Image"), help_text=_("PNG, JPEG, WebP or GIF, at most 5 MB."))
+
+    class Meta(LessonImageAltForm.Meta):
+        fields = ["upload", "alt"]
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        images.check_image(upload)
+        upload.seek(0)
+        return upload
+
+    def store(self, *, uploaded_by) -> LessonImage:
+        return images.store_image(
+            upload=self.cleaned_data["upload"], alt=self.cleaned_data["alt"], uploaded_by=uploaded_by
+        )
+
+
+@admin.register(LessonImage)
+class LessonImageAdmin(StreamModelAdmin):
+    """Images for lessons: upload one here (or from the lesson form), then write its Markdown in a lesson.
+
+    The file never changes once stored (a new image is a new upload); its alt text may be corrected.
+    """
+
+    list_display = ["thumbnail", "alt", "markdown_column", "width", "height", "uploaded_by", "created_at"]
+
+    class Media:
+        css = {"all": ["css/admin-lessons.css"]}
+
+    search_fields = ["alt", "original_name"]
+    readonly_fields = ["preview", "markdown_column", "width", "height", "size", "uploaded_by", "created_at"]
+
+    def get_fields(self, request, obj=None):
+        return ["alt", "preview", "markdown_column", "width", "height", "size"] if obj else ["upload", "alt"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = LessonImageAltForm if obj is not None else LessonImageForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_form(self, request, form, change: bool):
+        return super().save_form(request, form, change) if change else form.store(uploaded_by=request.user)
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["alt"])
+
+    def save_related(self, request, form, formsets, change: bool) -> None:
+        """An image has no related rows."""
+
+    @admin.display(description=_("image"))
+    def thumbnail(self, image: LessonImage) -> str:
+        return format_html('<img src="{}" alt="{}" class="lesson-image-thumbnail">', image.file.url, image.alt)
+
+    @admin.display(description=_("image"))
+    def preview(self, image: LessonImage) -> str:
+        return format_html('<img src="{}" alt="{}" class="lesson-image-preview">', image.file.url, image.alt)
+
+    @admin.display(description=_("Markdown"))
+    def markdown_column(self, image: LessonImage) -> str:
+        return format_html("<code>{}</code>", image.markdown)
 
 
 @admin.register(LessonRevision)

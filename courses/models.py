@@ -500,6 +500,8 @@ class LessonRedirect(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("former lesson address")
+        verbose_name_plural = _("former lesson addresses")
         constraints = [
             models.UniqueConstraint(fields=["course_slug", "lesson_slug"], name="lesson_redirect_unique_address")
         ]
@@ -515,8 +517,48 @@ class CourseRedirect(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="redirects")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = _("former course address")
+        verbose_name_plural = _("former course addresses")
+
     def __str__(self) -> str:
         return f"/courses/{self.slug}/"
+
+
+class LessonImage(models.Model):
+    """An image uploaded for lessons (courses.images): checked, re-encoded, stored under its content's hash."""
+
+    file = models.FileField(_("file"), max_length=200, unique=True)
+    alt = models.CharField(
+        _("alt text"), max_length=300, help_text=_("What the image shows, for those who cannot see it.")
+    )
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    size = models.PositiveIntegerField(_("size in bytes"))
+    original_name = models.CharField(_("uploaded file name"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("lesson image")
+        verbose_name_plural = _("lesson images")
+
+    def __str__(self) -> str:
+        return self.alt
+
+    @property
+    def markdown(self) -> str:
+        """What an author writes in a lesson to show it."""
+        alt = self.alt.replace("[", "(").replace("]", ")")
+        return f"![{alt}]({self.file.url})"
 
 
 class SearchEntryQuerySet(models.QuerySet):
@@ -545,6 +587,8 @@ class SearchEntry(models.Model):
     objects = SearchEntryQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
         constraints = [
             models.CheckConstraint(
                 condition=Q(lesson__isnull=True) ^ Q(course__isnull=True), name="search_entry_lesson_or_course"

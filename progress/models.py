@@ -187,7 +187,11 @@ class LearnerProgress(models.Model):
     """
 
     learner = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="progress"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="progress",
+        verbose_name=_("learner"),
     )
     xp = models.IntegerField(_("XP"), default=0)
     current_streak = models.PositiveIntegerField(_("current streak"), default=0)
@@ -208,8 +212,10 @@ class LearnerProgress(models.Model):
 
 
 class Completion(models.Model):
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="completions")
-    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="completions")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="completions", verbose_name=_("learner")
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="completions", verbose_name=_("lesson"))
     completed_at = models.DateTimeField(_("completed"))
 
     class Meta:
@@ -229,9 +235,14 @@ class ExerciseCompletion(models.Model):
     """
 
     learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exercise_completions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="exercise_completions",
+        verbose_name=_("learner"),
     )
-    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="exercise_completions")
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.CASCADE, related_name="exercise_completions", verbose_name=_("lesson")
+    )
     completed_at = models.DateTimeField(_("passed"))
 
     class Meta:
@@ -248,7 +259,9 @@ class ExerciseCompletion(models.Model):
 class ActivityDay(models.Model):
     """A day, in the learner's time zone, on which they completed a lesson or passed an exercise (streaks, heatmap)."""
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity_days")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity_days", verbose_name=_("learner")
+    )
     day = models.DateField(_("day"))
     completions = models.PositiveIntegerField(_("lessons completed"), default=0)
     exercises = models.PositiveIntegerField(_("exercises passed"), default=0)
@@ -264,7 +277,9 @@ class ActivityDay(models.Model):
 
 
 class Unlock(models.Model):
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="unlocks")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="unlocks", verbose_name=_("learner")
+    )
     achievement = models.ForeignKey(Achievement, on_delete=models.CASCADE, related_name="unlocks")
     unlocked_at = models.DateTimeField(_("unlocked"))
 
@@ -317,7 +332,9 @@ class XPEntryQuerySet(models.QuerySet):
 class XPEntry(models.Model):
     """One change of a learner's XP. ``source`` names what paid it; a source pays a learner once."""
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="xp_entries")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="xp_entries", verbose_name=_("learner")
+    )
     amount = models.IntegerField(_("XP"))
     reason = models.CharField(_("reason"), max_length=20, choices=Reason)
     source = models.CharField(_("source"), max_length=100)

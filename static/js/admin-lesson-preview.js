@@ -3,6 +3,79 @@
 // Without this script the form works as it is: preview after saving.
 "use strict";
 
+// "Insert an image": a file and its alt text, uploaded to the admin's upload view; the Markdown it answers is
+// written at the cursor. The fields have no names, so the lesson form never sends them.
+function addImageUpload(body, labels, form, changed) {
+  const group = document.createElement("fieldset");
+  group.className = "lesson-image-upload";
+  const legend = document.createElement("legend");
+  legend.textContent = labels.imageLegend;
+  const field = (id, text, input) => {
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.textContent = text;
+    input.id = id;
+    const row = document.createElement("div");
+    row.append(label, input);
+    return row;
+  };
+  const file = document.createElement("input");
+  file.type = "file";
+  file.accept = "image/png,image/jpeg,image/webp,image/gif";
+  const alt = document.createElement("input");
+  alt.type = "text";
+  alt.maxLength = 300;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "button";
+  button.textContent = labels.insert;
+  const outcome = document.createElement("p");
+  outcome.setAttribute("role", "status");
+  group.append(
+    legend,
+    field("lesson-image-file", labels.imageLabel, file),
+    field("lesson-image-alt", labels.altLabel, alt),
+    button,
+    outcome,
+  );
+  body.parentElement.append(group);
+  let cursor = null;
+  body.addEventListener("blur", () => {
+    cursor = [body.selectionStart, body.selectionEnd];
+  });
+  button.addEventListener("click", async () => {
+    if (!file.files.length) {
+      file.focus();
+      return;
+    }
+    const data = new FormData();
+    data.append("csrfmiddlewaretoken", form.elements.csrfmiddlewaretoken.value);
+    data.append("upload", file.files[0]);
+    data.append("alt", alt.value);
+    button.disabled = true;
+    outcome.textContent = labels.uploading;
+    try {
+      const response = await fetch(labels.uploadUrl, { method: "POST", body: data });
+      const result = await response.json();
+      if (!response.ok) {
+        outcome.textContent = (result.errors || []).join(" ");
+        return;
+      }
+      const [start, end] = cursor || [body.value.length, body.value.length];
+      const before = start > 0 && body.value[start - 1] !== "\n" ? "\n\n" : "";
+      body.setRangeText(`${before}${result.markdown}\n`, start, end, "end");
+      file.value = "";
+      alt.value = "";
+      outcome.textContent = labels.inserted;
+      changed();
+    } catch {
+      outcome.textContent = labels.failed;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 // The admin loads form scripts in the page's head, before the form exists.
 document.addEventListener("DOMContentLoaded", () => {
   const config = document.getElementById("lesson-live-config");
@@ -35,6 +108,8 @@ document.addEventListener("DOMContentLoaded", () => {
   hint.textContent = labels.keys;
   body.after(hint);
   body.setAttribute("aria-describedby", [body.getAttribute("aria-describedby"), hint.id].filter(Boolean).join(" "));
+
+  addImageUpload(body, labels, form, () => schedule());
 
   const names = ["course", "body", "exercise", "exercise_starter", "exercise_checks"];
   const fields = names.map((name) => form.elements[name]).filter(Boolean);

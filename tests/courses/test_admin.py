@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from courses.models import Lesson, Status
-from tests.factories import CourseFactory, LessonFactory, UserFactory
+from tests.factories import CourseFactory, LessonFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -265,3 +265,26 @@ def test_staff_find_a_lesson_by_words_of_its_text(staff_client):
     LessonFactory(title="Something else")
     text = staff_client.get("/admin/courses/lesson/", {"q": "semaphore"}).text
     assert "Queues" in text and "Something else" not in text
+
+
+def test_staff_read_and_enter_admin_times_in_their_own_time_zone(client):
+    """Regression: the admin showed and took times in UTC whatever the staff member's time zone setting."""
+    editor = StaffFactory(time_zone="Asia/Seoul")
+    client.force_login(editor)
+    lesson = LessonFactory(published_at="2026-03-01T00:00:00Z", status=Status.DRAFT)
+    form = client.get(f"/admin/courses/lesson/{lesson.pk}/change/").text
+    assert 'name="published_at_1" value="09:00:00"' in form
+
+    data = lesson_form(lesson.course, slug=lesson.slug, title=lesson.title, position=lesson.position)
+    data |= {"published_at_0": "2026-03-02", "published_at_1": "09:30:00"}
+    assert client.post(f"/admin/courses/lesson/{lesson.pk}/change/", data).status_code == 302
+    lesson.refresh_from_db()
+    assert lesson.published_at.isoformat() == "2026-03-02T00:30:00+00:00"
+
+
+def test_the_site_keeps_its_own_time_zone_outside_the_admin(client):
+    from django.utils import timezone
+
+    client.force_login(StaffFactory(time_zone="Asia/Seoul"))
+    client.get("/")
+    assert timezone.get_current_timezone_name() == "UTC"

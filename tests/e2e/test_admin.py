@@ -5,6 +5,7 @@ from allauth.account.models import EmailAddress
 from axe_playwright_python.base import AXE_SCRIPT
 from django.conf import settings
 from django.test import Client
+from PIL import Image
 from playwright.sync_api import expect
 
 from courses.models import Lesson, Status
@@ -159,3 +160,38 @@ def test_the_lesson_form_previews_the_text_as_it_is_typed_with_its_problems(page
     body.press("Escape")
     body.press("Tab")
     expect(body).not_to_be_focused()
+
+
+def test_an_author_uploads_an_image_from_the_lesson_form_at_phone_width_and_learners_see_it(
+    page, browser, live_server, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    lesson = LessonFactory(course__slug="asyncio", slug="timeouts", title="Timeouts", body="## Start\n\nWords.\n")
+    save_revision(lesson=lesson, content=lesson.content(), publish=True)
+    picture = tmp_path / "loop.png"
+    Image.new("RGB", (60, 40), (20, 120, 90)).save(picture)
+    page.context.add_cookies([staff_cookie(live_server)])
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+
+    body = page.get_by_label("Body")
+    body.press("Control+End")
+    page.get_by_label("Image (PNG, JPEG, WebP or GIF)").set_input_files(picture)
+    page.get_by_label("Alt text: what the image shows").fill("The event loop")
+    page.get_by_role("button", name="Upload and insert").click()
+    expect(page.locator(".lesson-image-upload [role=status]")).to_contain_text("inserted at the cursor")
+    expect(body).to_have_value(re.compile(r"!\[The event loop\]\(/media/lessons/[0-9a-f]{32}\.png\)"))
+    expect(page.locator(".lesson-live img[alt='The event loop']")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.get_by_role("button", name="Publish changes").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published revision 2")
+
+    learner = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844}).new_page()
+    errors = []
+    learner.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    learner.goto("/courses/asyncio/timeouts/")
+    figure = learner.get_by_role("img", name="The event loop")
+    expect(figure).to_be_visible()
+    assert figure.evaluate("image => image.naturalWidth") == 60
+    assert errors == []
+    learner.context.close()
