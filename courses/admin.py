@@ -350,6 +350,7 @@ class LessonAdmin(StreamModelAdmin):
         return super().response_change(request, obj)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context |= {"max_body_bytes": MAX_BODY_BYTES, "max_body_kb": MAX_BODY_BYTES // 1024}
         if obj is not None and obj.pk:
             context["revision_count"] = obj.revisions.count()
             context["live_revision"] = obj.revision

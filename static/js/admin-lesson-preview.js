@@ -111,6 +111,22 @@ document.addEventListener("DOMContentLoaded", () => {
 
   addImageUpload(body, labels, form, () => schedule());
 
+  // A body over the limit is refused here, before the browser sends it: a post too large for the server
+  // would end on an error page instead of this form.
+  const tooLong = document.createElement("p");
+  tooLong.className = "errornote";
+  tooLong.setAttribute("role", "alert");
+  tooLong.hidden = true;
+  body.before(tooLong);
+  form.addEventListener("submit", (event) => {
+    const size = new Blob([body.value]).size;
+    if (size <= Number(labels.maxBytes)) return;
+    event.preventDefault();
+    tooLong.textContent = labels.tooLong.replace("{size}", Math.round(size / 1024));
+    tooLong.hidden = false;
+    body.focus();
+  });
+
   const names = ["course", "body", "exercise", "exercise_starter", "exercise_checks"];
   const fields = names.map((name) => form.elements[name]).filter(Boolean);
   let timer;

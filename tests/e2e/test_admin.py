@@ -195,3 +195,19 @@ def test_an_author_uploads_an_image_from_the_lesson_form_at_phone_width_and_lear
     assert figure.evaluate("image => image.naturalWidth") == 60
     assert errors == []
     learner.context.close()
+
+
+def test_a_body_too_large_to_send_is_stopped_in_the_form_with_the_text_kept(page, live_server):
+    """Regression: a 3 MB body ended on Django's RequestDataTooBig error page, and the text was gone."""
+    CourseFactory(title="Async Python", slug="asyncio")
+    page.context.add_cookies([staff_cookie(live_server)])
+    page.goto("/admin/courses/lesson/add/")
+    page.get_by_label("Course").select_option(label="Async Python")
+    page.locator("#id_title").fill("Huge")
+    page.locator("#id_position").fill("1")
+    page.get_by_label("Body").evaluate("(box, text) => { box.value = text; }", "## Huge\n\n" + "word " * 600_000)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("a lesson's body may be at most 512 KB")
+    assert page.url.endswith("/admin/courses/lesson/add/")
+    assert page.get_by_label("Body").evaluate("box => box.value.length") > 3_000_000
+    assert not Lesson.objects.exists()
