@@ -162,6 +162,13 @@ class LessonAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        self.lint_warnings = []
+        for name in ("body", "exercise"):
+            problems = lint(cleaned_data.get(name) or "", lesson_exists=lesson_address_exists)
+            if errors := [str(problem) for problem in problems if problem.error]:
+                self.add_error(name, errors)
+            label = capfirst(Lesson._meta.get_field(name).verbose_name)
+            self.lint_warnings += [f"{label} · {problem}" for problem in problems if not problem.error]
         if not self.instance.pk:
             return cleaned_data
         # Held until the admin's transaction ends with the save, so no other save slips in between.
@@ -313,10 +320,8 @@ class LessonAdmin(StreamModelAdmin):
         content = {
             name: value.replace("\r\n", "\n") if isinstance(value, str) else value for name, value in content.items()
         }
-        for name in ("body", "exercise"):
-            for problem in lint(content[name], lesson_exists=lesson_address_exists):
-                label = capfirst(Lesson._meta.get_field(name).verbose_name)
-                self.message_user(request, f"{label} · {problem}", messages.WARNING)
+        for warning in form.lint_warnings:
+            self.message_user(request, warning, messages.WARNING)
         latest = lesson.draft or lesson.revision
         message = form.cleaned_data.get("revision_message", "")
         if latest is None or not revisions.same_content(latest.content, content) or message:

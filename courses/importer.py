@@ -410,7 +410,6 @@ def read_course_folder(directory: Path) -> CoursePlan:
             "body": parsed.body,
         }
         _exercise_code(parsed)
-        _lint(parsed, lesson_fields, lesson_exists=lambda course, lesson: True)  # errors first; links below
         _check(Lesson(**lesson_fields), path, exclude=["course"])
         for seen, key in ((seen_slugs, "slug"), (seen_positions, "position")):
             if (value := lesson_fields[key]) in seen:

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from config.page_cache import bump_content_generation
 from courses.exercises import validate_checks, validate_starter
-from courses.lint import lint
 from courses.markdown import reading_minutes, render_markdown
 
 
@@ -363,11 +362,6 @@ class Lesson(models.Model):
                 code="too_long",
                 params={"limit": MAX_BODY_BYTES // 1024, "size": len(self.body.encode()) // 1024},
             )
-        for field in ("body", "exercise"):
-            if field in errors:
-                continue
-            if problems := [str(problem) for problem in lint(getattr(self, field)) if problem.error]:
-                errors[field] = problems
         if self.status == Status.PUBLISHED and not self.body.strip():
             errors["body"] = ValidationError(_("A published lesson needs a body."), code="empty_body")
         if self.has_checks and not self.exercise.strip() and "exercise_checks" not in errors:
