@@ -40,6 +40,24 @@ class UserAdmin(ValidatedActionsMixin, DjangoUserAdmin):
     ordering = ["email"]
     inlines = [LearnerProgressInline]
 
+    # Who may do what is a superuser's decision: staff with the right to change accounts (the "Admin" group)
+    # cannot give themselves or anyone else more, nor change a superuser's account (its e-mail, its password).
+    ROLE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return readonly if request.user.is_superuser else [*readonly, *self.ROLE_FIELDS]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def get_inlines(self, request, obj):
         """A new account has no progress yet: its add page shows none."""
         return self.inlines if obj is not None else []

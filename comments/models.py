@@ -5,7 +5,7 @@ The rules that write these rows live in ``comments.services``.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +25,13 @@ class CommentQuerySet(models.QuerySet):
         if user.is_authenticated:
             return self.filter(Q(hidden_at__isnull=True) | Q(author_id=user.pk))
         return self.filter(hidden_at__isnull=True)
+
+    def flagged(self):
+        """Comments with at least one open flag: one no moderator has dismissed yet."""
+        return self.filter(Exists(Flag.objects.open().filter(comment=OuterRef("pk"))))
+
+    def not_flagged(self):
+        return self.exclude(Exists(Flag.objects.open().filter(comment=OuterRef("pk"))))
 
     def for_lesson_page(self, lesson: Lesson, user):
         """Every comment of ``lesson`` the reader may see, oldest first, with its author: one query."""
@@ -148,16 +155,46 @@ class Notification(models.Model):
         return reverse("comments:open_notification", kwargs={"pk": self.pk})
 
 
+class FlagQuerySet(models.QuerySet):
+    def open(self):
+        """Flags no moderator has dismissed: the ones that make a comment "flagged"."""
+        return self.filter(dismissed_at__isnull=True)
+
+
 class Flag(models.Model):
+    """A learner's request that moderators look at a comment.
+
+    A moderator who finds the comment fine dismisses its flags (``comments.services.dismiss_flags``): they stay,
+    with who dismissed them and when, but no longer count. A flag sent after that is open and counts again.
+    """
+
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="flags", verbose_name=_("comment"))
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(_("reason"), max_length=500)
     created_at = models.DateTimeField(_("flagged"), auto_now_add=True)
+    dismissed_at = models.DateTimeField(_("dismissed"), null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dismissed by"),
+    )
+
+    objects = FlagQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("flag")
         verbose_name_plural = _("flags")
-        constraints = [models.UniqueConstraint(fields=["comment", "learner"], name="flag_once_per_learner")]
+        constraints = [
+            # One open flag per learner and comment: after a dismissal, the learner may flag the comment again.
+            models.UniqueConstraint(
+                fields=["comment", "learner"],
+                condition=Q(dismissed_at__isnull=True),
+                name="flag_open_once_per_learner",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reason
@@ -218,6 +255,19 @@ class ProblemReport(models.Model):
         help_text=_("The revision of the lesson the reporter was reading."),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.NEW)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        limit_choices_to={"is_staff": True},
+        related_name="+",
+        verbose_name=_("assigned to"),
+        help_text=_("The staff member who handles the report."),
+    )
+    notes = models.TextField(
+        _("internal notes"), blank=True, help_text=_("For staff only: the reporter never sees these.")
+    )
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

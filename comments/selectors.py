@@ -1,15 +1,18 @@
-"""The comments of a lesson page, as threads, in a fixed number of queries however many there are."""
+"""Reads of comments: a lesson page's threads in a fixed number of queries however many there are, and what the
+admin's home page counts."""
 
 import html
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from allauth.account.models import EmailAddress
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
-from comments.models import MAX_DEPTH, Comment, Follow
-from courses.models import Lesson
+from comments.models import MAX_DEPTH, Comment, Follow, ProblemReport
+from courses.models import Lesson, Status
 from progress.models import Level
 from progress.selectors import standing
 
@@ -130,3 +133,20 @@ _CODE_BLOCK = re.compile(r'<figure class="code-block"[^>]*><figcaption>(?:<span 
 def code_block_titles(lesson: Lesson) -> list[str]:
     """The titles of the lesson's code blocks, in the order of the page ("" for a block without one)."""
     return [html.unescape(title) for title in _CODE_BLOCK.findall(lesson.body_html)]
+
+
+# What the admin's home page counts (comments.templatetags.staff_overview)
+
+
+def flagged_comments() -> QuerySet[Comment]:
+    """Comments readers still see that have an open flag: the ones waiting for a moderator."""
+    return Comment.objects.flagged().filter(hidden_at__isnull=True)
+
+
+def new_reports() -> QuerySet[ProblemReport]:
+    return ProblemReport.objects.filter(status=ProblemReport.Status.NEW)
+
+
+def scheduled_lessons(*, now: datetime | None = None) -> QuerySet[Lesson]:
+    """Lessons set to published whose publication date is still to come (after ``now``, by default this moment)."""
+    return Lesson.objects.filter(status=Status.PUBLISHED, published_at__gt=now or timezone.now())

@@ -177,10 +177,11 @@ def mark_read(*, learner: User, notification_ids: list[int] | None = None) -> in
 
 
 def flag_comment(*, learner: User, comment: Comment, reason: str) -> Flag:
-    """``learner`` asks the moderators to look at ``comment``: once per learner and comment.
+    """``learner`` asks the moderators to look at ``comment``: once per learner and comment while their flag is open.
 
-    The unique constraint on (comment, learner) is the guard: a second flag, even one sent at
-    the same moment from another tab, fails there and is answered "already flagged".
+    The unique constraint on (comment, learner) of open flags is the guard: a second flag, even one sent at
+    the same moment from another tab, fails there and is answered "already flagged". Once a moderator has
+    dismissed the flag, the learner may flag the comment again, and that new flag counts.
     """
     if comment.author_id == learner.pk:
         raise ValidationError(_("You cannot flag your own comment."), code="own")
@@ -224,6 +225,24 @@ def restore_comments(*, comments: QuerySet[Comment]) -> int:
 def restore_comment(*, comment: Comment) -> None:
     restore_comments(comments=Comment.objects.filter(pk=comment.pk))
     comment.refresh_from_db(fields=["hidden_at", "hidden_by"])
+
+
+@transaction.atomic
+def dismiss_flags(*, comments: QuerySet[Comment], moderator: User) -> int:
+    """Dismiss the open flags of ``comments``, recording who and when; returns how many comments had some.
+
+    The comments stay as they are, shown or hidden: they are simply no longer flagged. The open flags are
+    locked first (``select_for_update``), so when two moderators dismiss at once, each flag records the first
+    one only; a flag sent after this transaction is open and makes its comment flagged again.
+    """
+    comment_ids = list(comments.values_list("pk", flat=True))
+    flags = list(
+        Flag.objects.open().filter(comment_id__in=comment_ids).select_for_update().values_list("pk", "comment_id")
+    )
+    Flag.objects.filter(pk__in=[pk for pk, _comment_id in flags]).update(
+        dismissed_at=timezone.now(), dismissed_by=moderator
+    )
+    return len({comment_id for _pk, comment_id in flags})
 
 
 # Problem reports
@@ -295,6 +314,30 @@ def _mail_staff_about(report: ProblemReport, *, base_url: str) -> None:
         subject=" ".join(subject.split()), body="\n".join(lines), from_email=settings.DEFAULT_FROM_EMAIL, to=recipients
     )
     queue_email(message=message, kind="comments/problem_report")
+
+
+def _check_assignee(assignee: User | None) -> None:
+    if assignee is not None and not assignee.is_staff:
+        raise ValidationError(_("Reports are assigned to staff members only."), code="not_staff")
+
+
+@transaction.atomic
+def handle_report(*, report: ProblemReport, status: str, assignee: User | None, notes: str) -> ProblemReport:
+    """Staff's work on ``report`` from its admin page: who handles it, their internal notes, and its status.
+
+    The status goes through ``set_report_status``, so a report marked done tells its reporter, as from the list.
+    """
+    _check_assignee(assignee)
+    report.assignee = assignee
+    report.notes = notes
+    report.save(update_fields=["assignee", "notes", "updated_at"])
+    return set_report_status(report=report, status=status)
+
+
+def assign_reports(*, reports: QuerySet[ProblemReport], assignee: User) -> int:
+    """Give ``reports`` to ``assignee`` (a staff member); returns how many changed hands."""
+    _check_assignee(assignee)
+    return reports.exclude(assignee=assignee).update(assignee=assignee, updated_at=timezone.now())
 
 
 @transaction.atomic

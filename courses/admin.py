@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
@@ -193,6 +193,37 @@ class LessonAdminForm(forms.ModelForm):
         return cleaned_data
 
 
+class LessonStateFilter(admin.SimpleListFilter):
+    """Where a lesson stands for learners, as the site decides it (a published lesson dated later is scheduled)."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("live", _("On the site")),
+            ("scheduled", _("Scheduled")),
+            ("draft", _("Draft")),
+            ("archived", _("Archived")),
+            ("changes", _("With a draft of changes")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        match self.value():
+            case "live":
+                return queryset.filter(Lesson.published_q())
+            case "scheduled":
+                return queryset.filter(status=Status.PUBLISHED, published_at__gt=now)
+            case "draft":
+                return queryset.filter(status=Status.DRAFT)
+            case "archived":
+                return queryset.filter(status=Status.ARCHIVED)
+            case "changes":
+                return queryset.filter(draft__isnull=False)
+        return queryset
+
+
 @admin.register(Lesson)
 class LessonAdmin(StreamModelAdmin):
     form = LessonAdminForm
@@ -201,15 +232,14 @@ class LessonAdmin(StreamModelAdmin):
         "title",
         "course",
         "position",
-        "status",
-        "is_published",
+        "state",
         "has_draft",
         "published_at",
         "xp",
         "reading_minutes",
     ]
     list_display_links = ["title"]
-    list_filter = ["status", "course", "tags"]
+    list_filter = [LessonStateFilter, "course", "tags"]
     list_select_related = ["course"]
     search_fields = ["title", "summary", "body"]
     date_hierarchy = "published_at"
@@ -284,6 +314,17 @@ class LessonAdmin(StreamModelAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:courses_lesson_preview", args=[lesson.pk]), _("Preview the lesson")
         )
+
+    @admin.display(description=_("state"), ordering="published_at")
+    def state(self, lesson: Lesson) -> str:
+        if lesson.is_scheduled():
+            when = formats.date_format(timezone.localtime(lesson.published_at), "DATETIME_FORMAT")
+            return _("Scheduled for %(date)s") % {"date": when}
+        if lesson.is_published():
+            return _("On the site")
+        if lesson.status == Status.PUBLISHED:
+            return _("Published, in a course that is not")
+        return lesson.get_status_display()
 
     @admin.display(description=_("draft of changes"), boolean=True)
     def has_draft(self, lesson: Lesson) -> bool:

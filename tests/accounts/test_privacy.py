@@ -51,7 +51,10 @@ LEFT_OUT = {
     "progress.XPEntry.created_by": "the staff member who adjusted another learner's XP",
     "comments.Comment.hidden_by": "the moderator who hid another learner's comment",
     "comments.CommentBan.created_by": "the moderator who barred another learner",
+    "comments.Flag.dismissed_by": "the moderator who dismissed the flags of another learner's comment",
+    "comments.ProblemReport.assignee": "the staff member a problem report is assigned to: staff's work on the site",
     "courses.LessonRevision.author": "the author of a version of a lesson: staff's work on the site",
+    "courses.LessonImage.uploaded_by": "the staff member who uploaded an image for lessons",
 }
 # Tables with the learner's traces that point at no account, left out on purpose: sessions (a signed-in
 # browser, by id; see accounts.privacy.delete_account), accounts.SentEmail (keys of sent e-mail, no address),

@@ -80,7 +80,7 @@ def test_admin_lists_search_and_filter(staff_client):
     LessonFactory(title="Something else")
     text = staff_client.get("/admin/courses/lesson/", {"q": "Queues"}).text
     assert "Queues and workers" in text and "Something else" not in text
-    assert staff_client.get("/admin/courses/lesson/", {"status__exact": "draft"}).status_code == 200
+    assert staff_client.get("/admin/courses/lesson/", {"state": "draft"}).status_code == 200
     assert staff_client.get("/admin/courses/course/").status_code == 200
 
 
@@ -288,3 +288,13 @@ def test_the_site_keeps_its_own_time_zone_outside_the_admin(client):
     client.force_login(StaffFactory(time_zone="Asia/Seoul"))
     client.get("/")
     assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_the_lesson_list_says_scheduled_for_when_and_filters_by_state(staff_client):
+    LessonFactory(title="Later", published_at="2999-01-01T09:00:00Z")
+    LessonFactory(title="Now")
+    LessonFactory(title="Unwritten", status=Status.DRAFT, published_at=None)
+    page = staff_client.get("/admin/courses/lesson/").text
+    assert "Scheduled for Jan. 1, 2999, 9 a.m." in page and "On the site" in page
+    scheduled = staff_client.get("/admin/courses/lesson/", {"state": "scheduled"}).text
+    assert "Later" in scheduled and "Unwritten" not in scheduled and ">Now<" not in scheduled
