@@ -134,6 +134,13 @@ document.addEventListener("DOMContentLoaded", () => {
   let lastProblems = "";
 
   async function update() {
+    const size = new Blob([body.value]).size;
+    if (size > Number(labels.maxBytes)) {
+      // The server would refuse a post this large; the preview waits for a body it can take.
+      controller?.abort();
+      status.textContent = labels.tooLong.replace("{size}", Math.round(size / 1024));
+      return;
+    }
     controller?.abort();
     controller = new AbortController();
     const data = new FormData();

@@ -205,9 +205,13 @@ def test_a_body_too_large_to_send_is_stopped_in_the_form_with_the_text_kept(page
     page.get_by_label("Course").select_option(label="Async Python")
     page.locator("#id_title").fill("Huge")
     page.locator("#id_position").fill("1")
-    page.get_by_label("Body").evaluate("(box, text) => { box.value = text; }", "## Huge\n\n" + "word " * 600_000)
+    page.get_by_label("Body").evaluate(
+        "(box, text) => { box.value = text; box.dispatchEvent(new Event('input')); }",
+        "## Huge\n\n" + "word " * 600_000,
+    )
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("a lesson's body may be at most 512 KB")
+    expect(page.locator(".lesson-live-status")).to_contain_text("may be at most 512 KB")
     assert page.url.endswith("/admin/courses/lesson/add/")
     assert page.get_by_label("Body").evaluate("box => box.value.length") > 3_000_000
     assert not Lesson.objects.exists()
