@@ -207,7 +207,9 @@ class CommentBan(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comment_ban", verbose_name=_("learner")
     )
     reason = models.CharField(_("reason"), max_length=500, help_text=_("The learner sees this."))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("barred by")
+    )
     created_at = models.DateTimeField(_("barred"), auto_now_add=True)
 
     class Meta:
