@@ -137,7 +137,6 @@ class CommentAdmin(StreamModelAdmin):
     list_display_links = ["excerpt"]
     list_filter = [FlaggedFilter, HiddenFilter, CourseFilter, LessonFilter]
     search_fields = ["body", "author__email"]
-    search_help_text = _("Find comments by their text or their author's e-mail address.")
     actions = ["hide", "restore", "dismiss_flags"]
     inlines = [FlagInline]
     fields = [
@@ -310,7 +309,6 @@ class ProblemReportAdmin(StreamModelAdmin):
     list_display_links = ["created_at", "excerpt"]
     list_filter = ["status", AssigneeFilter, "kind", ("lesson", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["message", "section", "selected_text", "email", "reporter__email"]
-    search_help_text = _("Find reports by their text or their sender's e-mail address.")
     actions = ["assign_to_me", "mark_in_progress", "mark_done"]
     fields = [
         "status",

@@ -385,6 +385,8 @@ class LessonAdmin(StreamModelAdmin):
                 % {"number": revision.number},
                 messages.SUCCESS,
             )
+            # Django's own "was changed successfully" would read as if the change were live.
+            return HttpResponseRedirect(reverse("admin:courses_lesson_change", args=[obj.pk]))
         elif revision is not None and obj.status == Status.PUBLISHED:
             self.message_user(
                 request,
@@ -488,7 +490,8 @@ class LessonAdmin(StreamModelAdmin):
             errors = [str(message) for messages_ in form.errors.values() for message in messages_]
             return JsonResponse({"errors": errors}, status=400)
         image = form.store(uploaded_by=request.user)
-        return JsonResponse({"markdown": image.markdown, "url": image.file.url})
+        # An image uploaded before keeps its record; the description typed now is the one this lesson gets.
+        return JsonResponse({"markdown": image.markdown_with(form.cleaned_data["alt"]), "url": image.file.url})
 
     def writing_guide(self, request):
         """docs/authors/writing-lessons.md, rendered by the lessons' own pipeline: its examples show as learners

@@ -105,6 +105,7 @@ class ImportResult:
     changed: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)
     archived: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)  # archived lessons whose file is back: on the site again
     unchanged: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # "<file>: line N: …"
 
@@ -552,6 +553,12 @@ def _write(plan: CoursePlan, *, merge: bool = False) -> ImportResult:
         content = lesson_plan.content()
         slug = lesson_plan.fields["slug"]
         changed = lesson.pk is None or lesson.revision_id is None or not same_content(lesson.content(), content)
+        if (
+            lesson.pk is not None
+            and lesson.status == Status.ARCHIVED
+            and lesson_plan.fields["status"] != Status.ARCHIVED
+        ):
+            result.restored.append(slug)
         if lesson.pk is None:
             result.created.append(slug)
         elif index in moving:

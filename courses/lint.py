@@ -17,6 +17,8 @@ from courses.markdown import CALLOUT_ALIASES, CALLOUTS, callout_kind, parse
 _ALERT = re.compile(r"^\[!(\w+)\]")
 _CONTAINER = re.compile(r"^:::\s*(\w+)")
 _LESSON_PATH = re.compile(r"^/courses/([^/]+)/([^/]+)/?$")
+# A link or image markdown-it refused for its address (it stays text): javascript:, data: and the like.
+_REFUSED_ADDRESS = re.compile(r"\]\(\s*<?\s*(javascript|vbscript|data|file)\s*:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,21 @@ def _unknown_callout(line: int, name: str) -> Problem:
 def _inline_problems(inline, start: int, lesson_exists) -> list[Problem]:
     problems = []
     for child, line in _inline_lines(inline, start):
+        if child.type == "text" and (refused := _REFUSED_ADDRESS.search(child.content)):
+            problems.append(
+                Problem(
+                    line,
+                    _("A %(scheme)s: address is not allowed in a lesson; it would be shown as text, not a link.")
+                    % {"scheme": refused[1].lower()},
+                    error=True,
+                )
+            )
         if child.type == "image":
             source = child.attrGet("src") or ""
             parts = urlsplit(source)
-            if not source.startswith("data:image/") and (parts.scheme or parts.netloc or not source.startswith("/")):
+            if ".." in unquote(parts.path).split("/") or (
+                not source.startswith("data:image/") and (parts.scheme or parts.netloc or not source.startswith("/"))
+            ):
                 problems.append(
                     Problem(
                         line,

@@ -466,6 +466,7 @@ class LessonRevision(models.Model):
     )
     origin = models.CharField(_("origin"), max_length=20, choices=Origin, default=Origin.ADMIN)
     message = models.CharField(_("message"), max_length=200, blank=True)
+    restored_from = models.PositiveIntegerField(_("restored from revision"), null=True, blank=True)
     created_at = models.DateTimeField(_("saved"), default=timezone.now)
 
     class Meta:
@@ -551,7 +552,11 @@ class LessonImage(models.Model):
     @property
     def markdown(self) -> str:
         """What an author writes in a lesson to show it."""
-        alt = self.alt.replace("[", "(").replace("]", ")")
+        return self.markdown_with(self.alt)
+
+    def markdown_with(self, alt: str) -> str:
+        """Its Markdown with ``alt`` as the description (one image may be described differently in two lessons)."""
+        alt = alt.replace("[", "(").replace("]", ")")
         return f"![{alt}]({self.file.url})"
 
 

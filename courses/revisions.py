@@ -62,6 +62,7 @@ def save_revision(
     author=None,
     origin: str = LessonRevision.Origin.ADMIN,
     message: str = "",
+    restored_from: int | None = None,
     publish: bool,
 ) -> LessonRevision:
     """Record ``content`` as ``lesson``'s next revision, and either publish it or keep it as the draft of changes.
@@ -78,6 +79,7 @@ def save_revision(
         author=author if author is not None and author.is_authenticated else None,
         origin=origin,
         message=message,
+        restored_from=restored_from,
     )
     if publish:
         _make_live(lesson, revision)
@@ -128,7 +130,7 @@ def restore_revision(*, revision: LessonRevision, author=None) -> LessonRevision
         content=revision.content,
         author=author,
         origin=LessonRevision.Origin.RESTORE,
-        message=_("Restored from revision %(number)d") % {"number": revision.number},
+        restored_from=revision.number,
         publish=lesson.status != Status.PUBLISHED,
     )
 

@@ -56,9 +56,9 @@ function addImageUpload(body, labels, form, changed) {
     outcome.textContent = labels.uploading;
     try {
       const response = await fetch(labels.uploadUrl, { method: "POST", body: data });
-      const result = await response.json();
+      const result = await response.json().catch(() => ({ errors: [labels.uploadFailed] }));
       if (!response.ok) {
-        outcome.textContent = (result.errors || []).join(" ");
+        outcome.textContent = (result.errors || [labels.uploadFailed]).join(" ");
         return;
       }
       const [start, end] = cursor || [body.value.length, body.value.length];
@@ -69,7 +69,7 @@ function addImageUpload(body, labels, form, changed) {
       outcome.textContent = labels.inserted;
       changed();
     } catch {
-      outcome.textContent = labels.failed;
+      outcome.textContent = labels.uploadFailed;
     } finally {
       button.disabled = false;
     }

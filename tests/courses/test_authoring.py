@@ -288,3 +288,18 @@ def test_the_live_preview_is_for_staff_who_may_write_lessons(client, learner):
     client.force_login(viewer)
     assert client.post("/admin/courses/lesson/render/", {"body": "x"}).status_code == 403
     assert client.get("/admin/courses/lesson/render/").status_code in {403, 405}
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("[click](javascript:alert(1))\n", "A javascript: address is not allowed"),
+        ("![x](javascript:alert(1))\n", "A javascript: address is not allowed"),
+        ("[page](data:text/html,<b>x</b>)\n", "A data: address is not allowed"),
+        ("![w](/media/../../etc/passwd)\n", "is not on this site"),
+    ],
+)
+def test_addresses_markdown_would_leave_as_text_or_that_leave_the_site_are_errors(source, message):
+    """Review finding: these were shown as raw text (or a broken image) with no problem reported."""
+    [(line, error, found)] = problems(source)
+    assert (line, error) == (1, True) and message in found

@@ -49,10 +49,12 @@ def test_an_image_is_stored_under_its_hash_and_its_markdown_returned(staff_clien
         assert stored.format == kind
 
 
-def test_the_same_image_twice_is_one_file_and_one_row(staff_client, media_root):
+def test_the_same_image_twice_is_one_file_and_one_row_described_as_typed_each_time(staff_client, media_root):
+    """Review finding: the second upload got the first uploader's alt text in its Markdown."""
     upload(staff_client, image_bytes())
-    upload(staff_client, image_bytes(), name="again.png", alt="Another description")
+    second = upload(staff_client, image_bytes(), name="again.png", alt="Another description")
     assert LessonImage.objects.count() == 1 and len(stored_files(media_root)) == 1
+    assert second.json()["markdown"].startswith("![Another description](/media/lessons/")
 
 
 def test_a_polyglot_loses_everything_but_its_pixels(staff_client, media_root):

@@ -592,8 +592,10 @@ def test_two_simultaneous_first_imports_of_a_course_both_succeed():
     """Regression: the second of two concurrent first imports died with a 100-line IntegrityError."""
     outputs = run_in_threads(DEMO, DEMO)
     assert sorted(output.splitlines()[0] for output in outputs) == [
-        "Imported “파이썬 asyncio 입문”: lessons created: 0, changed: 0, renamed: 0, archived: 0, unchanged: 5.",
-        "Imported “파이썬 asyncio 입문”: lessons created: 5, changed: 0, renamed: 0, archived: 0, unchanged: 0.",
+        "Imported “파이썬 asyncio 입문”: lessons created: 0, changed: 0, renamed: 0, archived: 0, restored: 0, "
+        "unchanged: 5.",
+        "Imported “파이썬 asyncio 입문”: lessons created: 5, changed: 0, renamed: 0, archived: 0, restored: 0, "
+        "unchanged: 0.",
     ]
     assert Course.objects.count() == 1
     assert Lesson.objects.count() == 5
@@ -613,8 +615,8 @@ def test_simultaneous_imports_of_courses_that_share_new_tags_both_succeed(tmp_pa
         folders.append(folder)
     outputs = run_in_threads(*folders)
     assert [output.splitlines()[0] for output in outputs] == [
-        "Imported “one”: lessons created: 2, changed: 0, renamed: 0, archived: 0, unchanged: 0.",
-        "Imported “two”: lessons created: 2, changed: 0, renamed: 0, archived: 0, unchanged: 0.",
+        "Imported “one”: lessons created: 2, changed: 0, renamed: 0, archived: 0, restored: 0, unchanged: 0.",
+        "Imported “two”: lessons created: 2, changed: 0, renamed: 0, archived: 0, restored: 0, unchanged: 0.",
     ]
     assert sorted(Tag.objects.values_list("slug", flat=True)) == tags
 

@@ -113,6 +113,8 @@ def test_a_file_brought_back_takes_its_archived_lesson_back(folder):
     (folder / "02-tasks.md").unlink()
     run_import(folder)
     (folder / "02-tasks.md").write_text(text)
+    dry = run_import(folder, "--dry-run")
+    assert "restored: 1" in dry and "  restored: tasks (its file is back" in dry
     run_import(folder)
     assert Lesson.objects.get(slug="tasks").status == Status.PUBLISHED
     assert Lesson.objects.count() == 2

@@ -70,6 +70,7 @@ def test_an_edit_of_a_published_lesson_stays_a_draft_until_it_is_published(staff
     visitor = Client()
     response = staff_client.post(change_url(lesson), change_data(lesson, body=NEW_BODY, _continue="1"), follow=True)
     assert "a draft of changes: learners still read the published text" in response.text
+    assert "was changed successfully" not in response.text  # which would read as if it were live
 
     assert "The old words." in visitor.get("/courses/asyncio/timeouts/").text
     lesson.refresh_from_db()
@@ -161,6 +162,8 @@ def test_restoring_a_revision_makes_a_new_draft_and_keeps_the_history(staff_clie
     assert lesson.body == NEW_BODY.rstrip()  # learners still read revision 2
     assert (lesson.revision.number, lesson.draft.number) == (2, 3)
     assert lesson.draft.content["body"] == OLD_BODY and lesson.draft.origin == LessonRevision.Origin.RESTORE
+    assert lesson.draft.restored_from == 1 and lesson.draft.message == ""
+    assert "Restored from revision 1" in staff_client.get(f"/admin/courses/lesson/{lesson.pk}/revisions/").text
     assert [revision.content["body"] for revision in lesson.revisions.order_by("number")] == [
         OLD_BODY,
         NEW_BODY.rstrip(),

@@ -76,6 +76,7 @@ def test_an_author_changes_a_published_lesson_as_a_draft_compares_restores_and_p
 
     page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
     assert serious_axe_violations(page) == []
+    expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)  # two buttons say what happens
     page.get_by_label("Body").fill("## Start\n\nThe new words.\n")
     page.get_by_label("Note for the history").fill("Clearer words")
     page.get_by_role("button", name="Save draft of changes").click()

@@ -40,6 +40,7 @@ class Command(BaseCommand):
             "changed": len(result.changed),
             "renamed": len(result.renamed),
             "archived": len(result.archived),
+            "restored": len(result.restored),
             "unchanged": len(result.unchanged),
         }
         summary = ", ".join(f"{what}: {count}" for what, count in counts.items())
@@ -54,5 +55,7 @@ class Command(BaseCommand):
         lines += [f"  renamed: {old} → {new} (the old address redirects)" for old, new in result.renamed]
         lines += [f"  archived: {slug} (its file is gone; off the site, its learners' records kept)" for slug in
                   result.archived]  # fmt: skip
+        lines += [f"  restored: {slug} (its file is back: the archived lesson returns as the file says)" for slug in
+                  result.restored]  # fmt: skip
         lines += [self.style.WARNING(f"  warning: {warning}") for warning in result.warnings]
         return "\n".join(lines)
