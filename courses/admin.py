@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from config.admin import StreamModelAdmin
 from courses import images, revisions
-from courses.lint import lint
+from courses.lint import Problem, lint
 from courses.markdown import reading_minutes, render_code_block, render_markdown
 from courses.models import (
     MAX_BODY_BYTES,
@@ -143,6 +143,20 @@ class LessonLinkInline(admin.StackedInline):
     extra = 1
 
 
+def lesson_problems(texts: dict[str, str]) -> list[tuple[str, Problem]]:
+    """The lint problems of a lesson's Markdown fields (``Lesson.MARKDOWN_FIELDS``), each with its field's name."""
+    return [
+        (name, problem)
+        for name in Lesson.MARKDOWN_FIELDS
+        for problem in lint(texts.get(name) or "", lesson_exists=lesson_address_exists)
+    ]
+
+
+def labelled(name: str, problem: Problem) -> str:
+    """A problem as the admin shows it apart from its field: led by the field's name."""
+    return f"{capfirst(Lesson._meta.get_field(name).verbose_name)} · {problem}"
+
+
 class LessonAdminForm(forms.ModelForm):
     """The lesson form, which knows the revision it was opened at: a save over someone else's newer save is
     refused, with what was typed kept, until the author has seen it (a second save then replaces it)."""
@@ -162,13 +176,11 @@ class LessonAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        self.lint_warnings = []
-        for name in ("body", "exercise"):
-            problems = lint(cleaned_data.get(name) or "", lesson_exists=lesson_address_exists)
-            if errors := [str(problem) for problem in problems if problem.error]:
+        found = lesson_problems(cleaned_data)
+        for name in Lesson.MARKDOWN_FIELDS:
+            if errors := [str(problem) for field, problem in found if field == name and problem.error]:
                 self.add_error(name, errors)
-            label = capfirst(Lesson._meta.get_field(name).verbose_name)
-            self.lint_warnings += [f"{label} · {problem}" for problem in problems if not problem.error]
+        self.lint_warnings = [labelled(name, problem) for name, problem in found if not problem.error]
         if not self.instance.pk:
             return cleaned_data
         # Held until the admin's transaction ends with the save, so no other save slips in between.
@@ -465,9 +477,7 @@ class LessonAdmin(StreamModelAdmin):
                 if texts[name].strip()
             ]
         problems = [
-            {"error": problem.error, "text": f"{capfirst(Lesson._meta.get_field(name).verbose_name)} · {problem}"}
-            for name in ("body", "exercise")
-            for problem in lint(texts[name], lesson_exists=lesson_address_exists)
+            {"error": problem.error, "text": labelled(name, problem)} for name, problem in lesson_problems(texts)
         ]
         return JsonResponse(
             {

@@ -29,7 +29,7 @@ from courses.models import (
     lesson_address_exists,
     tag_slug,
 )
-from courses.revisions import same_content, save_revision
+from courses.revisions import normal_text, same_content, save_revision
 
 COURSE_FILE = "course.md"
 # The longest demo lesson is about 15 KB. A lesson is rendered in one go on import and
@@ -338,7 +338,7 @@ def _exercise_code(parsed: ParsedFile) -> None:
 def _lint(parsed: ParsedFile, fields: dict, *, lesson_exists) -> list[str]:
     """Refuse the lesson for an error in its Markdown, naming the file's line; its warnings, to print."""
     warnings = []
-    for key in ("body", "exercise"):
+    for key in Lesson.MARKDOWN_FIELDS:
         for problem in lint(fields[key], lesson_exists=lesson_exists):
             line = parsed.body_line + problem.line - 1 if key == "body" else _file_line(parsed, key, problem.line)
             where = f"line {line}" if line is not None else f"'{key}', its line {problem.line}"
@@ -459,10 +459,6 @@ def _tags_by_slug(plan: CoursePlan) -> dict[str, Tag]:
     }
 
 
-def _normal_text(text: str) -> str:
-    return text.replace("\r\n", "\n").strip()
-
-
 def _match(plan: CoursePlan, lessons: list[Lesson]) -> dict[int, Lesson]:
     """Which of the course's lessons each file is, by index of the file in the plan.
 
@@ -492,8 +488,8 @@ def _match(plan: CoursePlan, lessons: list[Lesson]) -> dict[int, Lesson]:
     for index, lesson_plan in enumerate(plan.lessons):
         if index in matched or lesson_plan.source_id:
             continue
-        body = _normal_text(lesson_plan.fields["body"])
-        same = [lesson for lesson in left if lesson.pk not in taken and _normal_text(lesson.body) == body]
+        body = normal_text(lesson_plan.fields["body"])
+        same = [lesson for lesson in left if lesson.pk not in taken and normal_text(lesson.body) == body]
         if len(same) == 1:
             take(index, same[0])
     return matched

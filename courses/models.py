@@ -279,6 +279,8 @@ class Lesson(models.Model):
     RESERVED_SLUGS = frozenset({"feed"})
 
     RENDERED_FROM = frozenset({"body", "exercise", "minutes"})
+    # The Markdown an author writes, checked by courses.lint before it is saved.
+    MARKDOWN_FIELDS = ("body", "exercise")
     RENDERED = frozenset({"body_html", "toc", "exercise_html", "reading_minutes"})
     # What a revision holds (with the external links): what an author writes, as opposed to where the lesson
     # stands (course, slug, position, status, dates, tags), which changes at once.

@@ -16,29 +16,21 @@ from django.utils.translation import gettext_lazy as _
 from courses.models import Lesson, LessonLink, LessonRevision, Status
 
 # The fields a difference is shown for, in the order of the lesson form, with the names it uses.
-DIFF_FIELDS = {
-    "title": _("title"),
-    "summary": _("summary"),
-    "body": _("body"),
-    "exercise": _("exercise"),
-    "exercise_starter": _("starter code"),
-    "exercise_checks": _("checks"),
-    "exercise_xp": _("exercise XP"),
-    "xp": _("XP reward"),
-    "minutes": _("reading time override"),
-    "links": _("external links"),
+DIFF_FIELDS = {name: Lesson._meta.get_field(name).verbose_name for name in Lesson.CONTENT_FIELDS} | {
+    "links": _("external links")
 }
 
 
-def _normal(value):
+def normal_text(value):
+    """Text as it compares: LF line ends, no trailing blank lines (a browser sends a form's text with CRLF and
+    without the final newline a file has). Anything but text as it is."""
     return value.replace("\r\n", "\n").rstrip() if isinstance(value, str) else value
 
 
 def same_content(one: dict, other: dict) -> bool:
-    """Whether two contents say the same, whatever their line endings and trailing blank lines (a browser sends a
-    form's text with CRLF and without the final newline that a file has)."""
+    """Whether two contents say the same, whatever their line endings and trailing blank lines."""
     keys = one.keys() | other.keys()
-    return all(_normal(one.get(key)) == _normal(other.get(key)) for key in keys)
+    return all(normal_text(one.get(key)) == normal_text(other.get(key)) for key in keys)
 
 
 def latest_number(lesson: Lesson) -> int:

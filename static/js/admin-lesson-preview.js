@@ -118,11 +118,16 @@ document.addEventListener("DOMContentLoaded", () => {
   tooLong.setAttribute("role", "alert");
   tooLong.hidden = true;
   body.before(tooLong);
-  form.addEventListener("submit", (event) => {
+  // The body's size in bytes as the server counts it, and what is said when it is over the limit (else "").
+  const tooLongMessage = () => {
     const size = new Blob([body.value]).size;
-    if (size <= Number(labels.maxBytes)) return;
+    return size > Number(labels.maxBytes) ? labels.tooLong.replace("{size}", Math.round(size / 1024)) : "";
+  };
+  form.addEventListener("submit", (event) => {
+    const message = tooLongMessage();
+    if (!message) return;
     event.preventDefault();
-    tooLong.textContent = labels.tooLong.replace("{size}", Math.round(size / 1024));
+    tooLong.textContent = message;
     tooLong.hidden = false;
     body.focus();
   });
@@ -134,11 +139,11 @@ document.addEventListener("DOMContentLoaded", () => {
   let lastProblems = "";
 
   async function update() {
-    const size = new Blob([body.value]).size;
-    if (size > Number(labels.maxBytes)) {
+    const tooLarge = tooLongMessage();
+    if (tooLarge) {
       // The server would refuse a post this large; the preview waits for a body it can take.
       controller?.abort();
-      status.textContent = labels.tooLong.replace("{size}", Math.round(size / 1024));
+      status.textContent = tooLarge;
       return;
     }
     controller?.abort();
