@@ -71,11 +71,12 @@ def post_at_once(opener, urls: list[str], token: str) -> list[int]:
 @pytest.fixture(autouse=True)
 def fresh_rate_limits(settings):
     """The rules under test decide these answers, not the per-learner limits (tested in test_views.py and
-    test_exercises.py): on a busy machine, the shared limiter answered 429 to some of the twenty requests."""
+    test_exercises.py). A generous limit is not enough: the limiter's own cache lock gives up after a short
+    wait and answers 429, which twenty requests at once on a busy machine reach. No rate, no lock."""
     settings.ACCOUNT_RATE_LIMITS = {
         **settings.ACCOUNT_RATE_LIMITS,
-        "complete_lesson": "1000/m/user",
-        "complete_exercise": "1000/m/user",
+        "complete_lesson": "",
+        "complete_exercise": "",
     }
     cache.clear()
     yield
