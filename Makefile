@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test serve cluster demo install install-dev lock messages db db-stop db-reset backup restore bench \
-	bench-http loadtest loadtest-outage loadtest-kill-web lint format clean pyodide _serve-dev _pytest _serve-prod _bench _bench-http _demo \
+	bench-http loadtest loadtest-outage loadtest-kill-web lint format clean assets _serve-dev _pytest _serve-prod _bench _bench-http _demo \
 	_migrate _cluster
 
 run: install messages
@@ -38,9 +38,9 @@ _cluster: _migrate
 demo: install messages
 	@$(DB) run -- $(MAKE) --no-print-directory _demo
 
-install: $(VENV)/.installed pyodide
+install: $(VENV)/.installed assets
 
-install-dev: $(VENV)/.installed-dev pyodide
+install-dev: $(VENV)/.installed-dev assets
 
 # The locks pin every package with its hashes; pip refuses anything else.
 $(VENV)/.installed: requirements.txt
@@ -55,10 +55,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	@touch $@
 
-# Pyodide's files for the browser (config/pyodide.py): the pinned npm package, checked against its integrity,
-# extracted into .cache/pyodide/<version>/. Once they are there, this checks them and does nothing else.
-pyodide: $(VENV)/.installed
+# The browser's packages from the npm registry, each checked against its pinned integrity: Pyodide
+# (config/pyodide.py) into .cache/pyodide/<version>/, the packages of package-lock.json (config/npm_assets.py)
+# into .cache/vendor/. Once they are there, this checks them and does nothing else.
+assets: $(VENV)/.installed
 	@$(PY) -m config.pyodide
+	@$(PY) -m config.npm_assets
 
 # Rebuilds both locks from requirements.in and requirements-dev.in (pip-tools, in a throwaway venv).
 lock:

@@ -34,3 +34,23 @@ def pyodide_files(app_configs, **kwargs) -> list[Warning]:
             id="stream.W002",
         )
     ]
+
+
+@register()
+def npm_asset_files(app_configs, **kwargs) -> list[Warning]:
+    """Without the npm packages of package-lock.json, the lesson form's code editors fall back to text boxes."""
+    from config import npm_assets
+
+    try:
+        packages = npm_assets.locked_packages()
+    except npm_assets.FetchError as error:
+        return [Warning(str(error), id="stream.W003")]
+    if npm_assets.is_installed(packages, npm_assets.CACHE):
+        return []
+    return [
+        Warning(
+            f"The browser's npm packages are missing or changed in {npm_assets.FOLDER}.",
+            hint="Run `make install` (or `python -m config.npm_assets`), which fetches and checks them.",
+            id="stream.W003",
+        )
+    ]

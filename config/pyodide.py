@@ -6,8 +6,8 @@ Command line (``make install`` runs it, and so do ``make run``, ``make test``, `
     python -m config.pyodide
 
 It takes the npm package pyodide@VERSION (``npm pack`` when npm is on PATH, else a direct download of the
-same tarball from $NPM_CONFIG_REGISTRY or the public npm registry), refuses it unless it matches the pinned
-integrity, and extracts the files the browser needs into ``.cache/pyodide/VERSION/`` (git-ignored), which
+same tarball from $NPM_CONFIG_REGISTRY or the public npm registry, as config/npm_assets.py does), refuses it
+unless it matches the pinned integrity, and extracts the files the browser needs into ``.cache/pyodide/VERSION/`` (git-ignored), which
 ``STATICFILES_DIRS`` serves at ``{STATIC_URL}pyodide/VERSION/``. The tarball stays in ``.cache/``, so the files
 can be extracted again without the network. A run that finds the extracted files as the last one left them
 (their SHA-256 in ``.cache/pyodide-VERSION.sha256``) does nothing.
@@ -17,7 +17,6 @@ Standard library only: config/settings.py imports VERSION and FOLDER from here.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -26,14 +25,14 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.request
 from pathlib import Path
+
+from config.npm_assets import FetchError, download, integrity_of, sha256_of
+from config.npm_assets import tarball_url as package_tarball_url
 
 VERSION = "314.0.7"
 # What npm's registry gives as the tarball's dist.integrity (`npm view pyodide@VERSION dist.integrity`).
 INTEGRITY = "sha512-0YvXxEhfEdpLfb/XkM2BFAeMROq0iMUX2bzzH9pOttyMcWkwq+HbE5uyuGD82LN7y2q+SNvi/6V5JEsOlD2R1A=="
-# Without npm, the tarball comes straight from $NPM_CONFIG_REGISTRY, else this one (as scripts/find-vnu does).
-PUBLIC_REGISTRY = "https://registry.npmjs.org/"
 # What loadPyodide({indexURL}) requests by these fixed names, the source map of pyodide.mjs for the browser's
 # developer tools, and the package's README and package.json (which names the license, MPL-2.0). The rest of
 # the package (console pages, type declarations, the CommonJS build) is not served.
@@ -52,11 +51,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 CACHE = BASE_DIR / ".cache"
 # Served as the static folder "pyodide/": one subfolder per version, and only the pinned one is kept.
 FOLDER = CACHE / "pyodide"
-DOWNLOAD_TIMEOUT = 60  # seconds without a byte before a direct download gives up
 
 
-class PyodideError(Exception):
-    """Something that stops the fetch; the message is one line that says what."""
+# Something that stops the fetch; the message is one line that says what.
+PyodideError = FetchError
 
 
 def tarball_path(cache: Path) -> Path:
@@ -65,17 +63,6 @@ def tarball_path(cache: Path) -> Path:
 
 def stamp_path(cache: Path) -> Path:
     return cache / f"pyodide-{VERSION}.sha256"
-
-
-def integrity_of(path: Path) -> str:
-    """The file's integrity as npm writes it: sha512- and the base64 of the digest."""
-    with path.open("rb") as file:
-        return "sha512-" + base64.b64encode(hashlib.file_digest(file, "sha512").digest()).decode()
-
-
-def sha256_of(path: Path) -> str:
-    with path.open("rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def is_installed(cache: Path) -> bool:
@@ -91,8 +78,7 @@ def is_installed(cache: Path) -> bool:
 
 
 def tarball_url() -> str:
-    registry = os.environ.get("NPM_CONFIG_REGISTRY") or PUBLIC_REGISTRY
-    return f"{registry.rstrip('/')}/pyodide/-/pyodide-{VERSION}.tgz"
+    return package_tarball_url("pyodide", VERSION)
 
 
 def find_npm() -> str | None:
@@ -120,15 +106,6 @@ def npm_pack(npm: str, destination: Path) -> Path:
         last_line = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise PyodideError(f"npm pack pyodide@{VERSION} failed (exit {result.returncode}): {last_line}")
     return destination / filename
-
-
-def download(url: str, destination: Path) -> None:
-    """Writes what ``url`` answers to ``destination`` (proxies from the environment, as urllib has them)."""
-    try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as answer, destination.open("wb") as file:
-            shutil.copyfileobj(answer, file, 1 << 20)
-    except OSError as error:  # URLError and HTTPError are OSErrors
-        raise PyodideError(f"downloading {url} failed: {error}") from error
 
 
 def fetch(cache: Path) -> tuple[Path, str]:

@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from config import embedded_db, pyodide, static
+from config import embedded_db, npm_assets, pyodide, static
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -127,6 +127,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # {{ csp_nonce }}: a page that renders it lets its scripts add one <style> (the lesson editor's).
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -278,9 +280,10 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 LESSON_IMAGE_MAX_BYTES = 5 * 1024 * 1024
 LESSON_IMAGE_MAX_PIXELS = 40_000_000
-# Pyodide's files, fetched by `make install` (config/pyodide.py), are served at {STATIC_URL}pyodide/<version>/.
+# Pyodide's files, fetched by `make install` (config/pyodide.py), are served at {STATIC_URL}pyodide/<version>/,
+# and the npm packages of package-lock.json (config/npm_assets.py) at {STATIC_URL}vendor/.
 PYODIDE_VERSION = pyodide.VERSION
-STATICFILES_DIRS = [BASE_DIR / "static", ("pyodide", pyodide.FOLDER)]
+STATICFILES_DIRS = [BASE_DIR / "static", ("pyodide", pyodide.FOLDER), ("vendor", npm_assets.FOLDER)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -296,7 +299,8 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.WASM_UNSAFE_EVAL],
     "worker-src": [CSP.SELF],
-    "style-src": [CSP.SELF],
+    # The nonce is in the header only on a page that rendered it (the admin's lesson editor: CodeMirror's styles).
+    "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],

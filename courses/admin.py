@@ -1,10 +1,12 @@
 import functools
+from pathlib import Path
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.forms import Script
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -34,19 +36,25 @@ from courses.models import (
 )
 from courses.services import publish_lessons, unpublish_lessons
 
-GUIDE = settings.BASE_DIR / "docs" / "authors" / "writing-lessons.md"
+GUIDES = settings.BASE_DIR / "docs" / "authors"
 
 
-def writing_guide_html() -> str:
-    return _render_guide(GUIDE.stat().st_mtime_ns)
+def writing_guide() -> tuple[str, str]:
+    """The authors' guide in the staff member's language (writing-lessons.<language>.md), else in English: its
+    HTML and its language."""
+    language = translation.get_language() or "en"
+    guide = GUIDES / f"writing-lessons.{language}.md"
+    if language == "en" or not guide.is_file():
+        language, guide = "en", GUIDES / "writing-lessons.md"
+    return _render_guide(guide, language, guide.stat().st_mtime_ns), language
 
 
-@functools.lru_cache(maxsize=2)
-def _render_guide(modified: int) -> str:
-    """The guide's HTML, made again when the file changes (the same in every process: it is the file's). In
-    English, as the guide is: the callouts' titles too."""
-    with translation.override("en"):
-        return render_markdown(GUIDE.read_text()).html
+@functools.lru_cache(maxsize=4)
+def _render_guide(guide: Path, language: str, modified: int) -> str:
+    """The guide's HTML, made again when the file changes (the same in every process: it is the file's), in
+    the guide's language: the callouts' titles too."""
+    with translation.override(language):
+        return render_markdown(guide.read_text()).html
 
 
 class LessonInlineForm(forms.ModelForm):
@@ -287,7 +295,8 @@ class LessonAdmin(StreamModelAdmin):
     CODE_FIELDS = frozenset({"exercise_starter", "exercise_checks"})
 
     class Media:
-        js = ["js/admin-lesson-preview.js"]
+        # The editors (an ES module over CodeMirror, config/npm_assets.py) run before the preview, which uses them.
+        js = [Script("js/admin-lesson-editor.js", type="module"), "js/admin-lesson-preview.js"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
@@ -504,15 +513,17 @@ class LessonAdmin(StreamModelAdmin):
         return JsonResponse({"markdown": image.markdown_with(form.cleaned_data["alt"]), "url": image.file.url})
 
     def writing_guide(self, request):
-        """docs/authors/writing-lessons.md, rendered by the lessons' own pipeline: its examples show as learners
-        will see them."""
+        """docs/authors/writing-lessons.md (or its translation), rendered by the lessons' own pipeline: its
+        examples show as learners will see them."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
+        guide, language = writing_guide()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Writing lessons"),
-            "guide": writing_guide_html(),
+            "guide": guide,
+            "guide_language": language,
         }
         return TemplateResponse(request, "admin/courses/lesson/guide.html", context)
 

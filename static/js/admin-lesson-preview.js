@@ -1,5 +1,6 @@
 // The lesson form in the admin: a live preview of the text as typed, rendered by the server's own pipeline
-// (the admin's "render" view), with the problems a save would report; and Tab that indents in the body.
+// (the admin's "render" view), with the problems a save would report; and Tab that indents in the body's
+// text box when the code editor (admin-lesson-editor.js) is not there.
 // Without this script the form works as it is: preview after saving.
 "use strict";
 
@@ -61,9 +62,11 @@ function addImageUpload(body, labels, form, changed) {
         outcome.textContent = (result.errors || [labels.uploadFailed]).join(" ");
         return;
       }
-      const [start, end] = cursor || [body.value.length, body.value.length];
+      const editor = body.lessonEditor;
+      const [start, end] = editor ? editor.selection() : cursor || [body.value.length, body.value.length];
       const before = start > 0 && body.value[start - 1] !== "\n" ? "\n\n" : "";
-      body.setRangeText(`${before}${result.markdown}\n`, start, end, "end");
+      if (editor) editor.replace(start, end, `${before}${result.markdown}\n`);
+      else body.setRangeText(`${before}${result.markdown}\n`, start, end, "end");
       file.value = "";
       alt.value = "";
       outcome.textContent = labels.inserted;
@@ -106,7 +109,9 @@ document.addEventListener("DOMContentLoaded", () => {
   hint.className = "help";
   hint.id = "lesson-body-keys";
   hint.textContent = labels.keys;
-  body.after(hint);
+  // The code editor (admin-lesson-editor.js), when it is there, stands after the text box it replaces.
+  const shown = body.lessonEditor?.dom || body;
+  shown.after(hint);
   body.setAttribute("aria-describedby", [body.getAttribute("aria-describedby"), hint.id].filter(Boolean).join(" "));
 
   addImageUpload(body, labels, form, () => schedule());
@@ -118,6 +123,7 @@ document.addEventListener("DOMContentLoaded", () => {
   tooLong.setAttribute("role", "alert");
   tooLong.hidden = true;
   body.before(tooLong);
+  if (shown !== body) body.before(shown);
   // The body's size in bytes as the server counts it, and what is said when it is over the limit (else "").
   const tooLongMessage = () => {
     const size = new Blob([body.value]).size;
@@ -129,7 +135,7 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     tooLong.textContent = message;
     tooLong.hidden = false;
-    body.focus();
+    (body.lessonEditor || body).focus();
   });
 
   const names = ["course", "body", "exercise", "exercise_starter", "exercise_checks"];

@@ -42,7 +42,10 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
     errors = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on(
+        "console",
+        lambda message: message.type == "error" and errors.append(f"{message.text} ({page.url})"),
+    )
     yield page
     context.close()
     assert errors == [], f"the browser console reported errors (CSP violations show up here): {errors}"

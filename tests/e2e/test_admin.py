@@ -34,7 +34,7 @@ def test_staff_writes_a_lesson_in_admin_previews_and_publishes_it(page):
     page.locator("#id_title").press_sequentially("Timeouts")
     expect(page.get_by_label("Slug")).to_have_value("timeouts")
     page.locator("#id_position").fill("1")
-    page.get_by_label("Body").fill('## Why\n\n```python title="A timeout"\nimport asyncio\n```\n')
+    body_editor(page).fill('## Why\n\n```python title="A timeout"\nimport asyncio\n```\n')
     page.get_by_role("button", name="Save and continue editing").click()
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     assert Lesson.objects.get(slug="timeouts").status == Status.DRAFT
@@ -60,6 +60,16 @@ def staff_cookie(live_server) -> dict:
             "url": live_server.url}  # fmt: skip
 
 
+def body_editor(page):
+    """The body's code editor (CodeMirror), which stands in for the text box the form sends."""
+    return page.get_by_role("textbox", name="Body")
+
+
+def sent_body(page):
+    """The body's text box: hidden behind the editor, it holds what the form sends."""
+    return page.locator("#id_body")
+
+
 def serious_axe_violations(page) -> list:
     page.evaluate(AXE_SCRIPT)
     found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact, v.nodes.length]))")
@@ -77,12 +87,13 @@ def test_an_author_changes_a_published_lesson_as_a_draft_compares_restores_and_p
     page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
     assert serious_axe_violations(page) == []
     expect(page.get_by_role("button", name="Save", exact=True)).to_have_count(0)  # two buttons say what happens
-    page.get_by_label("Body").fill("## Start\n\nThe new words.\n")
+    body_editor(page).fill("## Start\n\nThe new words.\n")
     page.get_by_label("Note for the history").fill("Clearer words")
     page.get_by_role("button", name="Save draft of changes").click()
     expect(page.locator(".messagelist")).to_contain_text("a draft of changes")
     expect(page.locator(".lesson-draft-note")).to_contain_text("This form shows a draft of changes: revision 2 (")
-    expect(page.get_by_label("Body")).to_have_value("## Start\n\nThe new words.")
+    expect(sent_body(page)).to_have_value("## Start\n\nThe new words.")
+    expect(body_editor(page)).to_contain_text("The new words.")
 
     learner.goto("/courses/asyncio/timeouts/")
     expect(learner.locator(".lesson-body")).to_contain_text("The old words.")
@@ -111,7 +122,7 @@ def test_an_author_changes_a_published_lesson_as_a_draft_compares_restores_and_p
     page.goto(f"/admin/courses/lesson/{lesson.pk}/revisions/1/")
     page.get_by_role("button", name="Restore this revision").click()
     expect(page.locator(".messagelist")).to_contain_text("Revision 1 is restored as revision 3, a draft of changes")
-    expect(page.get_by_label("Body")).to_have_value(re.compile("The old words."))
+    expect(body_editor(page)).to_contain_text("The old words.")
     learner.reload()
     expect(learner.locator(".lesson-body")).to_contain_text("The new words.")
     learner.context.close()
@@ -125,7 +136,7 @@ def test_the_lesson_form_works_at_phone_width_by_keyboard(page, live_server):
     page.goto(f"/admin/courses/lesson/{lesson.pk}/revisions/")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
-    page.get_by_label("Body").focus()
+    body_editor(page).focus()
     page.keyboard.press("Control+End")
     page.keyboard.type("\n\nTyped by keyboard.")
     publish = page.get_by_role("button", name="Publish changes")
@@ -141,7 +152,7 @@ def test_the_lesson_form_previews_the_text_as_it_is_typed_with_its_problems(page
     page.context.add_cookies([staff_cookie(live_server)])
     page.goto("/admin/courses/lesson/add/")
     page.get_by_label("Course").select_option(label="Async Python")
-    body = page.get_by_label("Body")
+    body = body_editor(page)
     body.fill('## Why\n\n> [!TIP]\n> Await it.\n\n```python title="A timeout"\nimport asyncio\n```\n')
     preview = page.locator(".lesson-live")
     expect(preview.locator(".callout-title")).to_have_text("Tip")
@@ -157,7 +168,7 @@ def test_the_lesson_form_previews_the_text_as_it_is_typed_with_its_problems(page
     body.fill("")
     body.press("Tab")
     body.press_sequentially("x")
-    expect(body).to_have_value("    x")
+    expect(sent_body(page)).to_have_value("    x")
     body.press("Escape")
     body.press("Tab")
     expect(body).not_to_be_focused()
@@ -175,13 +186,13 @@ def test_an_author_uploads_an_image_from_the_lesson_form_at_phone_width_and_lear
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
 
-    body = page.get_by_label("Body")
+    body = body_editor(page)
     body.press("Control+End")
     page.get_by_label("Image (PNG, JPEG, WebP or GIF)").set_input_files(picture)
     page.get_by_label("Alt text: what the image shows").fill("The event loop")
     page.get_by_role("button", name="Upload and insert").click()
     expect(page.locator(".lesson-image-upload [role=status]")).to_contain_text("inserted at the cursor")
-    expect(body).to_have_value(re.compile(r"!\[The event loop\]\(/media/lessons/[0-9a-f]{32}\.png\)"))
+    expect(sent_body(page)).to_have_value(re.compile(r"!\[The event loop\]\(/media/lessons/[0-9a-f]{32}\.png\)"))
     expect(page.locator(".lesson-live img[alt='The event loop']")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     page.get_by_role("button", name="Publish changes").click()
@@ -206,7 +217,7 @@ def test_a_body_too_large_to_send_is_stopped_in_the_form_with_the_text_kept(page
     page.get_by_label("Course").select_option(label="Async Python")
     page.locator("#id_title").fill("Huge")
     page.locator("#id_position").fill("1")
-    page.get_by_label("Body").evaluate(
+    sent_body(page).evaluate(
         "(box, text) => { box.value = text; box.dispatchEvent(new Event('input')); }",
         "## Huge\n\n" + "word " * 600_000,
     )
@@ -214,5 +225,60 @@ def test_a_body_too_large_to_send_is_stopped_in_the_form_with_the_text_kept(page
     expect(page.get_by_role("alert")).to_contain_text("a lesson's body may be at most 512 KB")
     expect(page.locator(".lesson-live-status")).to_contain_text("may be at most 512 KB")
     assert page.url.endswith("/admin/courses/lesson/add/")
-    assert page.get_by_label("Body").evaluate("box => box.value.length") > 3_000_000
+    assert sent_body(page).evaluate("box => box.value.length") > 3_000_000
     assert not Lesson.objects.exists()
+
+
+def test_the_lesson_editors_number_lines_highlight_markdown_and_python_and_keep_their_styles_under_the_csp(
+    page, live_server
+):
+    lesson = LessonFactory(
+        course__slug="asyncio",
+        slug="timeouts",
+        body="## Start\n\nSome **strong** words.\n",
+        exercise="Write add.",
+        exercise_starter="def add(a, b):\n    ...\n",
+        exercise_checks='assert add(2, 3) == 5, "add adds"\n',
+    )
+    page.context.add_cookies([staff_cookie(live_server)])
+    response = page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+    # The editors' styles are admitted by this page's nonce alone; no page gets 'unsafe-inline'.
+    policy = response.headers["content-security-policy"]
+    assert re.search(r"style-src 'self' 'nonce-[^']+'", policy) and "unsafe-inline" not in policy
+
+    body = body_editor(page)
+    expect(body).to_contain_text("Some **strong** words.")
+    editor = page.locator(".lesson-code-editor-body")
+    expect(editor.locator(".cm-lineNumbers .cm-gutterElement", has_text="3")).to_be_visible()
+    expect(editor.locator(".tok-heading", has_text="Start")).to_be_visible()
+    expect(editor.locator(".tok-strong", has_text="strong")).to_be_visible()
+    assert editor.evaluate("e => getComputedStyle(e.querySelector('.cm-content')).fontFamily").find("mono") >= 0
+
+    starter = page.get_by_role("textbox", name="Starter code")
+    expect(starter).to_contain_text("def add(a, b):")
+    expect(page.locator(".lesson-code-editor-exercise_starter .tok-keyword").first).to_have_text("def")
+    starter.press("Control+End")
+    starter.press_sequentially("return a + b")
+    expect(page.locator("#id_exercise_starter")).to_have_value("def add(a, b):\n    ...\nreturn a + b")
+    assert serious_axe_violations(page) == []
+
+    # Everything selected and typed over: the text is replaced, and no style is refused by the policy (the
+    # page fixture fails on any console error).
+    body.press("Control+a")
+    page.keyboard.type("New")
+    expect(sent_body(page)).to_have_value("New")
+
+
+def test_without_javascript_the_lesson_form_is_a_plain_text_box_that_saves(browser, live_server):
+    lesson = LessonFactory(course__slug="asyncio", slug="timeouts", body="## Start\n\nWords.\n")
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.add_cookies([staff_cookie(live_server)])
+    page = context.new_page()
+    page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+    expect(page.locator(".cm-editor")).to_have_count(0)
+    page.get_by_label("Body").fill("## Start\n\nWords typed without scripts.\n")
+    page.get_by_role("button", name="Publish changes").click()
+    expect(page.locator(".messagelist")).to_contain_text("Published revision")
+    lesson.refresh_from_db()
+    assert "Words typed without scripts." in lesson.body_html
+    context.close()

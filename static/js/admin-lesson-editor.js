@@ -1,0 +1,100 @@
+// The lesson form's code editors: CodeMirror over the body (Markdown) and the exercise's starter and checks
+// (Python), with line numbers, highlighting and soft wrap. Tab indents; Escape, then Tab, leaves the editor.
+// Each editor writes its text back into its text box, which the form sends and the live preview
+// (admin-lesson-preview.js) listens to. Without this module, or without ES modules, the text boxes work as
+// they are.
+import { EditorState } from "../vendor/@codemirror/state/dist/index.js";
+import {
+  EditorView,
+  keymap,
+  lineNumbers,
+  highlightActiveLine,
+  highlightActiveLineGutter,
+  highlightSpecialChars,
+} from "../vendor/@codemirror/view/dist/index.js";
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "../vendor/@codemirror/commands/dist/index.js";
+import { bracketMatching, indentOnInput, indentUnit, syntaxHighlighting } from "../vendor/@codemirror/language/dist/index.js";
+import { highlightSelectionMatches, search, searchKeymap } from "../vendor/@codemirror/search/dist/index.js";
+import { markdown } from "../vendor/@codemirror/lang-markdown/dist/index.js";
+import { python } from "../vendor/@codemirror/lang-python/dist/index.js";
+import { classHighlighter } from "../vendor/@lezer/highlight/dist/index.js";
+
+const LANGUAGES = { id_body: () => markdown(), id_exercise_starter: () => python(), id_exercise_checks: () => python() };
+
+function enhance(textarea, language) {
+  const label = document.querySelector(`label[for="${textarea.id}"]`);
+  if (label && !label.id) label.id = `${textarea.id}-label`;
+  const attributes = { lang: document.documentElement.lang, spellcheck: String(textarea.id === "id_body") };
+  if (label) attributes["aria-labelledby"] = label.id;
+  if (textarea.hasAttribute("aria-describedby")) attributes["aria-describedby"] = textarea.getAttribute("aria-describedby");
+  const classes = ["lesson-code-editor", `lesson-code-editor-${textarea.id.replace("id_", "")}`];
+  if (textarea.closest(".errors")) classes.push("lesson-code-editor-invalid");
+  const view = new EditorView({
+    state: EditorState.create({
+      doc: textarea.value,
+      extensions: [
+        lineNumbers(),
+        highlightActiveLineGutter(),
+        highlightSpecialChars(),
+        history(),
+        indentOnInput(),
+        indentUnit.of("    "),
+        EditorState.tabSize.of(4),
+        bracketMatching(),
+        highlightActiveLine(),
+        highlightSelectionMatches(),
+        search({ top: true }),
+        syntaxHighlighting(classHighlighter),
+        EditorView.lineWrapping,
+        // Its styles go in a <style> element, which the page's Content-Security-Policy admits by this nonce.
+        EditorView.cspNonce.of(document.getElementById("lesson-live-config")?.nonce || ""),
+        keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap, indentWithTab]),
+        language(),
+        EditorView.contentAttributes.of(attributes),
+        // The editor sets its own classes on each update: ours are given to it.
+        EditorView.editorAttributes.of({ class: classes.join(" ") }),
+        // Typed over a selection of several lines, the browser's own editing would carry the first line's
+        // highlighting along as a style attribute, which the Content-Security-Policy refuses (a console error):
+        // the editor replaces such a selection itself. Ordinary typing and input methods stay the browser's.
+        EditorView.domEventHandlers({
+          beforeinput(event, view) {
+            const { from, to } = view.state.selection.main;
+            if (event.inputType !== "insertText" || !event.data || view.composing) return false;
+            if (view.state.doc.lineAt(from).number === view.state.doc.lineAt(to).number) return false;
+            event.preventDefault();
+            view.dispatch(view.state.replaceSelection(event.data), { scrollIntoView: true, userEvent: "input.type" });
+            return true;
+          },
+        }),
+        EditorView.updateListener.of((update) => {
+          if (!update.docChanged) return;
+          textarea.value = update.state.doc.toString();
+          textarea.dispatchEvent(new Event("input", { bubbles: true }));
+        }),
+      ],
+    }),
+  });
+  textarea.after(view.dom);
+  textarea.hidden = true;
+  label?.addEventListener("click", () => view.focus());
+  // What admin-lesson-preview.js uses to put an uploaded image's Markdown at the cursor, and to focus the text.
+  textarea.lessonEditor = {
+    dom: view.dom,
+    focus: () => view.focus(),
+    selection: () => [view.state.selection.main.from, view.state.selection.main.to],
+    replace(from, to, text) {
+      view.dispatch({ changes: { from, to, insert: text }, selection: { anchor: from + text.length } });
+      view.focus();
+    },
+  };
+  // The preview script adds its key hint after the text box; the editor names it too.
+  new MutationObserver(() => {
+    const described = textarea.getAttribute("aria-describedby");
+    if (described) view.contentDOM.setAttribute("aria-describedby", described);
+  }).observe(textarea, { attributes: true, attributeFilter: ["aria-describedby"] });
+}
+
+for (const [id, language] of Object.entries(LANGUAGES)) {
+  const textarea = document.getElementById(id);
+  if (textarea instanceof HTMLTextAreaElement) enhance(textarea, language);
+}
