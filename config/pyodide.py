@@ -7,10 +7,10 @@ Command line (``make install`` runs it, and so do ``make run``, ``make test``, `
 
 It takes the npm package pyodide@VERSION (``npm pack`` when npm is on PATH, else a direct download of the
 same tarball from $NPM_CONFIG_REGISTRY or the public npm registry, as config/npm_assets.py does), refuses it
-unless it matches the pinned integrity, and extracts the files the browser needs into ``.cache/pyodide/VERSION/`` (git-ignored), which
-``STATICFILES_DIRS`` serves at ``{STATIC_URL}pyodide/VERSION/``. The tarball stays in ``.cache/``, so the files
-can be extracted again without the network. A run that finds the extracted files as the last one left them
-(their SHA-256 in ``.cache/pyodide-VERSION.sha256``) does nothing.
+unless it matches the pinned integrity, and extracts the files the browser needs into
+``.cache/pyodide/VERSION/`` (git-ignored), which ``STATICFILES_DIRS`` serves at ``{STATIC_URL}pyodide/VERSION/``.
+The tarball stays in ``.cache/``, so the files can be extracted again without the network. A run that finds the
+extracted files as the last one left them (their SHA-256 in ``.cache/pyodide-VERSION.sha256``) does nothing.
 
 Standard library only: config/settings.py imports VERSION and FOLDER from here.
 """

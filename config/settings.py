@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from config import embedded_db, npm_assets, pyodide, static
+from config import embedded_db, media, npm_assets, pyodide, static
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -274,9 +274,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# Uploaded lesson images (courses/images.py), through the default storage: this folder unless STORAGES says
-# otherwise. Several web servers must share it (one disk, or an object store).
-MEDIA_URL = "/media/"
+# Uploaded lesson images (courses/images.py), through the default storage: MEDIA_ROOT, or with MEDIA_S3_BUCKET
+# and its companions an S3-compatible object store that several web servers share (config/media.py).
+MEDIA = media.from_environment(os.environ)
+MEDIA_URL = MEDIA.url
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 LESSON_IMAGE_MAX_BYTES = 5 * 1024 * 1024
 LESSON_IMAGE_MAX_PIXELS = 40_000_000
@@ -285,7 +286,7 @@ LESSON_IMAGE_MAX_PIXELS = 40_000_000
 PYODIDE_VERSION = pyodide.VERSION
 STATICFILES_DIRS = [BASE_DIR / "static", ("pyodide", pyodide.FOLDER), ("vendor", npm_assets.FOLDER)]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA.storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -301,7 +302,7 @@ SECURE_CSP = {
     "worker-src": [CSP.SELF],
     # The nonce is in the header only on a page that rendered it (the admin's lesson editor: CodeMirror's styles).
     "style-src": [CSP.SELF, CSP.NONCE],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", *([MEDIA.origin] if MEDIA.origin else [])],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
