@@ -150,3 +150,8 @@ def new_reports() -> QuerySet[ProblemReport]:
 def scheduled_lessons(*, now: datetime | None = None) -> QuerySet[Lesson]:
     """Lessons set to published whose publication date is still to come (after ``now``, by default this moment)."""
     return Lesson.objects.filter(status=Status.PUBLISHED, published_at__gt=now or timezone.now())
+
+
+def scheduled_changes() -> QuerySet[Lesson]:
+    """Lessons whose draft of changes the worker will publish at a time (courses.revisions.publish_scheduled_draft)."""
+    return Lesson.objects.with_scheduled_changes()

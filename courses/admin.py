@@ -4,6 +4,7 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.forms import Script
@@ -160,6 +161,11 @@ def lesson_problems(texts: dict[str, str]) -> list[tuple[str, Problem]]:
     ]
 
 
+def when(moment) -> str:
+    """A time as the admin shows it: in the staff member's time zone (config.middleware.AdminTimeZoneMiddleware)."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else ""
+
+
 def labelled(name: str, problem: Problem) -> str:
     """A problem as the admin shows it apart from its field: led by the field's name."""
     return f"{capfirst(Lesson._meta.get_field(name).verbose_name)} · {problem}"
@@ -176,11 +182,37 @@ class LessonAdminForm(forms.ModelForm):
         max_length=200,
         help_text=_("Optional: what this change does, shown in the lesson's revisions."),
     )
+    # Not the model's field, which courses.revisions alone sets: the admin passes this to schedule_draft.
+    publish_changes_at = forms.SplitDateTimeField(
+        label=_("Publish the draft of changes at"),
+        required=False,
+        widget=AdminSplitDateTime,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["base_revision"].initial = revisions.latest_number(self.instance)
+            self.fields["publish_changes_at"].initial = self.instance.draft_publish_at
+        zone = timezone.get_current_timezone_name()
+        if self.instance.draft_publish_at:
+            help_text = _(
+                "Scheduled: learners read the draft of changes from this time on (time zone: %(zone)s). "
+                "“Save draft of changes” keeps the schedule, “Schedule changes” sets the time typed here, "
+                "“Cancel the schedule” keeps the draft until someone publishes it. Publishing the changes now "
+                "or discarding the draft ends the schedule."
+            )
+        else:
+            help_text = _(
+                "For “Schedule changes”: the draft of changes is published at this time, with no one present "
+                "(time zone: %(zone)s)."
+            )
+        self.fields["publish_changes_at"].help_text = help_text % {"zone": zone}
+
+    @property
+    def scheduling(self) -> bool:
+        """Whether "Schedule changes" was clicked on a published lesson (the only form that shows it)."""
+        return "_schedule" in self.data and self.instance.pk is not None and self.instance.status == Status.PUBLISHED
 
     def clean(self):
         cleaned_data = super().clean()
@@ -189,6 +221,14 @@ class LessonAdminForm(forms.ModelForm):
             if errors := [str(problem) for field, problem in found if field == name and problem.error]:
                 self.add_error(name, errors)
         self.lint_warnings = [labelled(name, problem) for name, problem in found if not problem.error]
+        if self.scheduling and "publish_changes_at" not in self.errors:
+            at = cleaned_data.get("publish_changes_at")
+            try:
+                if at is None:
+                    raise ValidationError(_("Choose when to publish the draft of changes."), code="required")
+                revisions.check_publish_time(at)
+            except ValidationError as error:
+                self.add_error("publish_changes_at", error)
         if not self.instance.pk:
             return cleaned_data
         # Held until the admin's transaction ends with the save, so no other save slips in between.
@@ -226,6 +266,7 @@ class LessonStateFilter(admin.SimpleListFilter):
             ("draft", _("Draft")),
             ("archived", _("Archived")),
             ("changes", _("With a draft of changes")),
+            ("changes_scheduled", _("Changes scheduled")),
         ]
 
     def queryset(self, request, queryset):
@@ -241,6 +282,8 @@ class LessonStateFilter(admin.SimpleListFilter):
                 return queryset.filter(status=Status.ARCHIVED)
             case "changes":
                 return queryset.filter(draft__isnull=False)
+            case "changes_scheduled":
+                return queryset.with_scheduled_changes()
         return queryset
 
 
@@ -294,6 +337,19 @@ class LessonAdmin(StreamModelAdmin):
 
     CODE_FIELDS = frozenset({"exercise_starter", "exercise_checks"})
 
+    def get_fieldsets(self, request, obj=None):
+        """A published lesson's form has the time for "Schedule changes" (its other lessons take edits at once)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.status != Status.PUBLISHED:
+            return fieldsets
+        # After the note for the history: both are about the save the buttons below make.
+        return [
+            (name, {**options, "fields": [*options["fields"], "publish_changes_at"]})
+            if "revision_message" in options["fields"]
+            else (name, options)
+            for name, options in fieldsets
+        ]
+
     class Media:
         # The editors (an ES module over CodeMirror, config/npm_assets.py) run before the preview, which uses them.
         js = [Script("js/admin-lesson-editor.js", type="module"), "js/admin-lesson-preview.js"]
@@ -338,9 +394,15 @@ class LessonAdmin(StreamModelAdmin):
 
     @admin.display(description=_("state"), ordering="published_at")
     def state(self, lesson: Lesson) -> str:
+        where = self._where(lesson)
+        if lesson.draft_publish_at is None:
+            return where
+        return _("%(state)s; changes scheduled for %(date)s") % {"state": where, "date": when(lesson.draft_publish_at)}
+
+    @staticmethod
+    def _where(lesson: Lesson) -> str:
         if lesson.is_scheduled():
-            when = formats.date_format(timezone.localtime(lesson.published_at), "DATETIME_FORMAT")
-            return _("Scheduled for %(date)s") % {"date": when}
+            return _("Scheduled for %(date)s") % {"date": when(lesson.published_at)}
         if lesson.is_published():
             return _("On the site")
         if lesson.status == Status.PUBLISHED:
@@ -367,11 +429,17 @@ class LessonAdmin(StreamModelAdmin):
             or obj.status != Status.PUBLISHED
             or not Lesson.objects.filter(pk=obj.pk, status=Status.PUBLISHED).exists()
         )
+        obj._schedule = not obj._publish and form.scheduling
+        obj._unschedule = not obj._publish and "_unschedule" in request.POST
         if change:
+            # Read under the form's lock: a scheduled publish may have changed the row since the form loaded it.
             live = Lesson.objects.get(pk=obj.pk)
-            for name in Lesson.CONTENT_FIELDS:
+            for name in (*Lesson.CONTENT_FIELDS, *self.SERVICE_FIELDS):
                 setattr(obj, name, getattr(live, name))
         obj.save()
+
+    # What courses.revisions alone writes: a save of the form keeps it as the row has it.
+    SERVICE_FIELDS = ("revision_id", "draft_id", "draft_publish_at", "draft_scheduled_by_id")
 
     def save_related(self, request, form, formsets, change: bool) -> None:
         form.save_m2m()
@@ -392,29 +460,75 @@ class LessonAdmin(StreamModelAdmin):
             )
         elif lesson._publish and lesson.draft_id:
             lesson._saved_revision = revisions.publish_draft(lesson=lesson)
-            lesson.refresh_from_db(fields=["revision", "draft"])
+            lesson.refresh_from_db(fields=["revision", "draft", *revisions.SCHEDULE_FIELDS])
+        if lesson._schedule:
+            self._schedule(request, lesson, form.cleaned_data["publish_changes_at"])
+        elif lesson._unschedule and revisions.unschedule_draft(lesson=lesson):
+            lesson.draft_publish_at = None
+            lesson._unscheduled = True
+            self.log_change(request, lesson, gettext("Cancelled the scheduled publication of the draft of changes."))
+
+    def _schedule(self, request, lesson: Lesson, at) -> None:
+        try:
+            draft = revisions.schedule_draft(lesson=lesson, at=at, by=request.user)
+        except ValidationError as error:
+            # Only "no draft": the form checked the time. Nothing was written.
+            for message in error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return
+        lesson.draft_publish_at = at
+        lesson._scheduled = draft
+        self.log_change(
+            request,
+            lesson,
+            gettext("Scheduled the draft of changes (revision %(number)d) for %(time)s (%(zone)s).")
+            % {"number": draft.number, "time": when(at), "zone": timezone.get_current_timezone_name()},
+        )
 
     def response_change(self, request, obj: Lesson):
         revision = getattr(obj, "_saved_revision", None)
-        if revision is not None and obj.draft_id == revision.pk:
+        scheduled = getattr(obj, "_scheduled", None)
+        if scheduled is not None:
             self.message_user(
                 request,
                 _(
+                    "Revision %(number)d, the draft of changes, is scheduled for %(time)s: learners read the "
+                    "published text until then."
+                )
+                % {"number": scheduled.number, "time": when(obj.draft_publish_at)},
+                messages.SUCCESS,
+            )
+        elif revision is not None and obj.draft_id == revision.pk:
+            if obj.draft_publish_at is not None:
+                text = _(
+                    "Saved as revision %(number)d, the draft of changes, still scheduled for %(time)s: learners "
+                    "read the published text until then."
+                )
+            else:
+                text = _(
                     "Saved as revision %(number)d, a draft of changes: learners still read the published text "
                     "until you publish it."
                 )
-                % {"number": revision.number},
+            self.message_user(
+                request,
+                text % {"number": revision.number, "time": when(obj.draft_publish_at)},
                 messages.SUCCESS,
             )
-            # Django's own "was changed successfully" would read as if the change were live.
-            return HttpResponseRedirect(reverse("admin:courses_lesson_change", args=[obj.pk]))
         elif revision is not None and obj.status == Status.PUBLISHED:
             self.message_user(
                 request,
                 _("Published revision %(number)d: learners now read it.") % {"number": revision.number},
                 messages.SUCCESS,
             )
-        if "_publish" in request.POST:
+        if getattr(obj, "_unscheduled", False):
+            self.message_user(
+                request,
+                _("The draft of changes is no longer scheduled: it waits for someone to publish it."),
+                messages.SUCCESS,
+            )
+        saved_draft = revision is not None and obj.draft_id == revision.pk
+        if saved_draft or {"_publish", "_schedule", "_unschedule"} & set(request.POST):
+            # Back to the lesson; Django's own "was changed successfully" would read as if a draft were live.
             return HttpResponseRedirect(reverse("admin:courses_lesson_change", args=[obj.pk]))
         return super().response_change(request, obj)
 

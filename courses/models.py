@@ -145,6 +145,10 @@ class LessonQuerySet(models.QuerySet):
     def published(self):
         return self.filter(Lesson.published_q())
 
+    def with_scheduled_changes(self):
+        """Lessons whose draft of changes is set to be published at a time (``courses.revisions.schedule_draft``)."""
+        return self.filter(draft_publish_at__isnull=False)
+
     def visible_to(self, user):
         return self if user.is_staff else self.published()
 
@@ -174,6 +178,17 @@ class LessonQuerySet(models.QuerySet):
             .prefetch_related("tags", "links")
             .defer("body", "exercise", "course__description", "course__description_html")
         )
+
+
+def forget_draft(collector, field, sub_objs, using) -> None:
+    """``on_delete`` of ``Lesson.draft``: SET_NULL, and the draft's schedule goes with it.
+
+    The schedule is cleared by the UPDATE before the draft's, since PostgreSQL checks the constraint
+    lesson_schedule_needs_draft after each one (a lesson deleted with a scheduled draft is updated first).
+    """
+    for name in ("draft_scheduled_by", "draft_publish_at"):
+        collector.add_field_update(field.model._meta.get_field(name), None, sub_objs)
+    models.SET_NULL(collector, field, sub_objs, using)
 
 
 class Lesson(models.Model):
@@ -243,12 +258,29 @@ class Lesson(models.Model):
     )
     draft = models.ForeignKey(
         "LessonRevision",
-        on_delete=models.SET_NULL,
+        on_delete=forget_draft,
         null=True,
         blank=True,
         editable=False,
         related_name="+",
         verbose_name=_("draft of changes"),
+    )
+    # Set and cleared by courses.revisions only (schedule_draft; publishing or discarding the draft).
+    draft_publish_at = models.DateTimeField(
+        _("changes scheduled for"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the draft of changes is published by itself, with no one present; empty if it is not."),
+    )
+    draft_scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("changes scheduled by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -269,6 +301,15 @@ class Lesson(models.Model):
                 fields=["course", "position"],
                 name="lesson_unique_position_in_course",
                 deferrable=models.Deferrable.DEFERRED,
+            ),
+            # A schedule is the draft's: publishing or discarding the draft ends it (courses.revisions).
+            models.CheckConstraint(
+                condition=Q(draft_publish_at__isnull=True) | Q(draft__isnull=False),
+                name="lesson_schedule_needs_draft",
+            ),
+            models.CheckConstraint(
+                condition=Q(draft_scheduled_by__isnull=True) | Q(draft_publish_at__isnull=False),
+                name="lesson_scheduler_needs_schedule",
             ),
         ]
 

@@ -1,12 +1,13 @@
 import importlib
 import signal
+from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
-from django.utils import translation
+from django.utils import timezone, translation
 
 from tests.factories import StaffFactory, UserFactory
 
@@ -78,6 +79,28 @@ def deliver_mail():
                 signal.signal(number, handler)
 
     return deliver
+
+
+class Clock:
+    """The time the code reads (``django.utils.timezone.now``), moved forward as waiting would, without waiting."""
+
+    def __init__(self, real_now) -> None:
+        self.real_now = real_now
+        self.ahead = timedelta()
+
+    def now(self) -> datetime:
+        return self.real_now() + self.ahead
+
+    def advance(self, **delta: float) -> None:
+        self.ahead += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Moves time forward for the code under test: its threads too (the live server, the worker)."""
+    clock = Clock(timezone.now)
+    monkeypatch.setattr(timezone, "now", clock.now)
+    return clock
 
 
 @pytest.fixture

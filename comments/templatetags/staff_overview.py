@@ -1,4 +1,5 @@
-"""What the admin's home page counts for staff: flagged comments, new problem reports, scheduled lessons.
+"""What the admin's home page counts for staff: flagged comments, new problem reports, scheduled lessons and
+scheduled drafts of changes.
 
 One query per count, each shown only to those allowed to open the list it links to.
 """
@@ -50,6 +51,13 @@ def staff_overview(context) -> dict:
                 _("Scheduled lessons"),
                 selectors.scheduled_lessons(now=timezone.now()).count(),
                 _changelist("courses_lesson", state="scheduled"),
+            )
+        )
+        counts.append(
+            Count(
+                _("Scheduled changes"),
+                selectors.scheduled_changes().count(),
+                _changelist("courses_lesson", state="changes_scheduled"),
             )
         )
     return {"counts": counts}

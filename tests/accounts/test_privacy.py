@@ -55,6 +55,7 @@ LEFT_OUT = {
     "comments.ProblemReport.assignee": "the staff member a problem report is assigned to: staff's work on the site",
     "courses.LessonRevision.author": "the author of a version of a lesson: staff's work on the site",
     "courses.LessonImage.uploaded_by": "the staff member who uploaded an image for lessons",
+    "courses.Lesson.draft_scheduled_by": "the staff member who scheduled a lesson's changes: staff's work on the site",
 }
 # Tables with the learner's traces that point at no account, left out on purpose: sessions (a signed-in
 # browser, by id; see accounts.privacy.delete_account), accounts.SentEmail (keys of sent e-mail, no address),

@@ -21,6 +21,7 @@ from django.utils import timezone
 from comments import services
 from comments.models import Comment, Flag, Notification, ProblemReport
 from comments.sanitize import render_comment
+from courses import revisions
 from courses.models import Status
 from tests.factories import CourseFactory, LessonFactory, StaffFactory, UserFactory
 
@@ -103,7 +104,7 @@ def member_of(group_name: str, staff_groups) -> Client:
 # The admin's home page
 
 
-def test_the_admin_home_counts_flagged_comments_new_reports_and_scheduled_lessons(staff_client, lesson):
+def test_the_admin_home_counts_flagged_comments_new_reports_and_scheduled_lessons_and_changes(staff_client, lesson):
     flagged = comment_on(lesson, "Buy watches")
     flag(flagged)
     flag(flagged, "Advertising")
@@ -117,16 +118,22 @@ def test_the_admin_home_counts_flagged_comments_new_reports_and_scheduled_lesson
     soon = timezone.now() + timedelta(days=2)
     scheduled = LessonFactory(course=lesson.course, published_at=soon)
     LessonFactory(course=lesson.course, status=Status.DRAFT, published_at=soon)
+    changed = LessonFactory(course=lesson.course)
+    for changes_of in (changed, LessonFactory(course=lesson.course)):
+        revisions.save_revision(lesson=changes_of, content=changes_of.content(), publish=False)
+    revisions.schedule_draft(lesson=changed, at=soon)
 
     counts = overview(staff_client)
     assert {label: count for label, (count, _url) in counts.items()} == {
         "Flagged comments": 1,
         "New problem reports": 2,
         "Scheduled lessons": 1,
+        "Scheduled changes": 1,
     }
     assert listed(staff_client, counts["Flagged comments"][1]) == [flagged]
     assert set(listed(staff_client, counts["New problem reports"][1])) == set(new)
     assert [row.pk for row in listed(staff_client, counts["Scheduled lessons"][1])] == [scheduled.pk]
+    assert [row.pk for row in listed(staff_client, counts["Scheduled changes"][1])] == [changed.pk]
 
 
 def test_the_admin_home_counts_in_the_same_queries_for_1_and_30_rows(staff_client, django_assert_max_num_queries):
@@ -369,7 +376,12 @@ def test_a_moderator_moderates_comments_and_reports_but_does_not_author(staff_gr
     assert page.status_code == 200 and "Spam" in page.content.decode()
     assert dismiss_in_admin(moderator, comment).status_code == 302
     assert not Flag.objects.open().exists()
-    assert set(overview(moderator)) == {"Flagged comments", "New problem reports", "Scheduled lessons"}
+    assert set(overview(moderator)) == {
+        "Flagged comments",
+        "New problem reports",
+        "Scheduled lessons",
+        "Scheduled changes",
+    }
 
 
 def test_an_author_writes_lessons_but_does_not_moderate(staff_groups, lesson):
@@ -384,7 +396,7 @@ def test_an_author_writes_lessons_but_does_not_moderate(staff_groups, lesson):
     assert response.status_code == 403
     comment.refresh_from_db()
     assert comment.hidden_at is None
-    assert set(overview(author)) == {"Scheduled lessons"}
+    assert set(overview(author)) == {"Scheduled lessons", "Scheduled changes"}
     assert not author.user.has_perm("courses.delete_lesson")
 
 
