@@ -110,34 +110,35 @@ class LessonLinkFormSet(BaseInlineFormSet):
     """The lesson's external links, or, while it has a draft of changes, the draft's.
 
     The links are part of a revision: the admin never saves these forms as rows itself (``LessonAdmin``
-    records them with the rest of the content, through ``courses.revisions``).
+    records them with the rest of the content, through ``courses.revisions``). So the forms never stand for
+    rows either: they carry the links as text, and a post is read as it was typed, whatever happened to the
+    lesson since the form was opened (another author's draft, a publish).
     """
 
-    def __init__(self, *args, instance=None, **kwargs):
-        self.draft_links = None
-        if instance is not None and instance.pk and instance.draft_id:
-            self.draft_links = instance.draft.content.get("links", [])
-            kwargs["queryset"] = LessonLink.objects.none()
+    def __init__(self, data=None, *args, instance=None, **kwargs):
+        kwargs["queryset"] = LessonLink.objects.none()
+        links = []
+        if data is None and instance is not None and instance.pk:
+            if instance.draft_id:
+                links = instance.draft.content.get("links", [])
+            else:
+                links = [{"title": link.title, "url": link.url} for link in instance.links.all()]
             kwargs["initial"] = [
                 {"position": position, "title": link["title"], "url": link["url"]}
-                for position, link in enumerate(self.draft_links)
+                for position, link in enumerate(links)
             ]
-        super().__init__(*args, instance=instance, **kwargs)
-        if self.draft_links is not None:
-            self.extra = len(self.draft_links) + 1
+        super().__init__(data, *args, instance=instance, **kwargs)
+        self.extra = len(links) + 1
 
     def links(self) -> list[dict]:
-        """The links the forms describe, in their order: edited ones as edited, untouched ones as they were."""
+        """The links the forms describe, in their order (a form left blank is no link)."""
         rows = []
         for index, form in enumerate(self.forms):
-            if self.can_delete and self._should_delete_form(form):
+            if not form.has_changed() or (self.can_delete and self._should_delete_form(form)):
                 continue
-            values = form.cleaned_data if form.has_changed() else form.initial
-            if isinstance(values.get("id"), LessonLink) and not form.has_changed():
-                values = {"title": values["id"].title, "url": values["id"].url, "position": values["id"].position}
-            title, url = values.get("title"), values.get("url")
+            title, url = form.cleaned_data.get("title"), form.cleaned_data.get("url")
             if title and url:
-                rows.append((values.get("position") or 0, index, {"title": title, "url": url}))
+                rows.append((form.cleaned_data.get("position") or 0, index, {"title": title, "url": url}))
         # Django's admin lists what was added, changed and deleted after saving; the rows are written elsewhere.
         self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
         return [link for *_, link in sorted(rows, key=lambda row: row[:2])]

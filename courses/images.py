@@ -61,6 +61,9 @@ def check_image(upload) -> CheckedImage:
         # Opening reads the header only: the size is known before any pixel is decoded.
         with Image.open(BytesIO(data)) as probe:
             kind, (width, height) = probe.format, probe.size
+            # An animation is re-encoded frame by frame: its pixels are all its frames' (counted from the
+            # frames' headers, nothing decoded).
+            frames = getattr(probe, "n_frames", 1)
     except Image.DecompressionBombError:
         raise _refuse(
             _("The image has too many pixels: an image may have at most %(limit)d million.")
@@ -76,6 +79,15 @@ def check_image(upload) -> CheckedImage:
         raise _refuse(
             _("The image is %(width)d × %(height)d pixels; an image may have at most %(limit)d million pixels.")  # noqa: RUF001
             % {"width": width, "height": height, "limit": pixels // 1_000_000},
+            "too_many_pixels",
+        )
+    if frames > 1 and frames * width * height > pixels:
+        raise _refuse(
+            _(
+                "The animation has %(frames)d frames of %(width)d × %(height)d pixels; an image may have at most "  # noqa: RUF001
+                "%(limit)d million pixels in all its frames."
+            )
+            % {"frames": frames, "width": width, "height": height, "limit": pixels // 1_000_000},
             "too_many_pixels",
         )
     try:

@@ -19,14 +19,21 @@ import { markdown } from "../vendor/@codemirror/lang-markdown/dist/index.js";
 import { python } from "../vendor/@codemirror/lang-python/dist/index.js";
 import { classHighlighter } from "../vendor/@lezer/highlight/dist/index.js";
 
+const keysHint = document.getElementById("lesson-live-config")?.dataset.keys || "";
 const LANGUAGES = { id_body: () => markdown(), id_exercise_starter: () => python(), id_exercise_checks: () => python() };
 
 function enhance(textarea, language) {
   const label = document.querySelector(`label[for="${textarea.id}"]`);
   if (label && !label.id) label.id = `${textarea.id}-label`;
+  // How to leave by keyboard, said under each editor and to screen readers on entering it.
+  const hint = document.createElement("p");
+  hint.className = "help lesson-editor-keys";
+  hint.id = `${textarea.id}-keys`;
+  hint.textContent = keysHint;
+  const described = [textarea.getAttribute("aria-describedby"), keysHint && hint.id].filter(Boolean).join(" ");
   const attributes = { lang: document.documentElement.lang, spellcheck: String(textarea.id === "id_body") };
   if (label) attributes["aria-labelledby"] = label.id;
-  if (textarea.hasAttribute("aria-describedby")) attributes["aria-describedby"] = textarea.getAttribute("aria-describedby");
+  if (described) attributes["aria-describedby"] = described;
   const classes = ["lesson-code-editor", `lesson-code-editor-${textarea.id.replace("id_", "")}`];
   if (textarea.closest(".errors")) classes.push("lesson-code-editor-invalid");
   const view = new EditorView({
@@ -75,6 +82,7 @@ function enhance(textarea, language) {
     }),
   });
   textarea.after(view.dom);
+  if (keysHint) view.dom.after(hint);
   textarea.hidden = true;
   label?.addEventListener("click", () => view.focus());
   // What admin-lesson-preview.js uses to put an uploaded image's Markdown at the cursor, and to focus the text.
@@ -87,11 +95,6 @@ function enhance(textarea, language) {
       view.focus();
     },
   };
-  // The preview script adds its key hint after the text box; the editor names it too.
-  new MutationObserver(() => {
-    const described = textarea.getAttribute("aria-describedby");
-    if (described) view.contentDOM.setAttribute("aria-describedby", described);
-  }).observe(textarea, { attributes: true, attributeFilter: ["aria-describedby"] });
 }
 
 for (const [id, language] of Object.entries(LANGUAGES)) {

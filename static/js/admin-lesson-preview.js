@@ -105,14 +105,17 @@ document.addEventListener("DOMContentLoaded", () => {
   fieldset.append(pane);
   fieldset.classList.add("lesson-live-fieldset");
 
-  const hint = document.createElement("p");
-  hint.className = "help";
-  hint.id = "lesson-body-keys";
-  hint.textContent = labels.keys;
-  // The code editor (admin-lesson-editor.js), when it is there, stands after the text box it replaces.
+  // The code editor (admin-lesson-editor.js), when it is there, stands after the text box it replaces and says
+  // how to leave it; the text box's own Tab handling (below) is said here.
   const shown = body.lessonEditor?.dom || body;
-  shown.after(hint);
-  body.setAttribute("aria-describedby", [body.getAttribute("aria-describedby"), hint.id].filter(Boolean).join(" "));
+  if (!body.lessonEditor) {
+    const hint = document.createElement("p");
+    hint.className = "help";
+    hint.id = "lesson-body-keys";
+    hint.textContent = labels.keys;
+    body.after(hint);
+    body.setAttribute("aria-describedby", [body.getAttribute("aria-describedby"), hint.id].filter(Boolean).join(" "));
+  }
 
   addImageUpload(body, labels, form, () => schedule());
 
@@ -136,6 +139,8 @@ document.addEventListener("DOMContentLoaded", () => {
     tooLong.textContent = message;
     tooLong.hidden = false;
     (body.lessonEditor || body).focus();
+    // After the focus has scrolled to the cursor, which in a long body is far below the message.
+    requestAnimationFrame(() => tooLong.scrollIntoView({ block: "center" }));
   });
 
   const names = ["course", "body", "exercise", "exercise_starter", "exercise_checks"];

@@ -88,9 +88,18 @@ def png_claiming(width: int, height: int) -> bytes:
     )
 
 
+def gif_of_frames(frames: int, size: tuple[int, int]) -> bytes:
+    """An animation of plain frames: a few KB that take ``frames`` times the size in pixels to re-encode."""
+    out = BytesIO()
+    first, *rest = [Image.new("P", size, index % 2) for index in range(frames)]
+    first.save(out, "GIF", save_all=True, append_images=rest)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("data", "name", "message"),
     [
+        (gif_of_frames(12, (2000, 2000)), "frames.gif", "12 frames of 2000 × 2000 pixels; an image may have"),  # noqa: RUF001
         (
             b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
             "x.svg",

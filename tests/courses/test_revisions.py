@@ -1,6 +1,7 @@
 """Authors change a published lesson without surprising its learners: drafts of changes, revisions, diff, restore."""
 
 import threading
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import urlencode
@@ -64,6 +65,45 @@ def change_data(lesson: Lesson, *, base: int | None = None, links: list[dict] = 
 
 def change_url(lesson: Lesson) -> str:
     return f"/admin/courses/lesson/{lesson.pk}/change/"
+
+
+class FormFields(HTMLParser):
+    """What a browser would post from a page's lesson form: each named field with its value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._textarea = self._select = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        name = attrs.get("name")
+        if tag == "input" and name and attrs.get("type") not in {"submit", "button", "file"}:
+            if attrs.get("type") not in {"checkbox", "radio"} or "checked" in attrs:
+                self.values[name] = attrs.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.values[self._select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.values[self._textarea] += data.removeprefix("\n") if not self.values[self._textarea] else data
+
+
+def opened_form(client, lesson: Lesson) -> dict[str, str]:
+    parser = FormFields()
+    parser.feed(client.get(change_url(lesson)).text)
+    return {name: value for name, value in parser.values.items() if "__prefix__" not in name}
 
 
 def test_an_edit_of_a_published_lesson_stays_a_draft_until_it_is_published(staff_client, lesson):
@@ -242,6 +282,31 @@ def test_two_staff_saving_one_lesson_at_once_lose_no_update(live_server, clean_c
     assert lesson.revisions.count() == 2 and kept in lesson.draft.content["body"]
 
 
+def test_a_refused_stale_save_keeps_the_links_as_opened_and_the_second_save_keeps_them(staff_client, lesson):
+    """Regression: the form opened before another author's draft lost its links on the refusal, and a second
+    save recorded a draft without them."""
+    links = [{"title": f"Docs {number}", "url": f"https://docs.example/{number}"} for number in range(3)]
+    staff_client.post(change_url(lesson), change_data(lesson, links=links, _publish="1"))
+    lesson.refresh_from_db()
+    mine = opened_form(staff_client, lesson) | {"body": NEW_BODY, "_continue": "1"}
+    assert [mine[f"links-{index}-title"] for index in range(3)] == ["Docs 0", "Docs 1", "Docs 2"]
+
+    other = Client()
+    other.force_login(StaffFactory())
+    other.post(change_url(lesson), opened_form(other, lesson) | {"body": "## Theirs\n", "_continue": "1"})
+
+    refused = staff_client.post(change_url(lesson), mine)
+    assert refused.status_code == 200
+    assert "This lesson changed since you opened it: revision 3" in refused.text
+    assert "This field is required." not in refused.text
+    again = FormFields()
+    again.feed(refused.text)
+    response = staff_client.post(change_url(lesson), again.values | {"_continue": "1"})
+    assert response.status_code == 302
+    lesson.refresh_from_db()
+    assert lesson.draft.content["links"] == links and lesson.draft.content["body"] == NEW_BODY.rstrip()
+
+
 def test_a_problem_report_names_the_revision_the_reporter_read(staff_client, lesson):
     reader = Client()
     page = reader.get("/courses/asyncio/timeouts/").text
@@ -333,3 +398,16 @@ def test_publishing_an_unchanged_draft_says_it_is_published(staff_client, lesson
     )
     assert "Published revision 2: learners now read it." in response.text
     assert lesson.revisions.count() == 2
+
+
+def test_a_revisions_page_compares_it_with_the_one_before_it(staff_client, lesson):
+    """Regression: the link passed only ?b=N, and the list then compared N with the second newest."""
+    for words in ["Second.", "Third."]:
+        staff_client.post(change_url(lesson), opened_form(staff_client, lesson) | {"body": words, "_publish": "1"})
+    second = staff_client.get(f"/admin/courses/lesson/{lesson.pk}/revisions/2/").text
+    compare = f"/admin/courses/lesson/{lesson.pk}/revisions/?a=1&amp;b=2"
+    assert f'<a href="{compare}">Compare with the revision before it</a>' in second
+    difference = staff_client.get(compare.replace("&amp;", "&")).text
+    assert "The old words." in difference and "Second." in difference
+    first = staff_client.get(f"/admin/courses/lesson/{lesson.pk}/revisions/1/").text
+    assert "Compare with the revision before it" not in first

@@ -147,6 +147,19 @@ def test_the_lesson_form_works_at_phone_width_by_keyboard(page, live_server):
     assert "Typed by keyboard." in lesson.body_html
 
 
+def test_enter_in_a_field_of_a_published_lesson_saves_a_draft_and_publishes_nothing(page, live_server):
+    """Regression: the first button, which Enter presses, was "Publish changes"."""
+    lesson = LessonFactory(course__slug="asyncio", slug="timeouts", title="Timeouts", body="## Start\n\nWords.\n")
+    save_revision(lesson=lesson, content=lesson.content(), publish=True)
+    page.context.add_cookies([staff_cookie(live_server)])
+    page.goto(f"/admin/courses/lesson/{lesson.pk}/change/")
+    page.locator("#id_title").fill("Timeouts, renamed")
+    page.locator("#id_title").press("Enter")
+    expect(page.locator(".messagelist")).to_contain_text("a draft of changes")
+    lesson.refresh_from_db()
+    assert lesson.title == "Timeouts" and lesson.draft.content["title"] == "Timeouts, renamed"
+
+
 def test_the_lesson_form_previews_the_text_as_it_is_typed_with_its_problems(page, live_server):
     CourseFactory(title="Async Python", slug="asyncio")
     page.context.add_cookies([staff_cookie(live_server)])
