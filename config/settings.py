@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.ClearStorageOnSignOutMiddleware",
     "config.middleware.AdminTimeZoneMiddleware",
     # Last, so a view's database error reaches it first: a 503 page while the database is unreachable.
     "config.middleware.DatabaseUnavailableMiddleware",

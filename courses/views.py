@@ -3,7 +3,6 @@ from urllib.parse import urlencode
 
 from allauth.core.internal import ratelimit
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,6 +13,7 @@ from config.page_cache import cached_page
 from courses.forms import SearchForm
 from courses.models import Course, CourseRedirect, Lesson, SearchEntry, Tag
 from courses.search import Query, index_scans, search
+from courses.selectors import neighbours
 
 # Page sizes a reader expects of each list:
 # - the catalogue's cards fill rows of 1, 2, 3 or 4 columns, and 24 fills every such row;
@@ -120,16 +120,6 @@ def tag_detail(request, tag: str):
     )
 
 
-@dataclass
-class Neighbours:
-    """Where a lesson stands among the lessons of its course that the reader can see."""
-
-    number: int
-    total: int
-    previous: Lesson | None
-    next: Lesson | None
-
-
 class LessonDetailView(DetailView):
     template_name = "courses/lesson_detail.html"
     context_object_name = "lesson"
@@ -148,21 +138,8 @@ class LessonDetailView(DetailView):
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
-        context["position"] = self.neighbours(self.object)
+        context["position"] = neighbours(self.object, self.request.user)
         return context
-
-    def neighbours(self, lesson: Lesson) -> Neighbours:
-        """Two queries however long the course: its count, and the lessons just before and after."""
-        siblings = Lesson.objects.visible_to(self.request.user).filter(course_id=lesson.course_id)
-        counts = siblings.aggregate(total=Count("pk"), number=Count("pk", filter=Q(position__lte=lesson.position)))
-        columns = ("slug", "title", "position", "course_id")
-        before = siblings.filter(position__lt=lesson.position).order_by("-position").only(*columns)[:1]
-        after = siblings.filter(position__gt=lesson.position).order_by("position").only(*columns)[:1]
-        adjacent = {"previous": None, "next": None}
-        for sibling in before.union(after, all=True):
-            sibling.course = lesson.course  # for get_absolute_url without a query each
-            adjacent["previous" if sibling.position < lesson.position else "next"] = sibling
-        return Neighbours(number=counts["number"], total=counts["total"], **adjacent)
 
 
 @dataclass

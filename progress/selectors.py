@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 
 from courses.models import Course, Lesson
+from courses.selectors import course_after, course_xp
 from progress.models import (
     Achievement,
     ActivityDay,
@@ -116,6 +117,29 @@ def lesson_panel(*, lesson: Lesson, user) -> Panel:
     row = Lesson.objects.filter(pk=lesson.pk).values(**counts).get()
     xp = row.pop("learner_xp") or 0
     return Panel(standing=standing(xp, ladder), ladder=ladder, signed_in=signed_in, **row)
+
+
+@dataclass(frozen=True)
+class CourseEnd:
+    """What the end of a lesson offers once its course is complete: the course's totals and what comes next."""
+
+    complete: bool  # the signed-in learner completed every published lesson (a visitor's page script decides)
+    lessons: int
+    xp: int
+    next_course: Course | None
+
+
+def course_end(*, lesson: Lesson, panel: Panel) -> CourseEnd:
+    """Two queries (the course's XP, the catalogue's next course) where the end may be shown: for a learner who
+    completed the course, and for a visitor (whose page script decides); none for a learner still on the way."""
+    complete = panel.signed_in and 0 < panel.course_total <= panel.course_completed
+    shown = complete or not panel.signed_in
+    return CourseEnd(
+        complete=complete,
+        lessons=panel.course_total,
+        xp=course_xp(lesson.course_id) if shown else 0,
+        next_course=course_after(lesson.course) if shown else None,
+    )
 
 
 def current_streak(progress: LearnerProgress, *, today: date) -> int:

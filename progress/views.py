@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from config.http import wants_json
 from config.page_cache import cached_page
 from courses.models import Lesson
+from courses.selectors import neighbours
 from courses.views import paginate
 from progress import selectors, services
 from progress.models import Achievement, Level, XPEntry
@@ -75,22 +76,33 @@ def reward_messages(outcome: services.Outcome, *, level_before: Level, level_aft
     return said
 
 
-def _lesson_response(request: HttpRequest, lesson: Lesson, said: list[str]) -> HttpResponse:
-    """The lesson page again: JSON with the panel and the button re-rendered for the script, else a redirect."""
-    if wants_json(request):
-        panel = lesson_panel(lesson=lesson, user=request.user)
-        context = {"lesson": lesson, "panel": panel}
-        return JsonResponse(
-            {
-                "completed": panel.lesson_completed,
-                "messages": said,
-                "panel": render_to_string("progress/panel.html", context, request=request),
-                "completion": render_to_string("progress/completion.html", context, request=request),
-            }
-        )
-    for message in said:
-        messages.success(request, message)
-    return redirect(f"{lesson.get_absolute_url()}#lesson-completion")
+def _lesson_response(
+    request: HttpRequest, lesson: Lesson, said: list[str], *, moving_on: bool = False
+) -> HttpResponse:
+    """The lesson page again, with what the learner earned beside its button: JSON with the panel and the end of
+    the lesson re-rendered for the script, else a redirect to that place. ``moving_on`` (Mark complete and
+    continue): the next lesson instead, where what was earned is said at the top."""
+    position = neighbours(lesson, request.user)
+    if moving_on and position.next:
+        for message in said:
+            messages.success(request, message)  # said at the top of the next lesson
+        if wants_json(request):
+            return JsonResponse({"messages": said, "next_url": position.next.get_absolute_url()})
+        return redirect(position.next.get_absolute_url())
+    if not wants_json(request):
+        for message in said:
+            messages.success(request, message, extra_tags="completion")
+        return redirect(f"{lesson.get_absolute_url()}#lesson-completion")
+    panel = lesson_panel(lesson=lesson, user=request.user)
+    context = {"lesson": lesson, "panel": panel, "position": position, "said": said}
+    return JsonResponse(
+        {
+            "completed": panel.lesson_completed,
+            "messages": said,
+            "panel": render_to_string("progress/panel.html", context, request=request),
+            "completion": render_to_string("progress/completion.html", context, request=request),
+        }
+    )
 
 
 def _visible_lesson(request: HttpRequest, lesson_id: int) -> Lesson:
@@ -120,7 +132,7 @@ def complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     except services.LessonNotCompletable:
         return refuse(request, _("Only published lessons can be completed."), status=409)
     said = outcome_messages(outcome, **_levels(outcome))
-    return _lesson_response(request, lesson, said)
+    return _lesson_response(request, lesson, said, moving_on="continue" in request.POST)
 
 
 def _levels(outcome: services.Outcome) -> dict[str, Level]:

@@ -23,6 +23,12 @@ def learner_panel(context, lesson) -> Panel:
     return selectors.lesson_panel(lesson=lesson, user=context["request"].user)
 
 
+@register.simple_tag
+def course_end(lesson: Lesson, panel: Panel) -> selectors.CourseEnd:
+    """``{% course_end lesson panel as end %}``: the course's totals and next course for the end of a lesson."""
+    return selectors.course_end(lesson=lesson, panel=panel)
+
+
 @register.simple_tag(takes_context=True)
 def exercise_done(context, lesson: Lesson) -> bool:
     """``{% exercise_done lesson as done %}``: whether the reader's code passed the lesson's exercise (one query;

@@ -122,6 +122,22 @@ function showMessages(texts, kind = "success") {
   }));
 }
 
+// What a press earned, shown beside the button that caused it (a region of the page's own, like
+// #completion-result) and said by a screen reader: a region filled as it is inserted is not reliably announced,
+// so the text also goes to a live region that was on the page before.
+let resultAnnouncer;
+function showResult(region, texts, kind = "success") {
+  if (!region || !texts.length) return;
+  region.replaceChildren(...texts.map((text) => {
+    const line = document.createElement("p");
+    line.className = `message message-${kind}`;
+    line.textContent = text;
+    return line;
+  }));
+  resultAnnouncer ||= createAnnouncer();
+  resultAnnouncer.textContent = texts.join(" ");
+}
+
 function setField(panel, name, value) {
   for (const element of panel.querySelectorAll(`[data-field="${name}"]`)) element.textContent = value;
 }
@@ -173,63 +189,89 @@ function focusVisibleCompletionButton(section) {
   if (button) button.focus();
 }
 
-function completeLocally(section, form) {
+// A visitor's course is complete when this browser holds every one of its published lessons.
+function showCourseEnd(section) {
+  const end = section.querySelector("#course-end");
+  if (!end || document.getElementById("learner-panel")?.dataset.local !== "true") return;
+  const lessons = Object.values(readLocalProgress().lessons);
+  const done = lessons.filter((lesson) => String(lesson.course) === section.dataset.course).length;
+  end.hidden = done < (Number(section.dataset.courseTotal) || Infinity);
+}
+
+function completeLocally(section, form, submitter) {
   const progress = readLocalProgress();
   const lesson = section.dataset.lesson;
-  if (form.dataset.completion === "complete") {
+  const completing = form.dataset.completion === "complete";
+  if (completing) {
     progress.lessons[lesson] = { xp: Number(section.dataset.xp) || 0, course: Number(section.dataset.course) };
   } else {
     delete progress.lessons[lesson];
   }
   if (!writeLocalProgress(progress)) {
-    showMessages([document.body.dataset.progressFailedLabel], "error");
+    showResult(section.querySelector("#completion-result"), [document.body.dataset.progressFailedLabel], "error");
     return;
   }
-  showCompletionState(section, form.dataset.completion === "complete");
+  if (completing && submitter?.name === "continue" && section.dataset.nextUrl) {
+    location.assign(section.dataset.nextUrl);
+    return;
+  }
+  showCompletionState(section, completing);
   showLocalProgress(document.getElementById("learner-panel"));
+  showCourseEnd(section);
+  showResult(section.querySelector("#completion-result"), [completing ? section.dataset.doneLabel : section.dataset.undoneLabel]);
   focusVisibleCompletionButton(section);
 }
 
-async function completeOnServer(form) {
-  const button = form.querySelector("button");
+async function completeOnServer(form, submitter) {
+  const section = form.closest(".lesson-completion");
+  const result = () => document.getElementById("completion-result");
+  const button = submitter || form.querySelector("button");
+  const body = new FormData(form, submitter); // before the button is disabled, which would leave it out
   button.disabled = true; // a double click posts once
   let answer;
   try {
     const response = await fetch(form.action, {
       method: "POST",
-      body: new FormData(form),
+      body,
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     });
     answer = await response.json();
     if (!response.ok) {
-      showMessages([answer.error || document.body.dataset.progressFailedLabel], "error");
+      showResult(result(), [answer.error || document.body.dataset.progressFailedLabel], "error");
       button.disabled = false;
       return;
     }
   } catch {
-    showMessages([document.body.dataset.progressFailedLabel], "error");
+    showResult(result(), [document.body.dataset.progressFailedLabel], "error");
     button.disabled = false;
     return;
   }
+  if (answer.next_url) {
+    location.assign(answer.next_url); // what was earned is said at the top of the next lesson
+    return;
+  }
   document.getElementById("learner-panel").outerHTML = answer.panel;
-  document.getElementById("lesson-completion").outerHTML = answer.completion;
-  const section = document.getElementById("lesson-completion");
-  enhanceCompletion(section);
-  focusVisibleCompletionButton(section);
-  showMessages(answer.messages);
+  section.outerHTML = answer.completion;
+  const fresh = document.getElementById("lesson-completion");
+  enhanceCompletion(fresh);
+  focusVisibleCompletionButton(fresh);
+  showResult(result(), answer.messages);
 }
 
 function enhanceCompletion(section) {
   const panel = document.getElementById("learner-panel");
   if (!section || !panel) return;
   const local = panel.dataset.local === "true";
-  if (local) showCompletionState(section, section.dataset.lesson in readLocalProgress().lessons);
+  if (local) {
+    showCompletionState(section, section.dataset.lesson in readLocalProgress().lessons);
+    showCourseEnd(section);
+  }
   for (const form of section.querySelectorAll("form[data-completion]")) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      if (local) completeLocally(section, form);
-      else completeOnServer(form);
+      if (local) completeLocally(section, form, event.submitter);
+      else completeOnServer(form, event.submitter);
     });
   }
 }
@@ -283,7 +325,7 @@ async function recordExercise(workspace) {
     const progress = readLocalProgress();
     progress.exercises[workspace.dataset.lesson] = { xp: Number(workspace.dataset.xp) || 0 };
     if (!writeLocalProgress(progress)) {
-      showMessages([document.body.dataset.progressFailedLabel], "error");
+      showResult(exerciseResult(workspace), [document.body.dataset.progressFailedLabel], "error");
       return;
     }
     showLocalProgress(panel);
@@ -299,16 +341,27 @@ async function recordExercise(workspace) {
     });
     answer = await response.json();
     if (!response.ok) {
-      showMessages([answer.error || document.body.dataset.progressFailedLabel], "error");
+      showResult(exerciseResult(workspace), [answer.error || document.body.dataset.progressFailedLabel], "error");
       return;
     }
   } catch {
-    showMessages([document.body.dataset.progressFailedLabel], "error");
+    showResult(exerciseResult(workspace), [document.body.dataset.progressFailedLabel], "error");
     return;
   }
   panel.outerHTML = answer.panel;
   if (done) done.hidden = false;
-  showMessages(answer.messages);
+  showResult(exerciseResult(workspace), answer.messages);
+}
+
+// Where an exercise's XP and rewards are said: just after its "done" line.
+function exerciseResult(workspace) {
+  let region = workspace.querySelector(".exercise-result");
+  if (!region) {
+    region = document.createElement("div");
+    region.className = "exercise-result";
+    (workspace.querySelector(".exercise-done") || workspace.lastElementChild).after(region);
+  }
+  return region;
 }
 
 function enhanceExercise() {
@@ -340,12 +393,24 @@ async function refreshProgressParts() {
   }
 }
 
-// Signing out empties this browser's progress, so the next person on a shared computer starts afresh.
+// Signing out empties what this browser keeps of the learner: progress, edited code and exercise drafts (every
+// "stream." key), so the next person on a shared computer starts afresh. The sign-out's answer says the same
+// to the browser (Clear-Site-Data), for a page without this script.
+function clearLocalData() {
+  try {
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith("stream.")) localStorage.removeItem(key);
+    }
+  } catch {
+    // Storage is off: there is nothing to clear.
+  }
+}
+
 function clearProgressOnSignOut() {
   const logout = document.body.dataset.logoutUrl;
   if (!logout) return;
   for (const form of document.querySelectorAll("form")) {
-    if (new URL(form.action, location.href).pathname === logout) form.addEventListener("submit", clearLocalProgress);
+    if (new URL(form.action, location.href).pathname === logout) form.addEventListener("submit", clearLocalData);
   }
 }
 

@@ -48,13 +48,13 @@ def test_a_visitor_keeps_progress_in_the_browser_and_brings_it_to_a_new_account(
     first, second, _ = course
     page.goto(first.get_absolute_url())
     expect(page.get_by_text("Progress is local-only — sign in to sync across devices.")).to_be_visible()
-    page.get_by_role("button", name="Mark complete").click()
+    page.get_by_role("button", name="Mark complete", exact=True).click()
     expect(page.get_by_text("Completed ✓")).to_be_visible()
     expect(page.get_by_role("button", name="Mark as not complete")).to_be_focused()
-    expect(page.get_by_role("button", name="Mark complete")).to_be_hidden()
+    expect(page.get_by_role("button", name="Mark complete", exact=True)).to_be_hidden()
     expect(panel_field(page, "xp")).to_have_text("60")
     page.goto(second.get_absolute_url())
-    page.get_by_role("button", name="Mark complete").click()
+    page.get_by_role("button", name="Mark complete", exact=True).click()
     expect(panel_field(page, "xp")).to_have_text("120")
     expect(panel_field(page, "level-number")).to_have_text("1")
     expect(panel_field(page, "level-title")).to_have_text("First Steps")
@@ -96,20 +96,20 @@ def test_a_learner_crossing_100_xp_sees_level_1_without_a_reload(page, course):
     learner = verified_learner()
     sign_in(page, learner.email, "correct horse battery")
     page.goto(course[0].get_absolute_url())
-    page.get_by_role("button", name="Mark complete").click()
-    expect(page.get_by_text("Lesson complete: +60 XP.")).to_be_visible()
+    page.get_by_role("button", name="Mark complete", exact=True).click()
+    expect(page.locator("#completion-result").get_by_text("Lesson complete: +60 XP.")).to_be_visible()
     expect(panel_field(page, "level-number")).to_have_text("0")
     page.goto(course[1].get_absolute_url())
     url = page.url
-    page.get_by_role("button", name="Mark complete").click()
-    expect(page.get_by_text("You reached level 1: First Steps!")).to_be_visible()
+    page.get_by_role("button", name="Mark complete", exact=True).click()
+    expect(page.locator("#completion-result").get_by_text("You reached level 1: First Steps!")).to_be_visible()
     expect(panel_field(page, "level-number")).to_have_text("1")
     expect(panel_field(page, "level-title")).to_have_text("First Steps")
     expect(panel_field(page, "xp")).to_have_text("120")
     expect(page.get_by_role("button", name="Mark as not complete")).to_be_focused()
     assert page.url == url  # no reload, no redirect
     page.get_by_role("button", name="Mark as not complete").click()
-    expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+    expect(page.get_by_role("button", name="Mark complete", exact=True)).to_be_visible()
     expect(panel_field(page, "xp")).to_have_text("120")
 
 
@@ -122,12 +122,20 @@ def test_signing_out_empties_the_browsers_progress(page, course):
     page.evaluate(
         f"localStorage.setItem('stream.progress', JSON.stringify({{lessons: {{'{course[1].pk}': {{xp: 60}}}}}}))"
     )
-    page.get_by_role("button", name="Sign out").click()
+    # The learner's edited code and exercise draft go too (static/js/python.js keeps them under these keys).
+    page.evaluate("localStorage.setItem('stream.code', '{\"x\": \"print(1)\"}')")
+    page.evaluate("localStorage.setItem('stream.exercise', '{\"1\": \"def add(): ...\"}')")
+    page.evaluate("localStorage.setItem('another.site.key', 'kept')")
+    with page.expect_response(
+        lambda answer: answer.request.method == "POST" and "/logout/" in answer.url
+    ) as signed_out:
+        page.get_by_role("button", name="Sign out").click()
+    assert signed_out.value.all_headers()["clear-site-data"] == '"storage"'
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
-    assert page.evaluate("localStorage.getItem('stream.progress')") is None
+    assert page.evaluate("Object.keys(localStorage).filter(key => key.startsWith('stream.'))") == []
     page.goto(course[1].get_absolute_url())
     expect(panel_field(page, "xp")).to_have_text("0")
-    expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+    expect(page.get_by_role("button", name="Mark complete", exact=True)).to_be_visible()
 
 
 @pytest.mark.parametrize(
@@ -151,7 +159,7 @@ def test_a_tampered_local_copy_leaves_the_panel_and_the_button_working(page, cou
     expect(panel_field(page, "xp")).to_have_text("0")
     expect(panel_field(page, "level-number")).to_have_text("0")
     expect(panel_field(page, "xp-to-go")).to_have_text("100")
-    page.get_by_role("button", name="Mark complete").click()
+    page.get_by_role("button", name="Mark complete", exact=True).click()
     expect(page.get_by_role("button", name="Mark as not complete")).to_be_focused()
     expect(panel_field(page, "xp")).to_have_text("60")
     assert page.url.endswith(third.get_absolute_url())
@@ -163,8 +171,8 @@ def test_completion_works_with_javascript_disabled(browser, live_server, course)
     page = context.new_page()
     sign_in(page, learner.email, "correct horse battery")
     page.goto(course[0].get_absolute_url())
-    page.get_by_role("button", name="Mark complete").click()
-    expect(page.get_by_text("Lesson complete: +60 XP.")).to_be_visible()
+    page.get_by_role("button", name="Mark complete", exact=True).click()
+    expect(page.locator("#completion-result").get_by_text("Lesson complete: +60 XP.")).to_be_visible()
     expect(page.get_by_text("Completed ✓")).to_be_visible()
     expect(panel_field(page, "xp")).to_have_text("60")
     assert page.url.endswith(f"{course[0].get_absolute_url()}#lesson-completion")
@@ -202,7 +210,7 @@ def test_a_visitors_local_progress_places_them_on_the_ladder_and_in_the_course(p
     expect(panel_field(page, "level-number")).to_have_text("1")
     expect(panel_field(page, "lessons-completed")).to_have_text("2")
     expect(panel_field(page, "course-percent")).to_have_text("33")  # 1 of this course's 3
-    expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+    expect(page.get_by_role("button", name="Mark complete", exact=True)).to_be_visible()
 
     stale = {n: {"xp": 0, "course": 0} for n in range(900001, 900006)}  # lessons since deleted
     set_local_progress(page, {second.pk: {"xp": 130, "course": second.course_id}, **stale})
@@ -224,13 +232,13 @@ def test_a_visitors_local_progress_places_them_on_the_ladder_and_in_the_course(p
 
 def test_a_visitor_unmarks_a_lesson_and_the_browser_forgets_it(page, course):
     page.goto(course[0].get_absolute_url())
-    page.get_by_role("button", name="Mark complete").click()
+    page.get_by_role("button", name="Mark complete", exact=True).click()
     expect(panel_field(page, "xp")).to_have_text("60")
     page.get_by_role("button", name="Mark as not complete").click()
     expect(panel_field(page, "xp")).to_have_text("0")
-    expect(page.get_by_role("button", name="Mark complete")).to_be_focused()
+    expect(page.get_by_role("button", name="Mark complete", exact=True)).to_be_focused()
     page.reload()
-    expect(page.get_by_role("button", name="Mark complete")).to_be_visible()
+    expect(page.get_by_role("button", name="Mark complete", exact=True)).to_be_visible()
     assert page.evaluate("JSON.parse(localStorage.getItem('stream.progress')).lessons") == {}
 
 
@@ -289,14 +297,14 @@ def test_a_completion_the_server_refuses_says_why_and_can_be_tried_again(browser
             status=429, json={"error": "Too many completions at once. Wait a minute, then try again."}
         ),
     )
-    page.get_by_role("button", name="Mark complete").click()
+    page.get_by_role("button", name="Mark complete", exact=True).click()
     expect(page.locator(".message-error")).to_have_text("Too many completions at once. Wait a minute, then try again.")
-    expect(page.get_by_role("button", name="Mark complete")).to_be_enabled()
+    expect(page.get_by_role("button", name="Mark complete", exact=True)).to_be_enabled()
     page.unroute("**/complete/")
     posts = []
     page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
-    page.get_by_role("button", name="Mark complete").dblclick()
-    expect(page.get_by_text("Lesson complete: +60 XP.")).to_be_visible()
+    page.get_by_role("button", name="Mark complete", exact=True).dblclick()
+    expect(page.locator("#completion-result").get_by_text("Lesson complete: +60 XP.")).to_be_visible()
     assert len(posts) == 1, "a double click posts once"
     context.close()
 
@@ -307,6 +315,49 @@ def test_a_visitor_whose_browser_holds_unreadable_progress_starts_afresh(page, c
     page.evaluate("stored => localStorage.setItem('stream.progress', stored)", stored)
     page.reload()
     expect(panel_field(page, "xp")).to_have_text("0")
-    page.get_by_role("button", name="Mark complete").click()
+    page.get_by_role("button", name="Mark complete", exact=True).click()
     expect(panel_field(page, "xp")).to_have_text("60")
     expect(page.get_by_text("Completed ✓")).to_be_visible()
+
+
+def test_what_a_completion_earned_is_said_beside_its_button_and_to_screen_readers(page, course):
+    learner = verified_learner()
+    sign_in(page, learner.email, "correct horse battery")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(course[0].get_absolute_url())
+    button = page.get_by_role("button", name="Mark complete", exact=True)
+    button.scroll_into_view_if_needed()
+    button.click()
+    result = page.locator("#completion-result")
+    expect(result).to_have_text("Lesson complete: +60 XP.")
+    expect(result).to_be_in_viewport()  # where the learner is looking, not at the top of the page
+    expect(page.locator("#messages")).to_have_text("")
+    announced = page.locator("body > div.visually-hidden[role=status]")
+    expect(announced.filter(has_text="Lesson complete: +60 XP.")).to_have_count(1)
+    expect(page.get_by_role("link", name="Next lesson: Two")).to_be_visible()
+
+
+def test_mark_complete_and_continue_opens_the_next_lesson_and_says_what_was_earned(page, course):
+    learner = verified_learner()
+    sign_in(page, learner.email, "correct horse battery")
+    page.goto(course[0].get_absolute_url())
+    page.get_by_role("button", name="Mark complete and continue").click()
+    expect(page).to_have_url(re.compile(course[1].get_absolute_url() + "$"))
+    expect(page.locator("#messages")).to_contain_text("Lesson complete: +60 XP.")
+    assert Completion.objects.filter(learner=learner, lesson=course[0]).exists()
+
+
+def test_a_visitor_who_completes_every_lesson_sees_the_course_end_and_is_offered_a_certificate(page, course):
+    for lesson in course[:2]:
+        page.goto(lesson.get_absolute_url())
+        page.get_by_role("button", name="Mark complete", exact=True).click()
+        expect(page.locator("#completion-result")).to_have_text("Lesson complete: +60 XP.")
+        expect(page.locator("#course-end")).to_be_hidden()
+    page.goto(course[2].get_absolute_url())
+    page.get_by_role("button", name="Mark complete", exact=True).click()
+    end = page.locator("#course-end")
+    expect(end).to_be_visible()
+    expect(end).to_contain_text("Course complete: Async Python")
+    expect(end).to_contain_text("3 lessons, 180 XP in all.")
+    expect(end.get_by_role("link", name="Sign up to keep your progress and get a certificate")).to_be_visible()
+    expect(end.get_by_role("link", name="All courses")).to_be_visible()

@@ -38,8 +38,12 @@ def test_mark_complete_without_javascript_pays_xp_and_says_so_on_the_lesson_page
     assert response.status_code == 302
     assert response["Location"] == f"{lesson.get_absolute_url()}#lesson-completion"
     page = learner_client.get(response["Location"]).content.decode()
-    assert "Lesson complete: +25 XP." in page
-    assert "Achievement unlocked: 🌱 First Lesson Completed (+5 XP)" in page
+    # Beside the button that earned it (the redirect's anchor), not at the top of the page.
+    beside = page[page.index('id="completion-result"') :]
+    assert "Lesson complete: +25 XP." in beside
+    assert "Achievement unlocked: 🌱 First Lesson Completed (+5 XP)" in beside
+    top = page[page.index('id="messages"') : page.index('id="main"')]
+    assert "Lesson complete" not in top
     assert "Completed ✓" in page and "Mark as not complete" in page
     assert LearnerProgress.objects.get(learner=learner).xp == 30
 
@@ -415,3 +419,48 @@ def test_completions_are_limited_to_300_an_hour(learner_client, monkeypatch):
     assert learner_client.post(url).status_code == 429
     clock.now += 3600
     assert learner_client.post(url).status_code == 302
+
+
+def test_mark_complete_and_continue_goes_to_the_next_lesson_and_says_what_was_earned_there(learner_client):
+    Achievement.objects.all().delete()
+    first = LessonFactory(xp=10, title="First")
+    second = LessonFactory(course=first.course, title="Second", position=first.position + 1)
+    page = learner_client.get(first.get_absolute_url()).content.decode()
+    assert '<button type="submit" name="continue" value="1">Mark complete and continue</button>' in page
+    response = learner_client.post(complete_url(first), {"continue": "1"})
+    assert response["Location"] == second.get_absolute_url()
+    page = learner_client.get(response["Location"]).content.decode()
+    top = page[page.index('id="messages"') : page.index('id="main"')]
+    assert "Lesson complete: +10 XP." in top
+    assert Completion.objects.filter(lesson=first).exists()
+
+
+def test_the_script_is_sent_on_to_the_next_lesson_with_nothing_rendered_that_would_eat_the_messages(
+    learner_client,
+):
+    Achievement.objects.all().delete()
+    first = LessonFactory(xp=10)
+    second = LessonFactory(course=first.course, position=first.position + 1)
+    answer = learner_client.post(complete_url(first), {"continue": "1"}, **JSON).json()
+    assert answer == {"messages": ["Lesson complete: +10 XP."], "next_url": second.get_absolute_url()}
+    assert "Lesson complete: +10 XP." in learner_client.get(second.get_absolute_url()).content.decode()
+
+
+def test_a_completed_lesson_offers_the_next_one_and_the_last_one_the_course_end(learner_client, learner):
+    Achievement.objects.all().delete()
+    first = LessonFactory(xp=10, exercise="Write add.", exercise_checks="assert True", exercise_xp=5)
+    last = LessonFactory(course=first.course, xp=20, position=first.position + 1)
+    later = LessonFactory(course__title="After", course__position=first.course.position + 1).course
+    services.complete_lesson(learner=learner, lesson=first)
+    page = learner_client.get(first.get_absolute_url()).content.decode()
+    assert f'<a class="button next-lesson" href="{last.get_absolute_url()}">Next lesson:' in page
+    assert 'id="course-end"' not in page  # a learner still on the way has no course end yet
+
+    answer = learner_client.post(complete_url(last), **JSON).json()
+    end = answer["completion"][answer["completion"].index('id="course-end"') :]
+    assert "hidden" not in end[: end.index(">")]
+    assert "Course complete:" in end and "2 lessons, 35 XP in all." in end
+    certificate = learner.certificates.get()
+    assert f'href="{certificate.get_absolute_url()}">Your certificate</a>' in end
+    assert f'href="{later.get_absolute_url()}">Next course:' in end
+    assert "Lesson complete: +20 XP." in answer["completion"]  # beside the button, in its live region
