@@ -12,7 +12,6 @@ from config.logs import log_fields, request_logger
 from config.views import UNAVAILABLE_ERRORS, database_unavailable
 
 NUL = "\x00"
-ADMIN_PREFIX = "/admin/"  # config/urls.py
 
 
 class RejectNullCharactersMiddleware:
@@ -38,18 +37,18 @@ class RejectNullCharactersMiddleware:
         return self.get_response(request)
 
 
-class AdminTimeZoneMiddleware:
-    """Staff read and enter the admin's times in their own time zone: the one their account's settings name.
+class ReaderTimeZoneMiddleware:
+    """A signed-in reader sees and enters times in their own time zone: the one their account's settings name.
 
-    Only in the admin: the site's pages are kept in the shared cache for every reader and show their times
-    in UTC or the reader's zone by themselves.
+    Their pages are cached per reader (config.page_cache), so a copy is always in its reader's zone. A visitor's
+    pages are shared, in UTC: the page's script shows each ``<time>`` in the browser's zone (static/js/site.js).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith(ADMIN_PREFIX) and request.user.is_authenticated and request.user.is_staff:
+        if request.user.is_authenticated:
             with timezone.override(request.user.zone):
                 return self.get_response(request)
         return self.get_response(request)

@@ -105,7 +105,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ClearStorageOnSignOutMiddleware",
-    "config.middleware.AdminTimeZoneMiddleware",
+    "config.middleware.ReaderTimeZoneMiddleware",
     # Last, so a view's database error reaches it first: a 503 page while the database is unreachable.
     "config.middleware.DatabaseUnavailableMiddleware",
 ]

@@ -1,4 +1,9 @@
+from datetime import timedelta
+
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from comments.forms import ProblemReportForm
 from comments.selectors import Thread, author_name, lesson_thread
@@ -22,3 +27,12 @@ def comment_author(comment) -> str:
 def report_form(context, lesson) -> ProblemReportForm:
     """``{% report_form lesson as report_form %}``: the empty "report a problem" form of a lesson page."""
     return ProblemReportForm(lesson=lesson, signed_in=context["request"].user.is_authenticated)
+
+
+@register.filter
+def ago(moment) -> str:
+    """How long ago ``moment`` was, as a reader says it: "just now" under a minute, else "5 minutes ago". The
+    page's script says it again from the ``<time>``'s datetime, so a page kept in the cache stays right."""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return _("just now")
+    return _("%(ago)s ago") % {"ago": timesince(moment)}

@@ -436,6 +436,38 @@ function enhanceProgress() {
 
 document.addEventListener("DOMContentLoaded", enhanceProgress);
 
+// One clock. A signed-in reader's page is rendered in their account's time zone (data-time-zone); a visitor's
+// is shared and in UTC, so each time is shown again in the browser's zone. "5 minutes ago" is worked out
+// again, since a page may come from the cache; under a minute it is "just now".
+function localizeTimes(root = document) {
+  const zone = document.body.dataset.timeZone || undefined; // undefined: the browser's own
+  const language = document.documentElement.lang || undefined;
+  let absolute;
+  let relative;
+  try {
+    absolute = new Intl.DateTimeFormat(language, { dateStyle: "medium", timeStyle: "short", timeZone: zone });
+    relative = new Intl.RelativeTimeFormat(language, { numeric: "auto" });
+  } catch {
+    return; // an old browser, or a zone it does not know: the server's text stays
+  }
+  const units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+  for (const element of root.querySelectorAll("time[datetime]")) {
+    // "+0900", as the pages write the offset, is "+09:00" for every browser's Date.
+    const moment = new Date(element.dateTime.replace(/([+-]\d\d)(\d\d)$/, "$1:$2"));
+    if (Number.isNaN(moment.getTime()) || !element.dateTime.includes("T")) continue;
+    if (element.hasAttribute("data-relative")) {
+      const seconds = (moment.getTime() - Date.now()) / 1000;
+      const [unit, size] = units.find(([, length]) => Math.abs(seconds) >= length) || [];
+      element.textContent = unit ? relative.format(Math.round(seconds / size), unit) : document.body.dataset.justNowLabel;
+      element.title = absolute.format(moment);
+    } else if (!document.body.dataset.timeZone) {
+      element.textContent = absolute.format(moment);
+    }
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => localizeTimes());
+
 // Comments. The forms post and the page reloads without this; with it, they post in the
 // background and the comments are redrawn in place, and every code block of the lesson gets a
 // "comment on this code" control with its count.
@@ -501,6 +533,7 @@ async function submitCommentForm(form, submitter) {
   }
   section.outerHTML = answer.html;
   enhanceComments();
+  localizeTimes(commentsSection());
   const target = document.getElementById(answer.anchor);
   if (target) {
     target.setAttribute("tabindex", "-1");
