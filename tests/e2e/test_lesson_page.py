@@ -43,3 +43,32 @@ def test_keyboard_users_can_skip_to_the_content(page):
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_keyboard_reaches_the_exercise_and_mark_complete_from_the_top_in_five_presses(page, width):
+    lesson = LessonFactory(
+        course__slug="asyncio",
+        slug="hello",
+        body="## Start\n\n" + "A paragraph with [a link](https://docs.python.org/3/).\n\n" * 30,
+        exercise="Write add.",
+        exercise_starter="def add(a, b):\n    ...\n",
+        exercise_checks='assert add(2, 3) == 5, "add adds"\n',
+    )
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(lesson.get_absolute_url())
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to “Mark complete”")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Mark complete", exact=True)).to_be_focused()
+
+    page.goto(lesson.get_absolute_url())
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to the exercise")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_be_visible()
+    assert page.evaluate("document.activeElement.closest('#exercise') !== null")
