@@ -9,3 +9,14 @@ def pyodide(request) -> dict[str, str]:
     Not a hashed name: Pyodide asks for its files by fixed names under it (config/static.py).
     """
     return {"pyodide_index_url": f"{settings.STATIC_URL}{pyodide_path()}"}
+
+
+def reader_zone(request) -> dict:
+    """``reader_zone``: the signed-in reader's time zone (their account's setting), None for a visitor; base.html
+    shows the page's times in it. Read when a page is rendered, so a page served from the cache loads nobody."""
+
+    def zone():
+        user = getattr(request, "user", None)
+        return user.zone if user is not None and user.is_authenticated else None
+
+    return {"reader_zone": zone}  # a template calls it when it reads it

@@ -12,6 +12,7 @@ from config.logs import log_fields, request_logger
 from config.views import UNAVAILABLE_ERRORS, database_unavailable
 
 NUL = "\x00"
+ADMIN_PREFIX = "/admin/"  # config/urls.py
 
 
 class RejectNullCharactersMiddleware:
@@ -37,18 +38,18 @@ class RejectNullCharactersMiddleware:
         return self.get_response(request)
 
 
-class ReaderTimeZoneMiddleware:
-    """A signed-in reader sees and enters times in their own time zone: the one their account's settings name.
+class AdminTimeZoneMiddleware:
+    """Staff read and enter the admin's times in their own time zone: the one their account's settings name.
 
-    Their pages are cached per reader (config.page_cache), so a copy is always in its reader's zone. A visitor's
-    pages are shared, in UTC: the page's script shows each ``<time>`` in the browser's zone (static/js/site.js).
+    Only in the admin. The site's pages are wrapped in the reader's zone by base.html (the context processor
+    ``config.context_processors.reader_zone``), so a page served from the cache never loads its reader.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        if request.path_info.startswith(ADMIN_PREFIX) and request.user.is_authenticated and request.user.is_staff:
             with timezone.override(request.user.zone):
                 return self.get_response(request)
         return self.get_response(request)

@@ -105,7 +105,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ClearStorageOnSignOutMiddleware",
-    "config.middleware.ReaderTimeZoneMiddleware",
+    "config.middleware.AdminTimeZoneMiddleware",
     # Last, so a view's database error reaches it first: a 503 page while the database is unreachable.
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -135,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "comments.context_processors.notifications",
                 "config.context_processors.pyodide",
+                "config.context_processors.reader_zone",
             ],
         },
     },

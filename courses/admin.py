@@ -163,7 +163,7 @@ def lesson_problems(texts: dict[str, str]) -> list[tuple[str, Problem]]:
 
 
 def when(moment) -> str:
-    """A time as the admin shows it: in the staff member's time zone (config.middleware.ReaderTimeZoneMiddleware)."""
+    """A time as the admin shows it: in the staff member's time zone (config.middleware.AdminTimeZoneMiddleware)."""
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else ""
 
 
