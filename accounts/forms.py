@@ -18,7 +18,7 @@ class ResendConfirmationForm(forms.Form):
 class AccountSettingsForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name", "time_zone", "on_leaderboard", "email_notifications"]
+        fields = ["display_name", "time_zone", "on_leaderboard", "email_notifications", "email_streak_reminders"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

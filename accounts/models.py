@@ -10,6 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from accounts.validators import validate_display_name, validate_time_zone
 
 
+def zone_named(name: str) -> zoneinfo.ZoneInfo:
+    """The time zone a learner's ``time_zone`` names; UTC for a name that names none (set outside the forms)."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
 class UserManager(BaseUserManager):
     """Learners sign in with their e-mail address; there are no usernames to choose."""
 
@@ -68,6 +76,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text=_("Each e-mail says who wrote on which lesson, with a link; never what they wrote."),
     )
+    email_streak_reminders = models.BooleanField(
+        _("e-mail me a reminder in the evening when my streak would end"),
+        default=False,
+        help_text=_(
+            "At most one a day, in the evening of your time zone, and never on a day you have already learned."
+        ),
+    )
     # The interface language the learner last used, for what is written to them outside a request (e-mail).
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
@@ -93,10 +108,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
-        try:
-            return zoneinfo.ZoneInfo(self.time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            return zoneinfo.ZoneInfo("UTC")
+        return zone_named(self.time_zone)
 
     def clean(self) -> None:
         """Lower-case the address before the forms' unique check, so it compares it as save() will store it."""

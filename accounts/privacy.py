@@ -26,7 +26,15 @@ from accounts.mail import queue_email
 from accounts.models import User
 from comments.models import Comment, CommentBan, Flag, Follow, Notification, ProblemReport
 from config.page_cache import bump_content_generation
-from progress.models import ActivityDay, Completion, ExerciseCompletion, LearnerProgress, Unlock, XPEntry
+from progress.models import (
+    ActivityDay,
+    Completion,
+    ExerciseCompletion,
+    LearnerProgress,
+    StreakReminder,
+    Unlock,
+    XPEntry,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +108,7 @@ def export_data(*, user: User, base_url: str) -> dict[str, Any]:
             "language": user.language,
             "on_leaderboard": user.on_leaderboard,
             "email_notifications": user.email_notifications,
+            "email_streak_reminders": user.email_streak_reminders,
             "date_joined": _when(user.date_joined),
             "last_login": _when(user.last_login),
             "has_password": user.has_usable_password(),
@@ -167,6 +176,15 @@ def export_data(*, user: User, base_url: str) -> dict[str, Any]:
         "activity_days": [
             {"day": _when(day.day), "completions": day.completions, "exercises": day.exercises}
             for day in ActivityDay.objects.filter(learner=user).order_by("day")
+        ],
+        "streak_reminders": [
+            {
+                "day": _when(reminder.day),
+                "streak": reminder.streak,
+                "queued_at": _when(reminder.queued_at),
+                "sent_at": _when(reminder.sent_at),
+            }
+            for reminder in StreakReminder.objects.filter(learner=user).order_by("day")
         ],
         "comments": [
             {
@@ -271,7 +289,8 @@ def delete_account(*, user: User) -> None:
     Their comments stay, to keep other learners' threads whole, but lose their author (shown as "deleted
     learner"); their problem reports stay for the authors, without sender or the address they gave. The
     rest goes with the account (on_delete=CASCADE): e-mail addresses, social accounts and their tokens,
-    progress, ledger, completions, passed exercises, achievements, activity days, follows, notifications, flags, a ban.
+    progress, ledger, completions, passed exercises, achievements, activity days, streak reminders, follows,
+    notifications, flags, a ban.
     Their sessions need no search: a session names the account by id, and one whose account is gone
     signs nobody in (ids are never reused); the view flushes the current one.
     """

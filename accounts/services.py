@@ -58,3 +58,13 @@ def stop_notification_emails(*, user_id: int) -> bool:
     found = User.objects.filter(pk=user_id).exists()
     User.objects.filter(pk=user_id, email_notifications=True).update(email_notifications=False)
     return found
+
+
+def stop_streak_reminders(*, user_id: int) -> bool:
+    """Turn off the evening streak reminders of the learner ``user_id`` (an unsubscribe link); False if there is none.
+
+    Like ``stop_notification_emails``, it only ever turns e-mail off.
+    """
+    found = User.objects.filter(pk=user_id).exists()
+    User.objects.filter(pk=user_id, email_streak_reminders=True).update(email_streak_reminders=False)
+    return found

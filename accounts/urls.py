@@ -11,4 +11,9 @@ urlpatterns = [
     path("delete/confirm/<str:token>/", views.confirm_delete_account, name="account_delete_confirm"),
     path("deleted/", views.account_deleted, name="account_deleted"),
     path("resend-confirmation/", views.resend_confirmation, name="account_resend_confirmation"),
+    path(
+        "reminders/unsubscribe/<str:token>/",
+        views.unsubscribe_streak_reminders,
+        name="account_unsubscribe_streak_reminders",
+    ),
 ]

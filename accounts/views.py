@@ -13,12 +13,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import i18n
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from accounts import privacy
 from accounts.forms import AccountSettingsForm, DeleteAccountForm, ResendConfirmationForm
 from accounts.mail import development_mail_folder, stored_message, stored_messages
-from accounts.services import remember_language, send_new_confirmation
+from accounts.models import User
+from accounts.services import remember_language, send_new_confirmation, stop_streak_reminders
+from progress.reminders import unsubscribe_user_id
 
 
 def _pending_email(request: HttpRequest) -> str:
@@ -76,6 +80,38 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your settings are saved."))
         return redirect("account_settings")
     return render(request, "account/settings.html", {"form": form})
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe_streak_reminders(request: HttpRequest, token: str) -> HttpResponse:
+    """Stop the evening streak reminders of the learner the signed token names; no sign-in needed.
+
+    As the comment e-mails' link (``comments.views.unsubscribe``): a mail client's one-click unsubscribe
+    (RFC 8058) posts ``List-Unsubscribe=One-Click`` without a CSRF token, so that post is exempt: all it can
+    ever do is turn the reminders off for the token's learner. The page's own form is CSRF-protected.
+    """
+    user_id = unsubscribe_user_id(token)
+    subscribed = None
+    if user_id is not None:
+        subscribed = User.objects.filter(pk=user_id).values_list("email_streak_reminders", flat=True).first()
+    if subscribed is None:
+        return render(request, "account/streak_reminders_unsubscribe_invalid.html", status=400)
+    if request.method == "POST" and request.POST.get("List-Unsubscribe") == "One-Click":
+        stop_streak_reminders(user_id=user_id)
+        return render(request, "account/streak_reminders_unsubscribe.html", {"subscribed": False})
+    return _streak_reminders_page(request, user_id=user_id, subscribed=subscribed)
+
+
+@csrf_protect
+def _streak_reminders_page(request: HttpRequest, *, user_id: int, subscribed: bool) -> HttpResponse:
+    """The link opened in a browser: a page that asks (a GET changes nothing, mail scanners open links), and its
+    form."""
+    if request.method == "POST":
+        stop_streak_reminders(user_id=user_id)
+        return redirect(request.path)
+    return render(request, "account/streak_reminders_unsubscribe.html", {"subscribed": subscribed})
 
 
 @login_required

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db import DatabaseError, connection
 from django.db.models import Case, Count, F, Max, Min, Q, When
+from django.dispatch import Signal
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -30,6 +31,20 @@ RELEASE_EVERY = timedelta(seconds=30)
 # A send never takes longer than its SMTP timeout.
 ABANDONED_AFTER = timedelta(minutes=15)
 FORGET_WORKERS_AFTER = timedelta(days=7)
+
+# Sent once by each worker that keeps running when it starts (not by `db_worker --batch`, which empties the
+# queue and exits): an app with a recurring task makes sure the task waits in the queue (progress.reminders).
+worker_started = Signal()
+
+
+def announce_start(*, worker_id: str) -> None:
+    """Send ``worker_started``. A receiver's database error is raised (the worker waits the outage out and
+    announces again); any other error is logged, and the worker goes on with its tasks."""
+    for receiver, outcome in worker_started.send_robust(sender=None, worker_id=worker_id):
+        if isinstance(outcome, DatabaseError):
+            raise outcome
+        if isinstance(outcome, Exception):
+            logger.error("A worker_started receiver failed: %r: %s: %s", receiver, type(outcome).__name__, outcome)
 
 
 def beat(*, worker_id: str, started_at: datetime) -> None:

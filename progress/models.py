@@ -374,3 +374,29 @@ class XPEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} {self.amount:+d} ({self.get_reason_display()})"
+
+
+class StreakReminder(models.Model):
+    """An evening's "keep your streak" e-mail to a learner: at most one per learner and day of their calendar.
+
+    ``progress.reminders`` writes the row and queues the e-mail's task in one transaction; the unique constraint
+    is what keeps "once a day" when two rounds (two workers, the command run by hand) find the learner at once.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="streak_reminders", verbose_name=_("learner")
+    )
+    day = models.DateField(_("day"))  # the learner's date, in their time zone
+    streak = models.PositiveIntegerField(_("streak"))  # the days in a row the reminder was about
+    queued_at = models.DateTimeField(_("queued"))
+    # Empty when the check at sending time found no reason to send: the learner learned, or turned reminders off.
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+        verbose_name = _("streak reminder")
+        verbose_name_plural = _("streak reminders")
+        constraints = [models.UniqueConstraint(fields=["learner", "day"], name="streak_reminder_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.day}"

@@ -19,7 +19,7 @@ from accounts.models import User
 from comments import services as comment_services
 from comments.models import Comment, CommentBan, ProblemReport
 from progress import services as progress_services
-from progress.models import Achievement, Unlock
+from progress.models import Achievement, StreakReminder, Unlock
 from tests.conftest import is_cache_query
 from tests.factories import LessonFactory, StaffFactory, UserFactory
 
@@ -36,6 +36,7 @@ EXPORTED = {
     "progress.Completion.learner": "completions",
     "progress.ExerciseCompletion.learner": "exercises",
     "progress.ActivityDay.learner": "activity_days",
+    "progress.StreakReminder.learner": "streak_reminders",
     "progress.Unlock.learner": "achievements",
     "progress.XPEntry.learner": "xp_ledger",
     "comments.Comment.author": "comments",
@@ -112,6 +113,7 @@ def ada(lesson) -> User:
     account = SocialAccount.objects.create(user=ada, provider="github", uid="4242", extra_data={"login": "ada"})
     SocialToken.objects.create(account=account, token="gho_secret_token", token_secret="refresh_secret")
     CommentBan.objects.create(learner=ada, reason="Cooling off", created_by=StaffFactory())
+    StreakReminder.objects.create(learner=ada, day=timezone.localdate(), streak=1, queued_at=timezone.now())
     return ada
 
 

@@ -11,6 +11,8 @@ options. Added:
   starts, after an outage and every half minute: no worker would take it up otherwise. E-mail is sent
   once all the same (accounts.tasks.send_email).
 - One log line per task: which task, how it ended, how long it took.
+- ``config.worker.worker_started`` once a worker that keeps running (not ``--batch``) has started, for the apps
+  that keep a recurring task in the queue (the streak reminders' round).
 """
 
 import logging
@@ -22,7 +24,7 @@ from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from config.logs import log_fields, task_logger
-from config.worker import Heartbeat, beat, forget_old_workers, release_abandoned_tasks
+from config.worker import Heartbeat, announce_start, beat, forget_old_workers, release_abandoned_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class Worker(db_worker.Worker):
     def run(self) -> None:
         started_at = timezone.now()
         heartbeat = None
+        announced = self.batch  # a batch run empties the queue and exits: it keeps no recurring task
         try:
             while self.running:
                 try:
@@ -59,6 +62,9 @@ class Worker(db_worker.Worker):
                     if heartbeat is None:
                         heartbeat = Heartbeat(worker_id=self.worker_id, started_at=started_at)
                         heartbeat.start()
+                    if not announced:
+                        announce_start(worker_id=self.worker_id)
+                        announced = True
                     return super().run()
                 except (OperationalError, InterfaceError) as error:
                     if not self.running:
