@@ -83,6 +83,8 @@ class User(AbstractBaseUser, PermissionsMixin):
             "At most one a day, in the evening of your time zone, and never on a day you have already learned."
         ),
     )
+    # Where the sign-up came from (a lesson, say): confirming the address in another browser leads back there.
+    signup_path = models.CharField(_("page signed up from"), max_length=500, blank=True, editable=False)
     # The interface language the learner last used, for what is written to them outside a request (e-mail).
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE

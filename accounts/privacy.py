@@ -106,6 +106,7 @@ def export_data(*, user: User, base_url: str) -> dict[str, Any]:
             "display_name": user.display_name,
             "time_zone": user.time_zone,
             "language": user.language,
+            "signup_path": user.signup_path,
             "on_leaderboard": user.on_leaderboard,
             "email_notifications": user.email_notifications,
             "email_streak_reminders": user.email_streak_reminders,

@@ -5,10 +5,11 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core import mail
+from django.test import Client
 
 from accounts.models import User
 from tests.accounts.live import Browser
-from tests.factories import UserFactory
+from tests.factories import LessonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -177,3 +178,23 @@ def test_a_time_zone_guess_that_names_no_zone_signs_up_in_utc(client, guess):
     response = sign_up(client, "grace@example.com", **extra)
     assert response.redirect_chain[-1][0] == "/accounts/confirm-email/", "no error for the learner to fix"
     assert User.objects.get(email="grace@example.com").time_zone == "UTC"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirming_in_another_browser_leads_to_the_lesson_the_sign_up_came_from(client, deliver_mail, clean_cache):
+    lesson = LessonFactory(course__slug="asyncio", slug="tasks")
+    sign_up(client, "dora@example.com", next=lesson.get_absolute_url())
+    deliver_mail()
+    confirm_url = re.search(r"http://testserver(/accounts/confirm-email/\S+)", mail.outbox[0].body)[1]
+
+    phone = Client()  # the e-mail opened elsewhere: no session of the sign-up
+    response = phone.post(confirm_url)
+    assert response["Location"] == "/accounts/login/?next=%2Fcourses%2Fasyncio%2Ftasks%2F"
+    response = phone.post(response["Location"], {"login": "dora@example.com", "password": PASSWORD})
+    assert response["Location"] == lesson.get_absolute_url()
+
+
+@pytest.mark.parametrize("elsewhere", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "x" * 600])
+def test_a_sign_up_sent_from_elsewhere_keeps_no_return_path(client, elsewhere):
+    sign_up(client, "erin@example.com", next=elsewhere)
+    assert User.objects.get(email="erin@example.com").signup_path == ""
