@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.tasks import TaskResultStatus, task
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -31,8 +31,8 @@ from django_tasks_db.models import DBTaskResult
 from accounts.mail import queue_email
 from accounts.models import User, zone_named
 from config.absolute_urls import absolute_url
-from courses.models import Lesson
-from progress.models import Completion, LearnerProgress, StreakReminder
+from progress.models import LearnerProgress, StreakReminder
+from progress.selectors import next_lesson
 
 logger = logging.getLogger(__name__)
 
@@ -130,22 +130,6 @@ def queue_reminders(*, now: datetime | None = None) -> list[StreakReminder]:
             continue  # reminded by another round meanwhile (or the account was deleted)
         queued.append(reminder)
     return queued
-
-
-def next_lesson(*, learner: User) -> Lesson | None:
-    """Where the learner left off: the first published lesson, in course order, that they have not completed in
-    the course of their latest completion; None when that course is done or they have completed nothing."""
-    latest_course = (
-        Completion.objects.filter(learner_id=learner.pk).order_by("-completed_at", "-pk").values("lesson__course_id")
-    )
-    done = Completion.objects.filter(learner_id=learner.pk, lesson_id=OuterRef("pk"))
-    return (
-        Lesson.objects.published()
-        .filter(~Exists(done), course_id=Subquery(latest_course[:1]))
-        .select_related("course")
-        .order_by("position")
-        .first()
-    )
 
 
 def unsubscribe_token(*, user_id: int) -> str:

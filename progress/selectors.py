@@ -415,3 +415,19 @@ def own_rank(*, week: Week, learner) -> OwnRank | None:
     xp = mine["week_xp"]
     ahead = ranking.filter(Q(week_xp__gt=xp) | Q(week_xp=xp, learner_id__lt=learner.pk)).count()
     return OwnRank(rank=ahead + 1, xp=xp)
+
+
+def next_lesson(*, learner) -> Lesson | None:
+    """Where the learner left off: the first published lesson, in course order, that they have not completed in
+    the course of their latest completion; None when that course is done or they have completed nothing."""
+    latest_course = (
+        Completion.objects.filter(learner_id=learner.pk).order_by("-completed_at", "-pk").values("lesson__course_id")
+    )
+    done = Completion.objects.filter(learner_id=learner.pk, lesson_id=OuterRef("pk"))
+    return (
+        Lesson.objects.published()
+        .filter(~Exists(done), course_id=Subquery(latest_course[:1]))
+        .select_related("course")
+        .order_by("position")
+        .first()
+    )

@@ -23,6 +23,13 @@ def learner_panel(context, lesson) -> Panel:
     return selectors.lesson_panel(lesson=lesson, user=context["request"].user)
 
 
+@register.simple_tag(takes_context=True)
+def continue_lesson(context) -> Lesson | None:
+    """``{% continue_lesson as lesson %}``: where the signed-in reader left off (one query; none for a visitor)."""
+    user = context["request"].user
+    return selectors.next_lesson(learner=user) if user.is_authenticated else None
+
+
 @register.simple_tag
 def course_end(lesson: Lesson, panel: Panel) -> selectors.CourseEnd:
     """``{% course_end lesson panel as end %}``: the course's totals and next course for the end of a lesson."""

@@ -25,7 +25,7 @@ from accounts.models import User
 from comments.notification_mail import unsubscribe_token as comments_unsubscribe_token
 from config.absolute_urls import site_protocol
 from config.worker import announce_start
-from progress import reminders, services
+from progress import reminders, selectors, services
 from progress.models import LearnerProgress, StreakReminder
 from tests.factories import CourseFactory, LessonFactory, UserFactory
 
@@ -152,7 +152,7 @@ def test_a_learner_whose_course_is_complete_is_sent_to_the_catalogue(ada, settin
     done = LessonFactory(course=course, position=1)
     services.complete_lesson(learner=ada, lesson=done)
 
-    assert reminders.next_lesson(learner=ada) is None, "the course of her latest completion is complete"
+    assert selectors.next_lesson(learner=ada) is None, "the course of her latest completion is complete"
     message = reminders.reminder_email(learner=ada, streak=5, to=ada.email)
     assert f"{site_protocol()}://stream.example/\n" in message.body
 

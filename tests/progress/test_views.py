@@ -464,3 +464,17 @@ def test_a_completed_lesson_offers_the_next_one_and_the_last_one_the_course_end(
     assert f'href="{certificate.get_absolute_url()}">Your certificate</a>' in end
     assert f'href="{later.get_absolute_url()}">Next course:' in end
     assert "Lesson complete: +20 XP." in answer["completion"]  # beside the button, in its live region
+
+
+def test_the_catalogue_offers_a_learner_the_lesson_where_they_left_off(client, learner):
+    Achievement.objects.all().delete()
+    first = LessonFactory(title="First")
+    second = LessonFactory(course=first.course, title="Second", position=first.position + 1)
+    assert "Continue:" not in client.get("/").content.decode()  # a visitor
+    client.force_login(learner)
+    assert "Continue:" not in client.get("/").content.decode()  # nothing completed yet
+    services.complete_lesson(learner=learner, lesson=first)
+    page = client.get("/").content.decode()
+    assert f'<a class="button" href="{second.get_absolute_url()}">Continue: <span' in page
+    services.complete_lesson(learner=learner, lesson=second)
+    assert "Continue:" not in client.get("/").content.decode()  # the course is done
