@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,10 +17,8 @@ def detail(request: HttpRequest, public_id: str) -> HttpResponse:
     own = request.user.is_authenticated and request.user.pk == certificate.learner_id
     if certificate.hidden and not own:
         raise Http404
-    # The dates are the learner's own: the day they finished, on their calendar.
-    with timezone.override(certificate.learner.zone):
-        url = request.build_absolute_uri(certificate.get_absolute_url())
-        return render(request, "certificates/detail.html", {"certificate": certificate, "own": own, "url": url})
+    url = request.build_absolute_uri(certificate.get_absolute_url())
+    return render(request, "certificates/detail.html", {"certificate": certificate, "own": own, "url": url})
 
 
 @require_POST

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils import timezone
 
 from config.static import pyodide_path
 
@@ -12,11 +13,12 @@ def pyodide(request) -> dict[str, str]:
 
 
 def reader_zone(request) -> dict:
-    """``reader_zone``: the signed-in reader's time zone (their account's setting), None for a visitor; base.html
-    shows the page's times in it. Read when a page is rendered, so a page served from the cache loads nobody."""
+    """``reader_zone``: the signed-in reader's time zone (their account's setting), else the site's; base.html
+    shows the page's times in it. Read when a page is rendered, so a page served from the cache loads nobody.
+    (A page rendered without the context processors, such as an error page, is in UTC.)"""
 
     def zone():
         user = getattr(request, "user", None)
-        return user.zone if user is not None and user.is_authenticated else None
+        return user.zone if user is not None and user.is_authenticated else timezone.get_default_timezone()
 
     return {"reader_zone": zone}  # a template calls it when it reads it
