@@ -141,7 +141,9 @@ restore: install
 # its own (<database>_bench on the same server), with one gunicorn worker's memory, then a lesson page
 # for signed-in learners and completing a lesson with 1,000 learners in that database, then a lesson
 # with 200 comments beside one without, then search at 500 and 5,000 lessons in a database of its own
-# (scripts/bench_pages.py).
+# (scripts/bench_pages.py); then Python's start in the learner's browser, headless Chromium against the site
+# served as `make serve` serves it: the first Run on a first and a second lesson page, and a later Run
+# (scripts/bench_python.py; docs/developers/performance.md says how to read it).
 bench: install-dev messages
 	@$(DB) run -- $(MAKE) --no-print-directory _bench
 
@@ -151,6 +153,7 @@ _bench: _demo
 	$(PY) scripts/bench_pages.py --progress
 	$(PY) scripts/bench_pages.py --comments
 	$(PY) scripts/bench_pages.py --search
+	$(PY) scripts/bench_python.py
 
 # Throughput over HTTP with wrk (Debian's wrk package): one and two gunicorn instances, each pinned to a core,
 # on the bench database of `make bench` (scripts/bench_http.py).

@@ -1,10 +1,18 @@
 // Run, edit and check the Python of a lesson in the learner's browser (lesson pages only).
 //
-// Nothing of Python is fetched until a Run or Check is pressed: then static/js/python-worker.js starts
-// Pyodide in a Web Worker, from this site's own static files, and later runs reuse it. Stop ends the
-// worker (a program that never ends cannot freeze the page); the next run starts a fresh one. A
-// browser without WebAssembly stack switching (JSPI, which asyncio.run and input() need) gets no Run
-// or Check buttons: the code stays as it is, to read and copy.
+// A plain page view fetches nothing of Python and nothing of the editor. Python starts when the learner shows
+// they mean to run something (a pointer on, or the focus in, a Run or Edit button or the exercise), so that it
+// is often ready by the time Run or Check is pressed; static/js/python-worker.js runs it, with Pyodide, in a
+// Web Worker, from this site's own static files, and later runs reuse it. The status line says what is
+// happening: loading (fetching and compiling), starting (Python's own start), running. Stop ends the worker
+// (a program that never ends cannot freeze the page); the next run starts a fresh one.
+//
+// The code editor (static/js/code-editor.js, CodeMirror) is imported when one is wanted: Edit pressed, or a
+// text area of code (the exercise's, a block's kept edit) used or scrolled into view. It takes the place of
+// the text area, which keeps the code and works on its own without it.
+//
+// A browser without WebAssembly stack switching (JSPI, which asyncio.run and input() need) gets no Run or
+// Check buttons: the code stays as it is, to read and copy.
 "use strict";
 
 const PYTHON_LANGUAGES = new Set(["python", "python3", "py"]);
@@ -20,14 +28,15 @@ function supported() {
   return typeof WebAssembly === "object" && typeof WebAssembly.Suspending === "function" && typeof Worker === "function";
 }
 
-// Stop takes Run's place and the focus: a double click or a repeated Enter on Run must not stop the
-// program it just started, so Stop ignores presses this soon after it appeared.
+// Stop takes Run's place and, unless the run was started from the editor (Ctrl+Enter, where the learner
+// goes on typing), the focus: a double click or a repeated Enter on Run must not stop the program it just
+// started, so Stop ignores presses this soon after it appeared.
 const STOP_GRACE_MS = 500;
 
-function armStop(stop) {
+function armStop(stop, focus) {
   stop.hidden = false;
   stop.dataset.shownAt = String(performance.now());
-  stop.focus();
+  if (focus) stop.focus();
 }
 
 function stopPressedOnPurpose(stop) {
@@ -62,34 +71,61 @@ function store(key, value) {
 // The one Python of the page: a worker, started on demand, running one program at a time.
 const python = {
   worker: null,
-  ready: false,
-  current: null, // the run in progress: {output, onDone}
+  phase: null, // "loading" | "starting" | "ready", while there is a worker
+  current: null, // the run in progress: {output, resolve}
+
+  urls() {
+    return {
+      indexURL: new URL(config.dataset.indexUrl, location.href).href,
+      checksURL: new URL(config.dataset.checksUrl, location.href).href,
+    };
+  },
+
+  // Starts Python ahead of a run, when the learner shows they mean to run something.
+  warm() {
+    if (this.worker) return;
+    this.worker = new Worker(config.dataset.workerUrl, { type: "module" });
+    this.phase = "loading";
+    this.worker.addEventListener("message", (event) => this.receive(event.data));
+    // The worker itself failed (its script did not load, say): the run under way says so, and the next one
+    // starts another worker.
+    this.worker.addEventListener("error", () =>
+      this.current ? this.receive({ type: "done", ok: false, failed: true }) : this.discard(),
+    );
+    this.worker.postMessage({ type: "load", ...this.urls() });
+  },
 
   start(message, output) {
     this.stop(); // another block's program, if one runs
-    if (!this.worker) {
-      this.worker = new Worker(config.dataset.workerUrl, { type: "module" });
-      this.worker.addEventListener("message", (event) => this.receive(event.data));
-      this.worker.addEventListener("error", () => this.receive({ type: "done", ok: false, failed: true }));
-    }
-    output.status(this.ready ? labels.runningLabel : labels.loadingLabel, !this.ready);
+    this.warm();
     return new Promise((resolve) => {
       this.current = { output, resolve };
-      this.worker.postMessage({
-        ...message,
-        indexURL: new URL(config.dataset.indexUrl, location.href).href,
-        checksURL: new URL(config.dataset.checksUrl, location.href).href,
-      });
+      this.showPhase();
+      this.worker.postMessage({ ...message, ...this.urls() });
     });
   },
 
-  receive(message) {
+  showPhase() {
     const run = this.current;
     if (!run) return;
-    if (message.type === "ready") {
-      this.ready = true;
-      run.output.status(labels.runningLabel);
-    } else if (message.type === "stdout" || message.type === "stderr") {
+    if (this.phase === "ready") run.output.status(labels.runningLabel);
+    else run.output.status(this.phase === "starting" ? labels.startingLabel : labels.loadingLabel, true);
+  },
+
+  receive(message) {
+    if (message.type === "phase" || message.type === "ready") {
+      this.phase = message.type === "ready" ? "ready" : message.phase;
+      this.showPhase();
+      return;
+    }
+    if (message.type === "failed") {
+      // Python did not start ahead of a run: the run under way, if any, is told by its own "done".
+      if (!this.current) this.discard();
+      return;
+    }
+    const run = this.current;
+    if (!run) return;
+    if (message.type === "stdout" || message.type === "stderr") {
       run.output.write(message.text, message.type === "stderr");
     } else if (message.type === "input") {
       run.output.ask(message.prompt, (value) => this.worker.postMessage({ type: "answer", id: message.id, value }));
@@ -113,9 +149,79 @@ const python = {
   discard() {
     if (this.worker) this.worker.terminate();
     this.worker = null;
-    this.ready = false;
+    this.phase = null;
   },
 };
+
+// A press on, or the focus in, the element starts Python (once per worker); with hover, a pointer over it too.
+function warmOnIntent(element, { hover }) {
+  const warm = () => python.warm();
+  if (hover) element.addEventListener("pointerenter", warm);
+  element.addEventListener("pointerdown", warm);
+  element.addEventListener("focusin", warm);
+}
+
+// The code editor (static/js/code-editor.js), imported the first time one is wanted.
+let editorModule = null;
+
+function loadEditor() {
+  editorModule ??= import(config.dataset.editorUrl).catch(() => {
+    editorModule = null; // offline, say: the text area stays, and the next try imports again
+    return null;
+  });
+  return editorModule;
+}
+
+// The editors put over text areas, by text area: {focus(), setCode(text), destroy()}, or a promise of one.
+const editors = new WeakMap();
+
+function upgrade(textarea, options) {
+  if (editors.has(textarea)) return;
+  const attaching = loadEditor().then(async (module) => {
+    const settings = { stylesheetURL: config.dataset.editorCssUrl, ...options };
+    const editor = module && textarea.isConnected ? await module.attach(textarea, settings) : null;
+    if (editor) editors.set(textarea, editor);
+    else editors.delete(textarea); // the next Edit, say, tries again
+    return editor;
+  });
+  editors.set(textarea, attaching);
+}
+
+// Upgrades the text area once it is used (a pointer on it, or the focus) or comes into view.
+function upgradeWhenWanted(textarea, options) {
+  const want = () => {
+    observer.disconnect();
+    textarea.removeEventListener("pointerdown", want);
+    textarea.removeEventListener("focus", want);
+    upgrade(textarea, options);
+  };
+  const observer = new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && want(), {
+    rootMargin: "200px 0px",
+  });
+  observer.observe(textarea);
+  textarea.addEventListener("pointerdown", want);
+  textarea.addEventListener("focus", want);
+}
+
+// The code in a text area, and in its editor when it has one.
+function setCode(textarea, text) {
+  textarea.value = text;
+  const editor = editors.get(textarea);
+  if (editor && !(editor instanceof Promise)) editor.setCode(text);
+}
+
+function focusCode(textarea) {
+  const editor = editors.get(textarea);
+  if (editor && !(editor instanceof Promise)) editor.focus();
+  else textarea.focus();
+}
+
+// Whether the focus is in this text area's editor (inside its shadow root, so the page sees its host).
+function editing(textarea) {
+  const focused = document.activeElement;
+  if (focused === textarea) return true;
+  return Boolean(focused?.classList.contains("code-editor-host") && focused.previousElementSibling === textarea);
+}
 
 // Where a run's output goes: a status line (announced) and the output itself (not announced line by
 // line; it is focusable, so a screen reader can read it when it is done).
@@ -239,13 +345,18 @@ function enhanceBlock(block, number) {
   block.append(results);
   const output = makeOutput(results, `${labels.outputLabel}: ${name}`);
 
-  let editor = null;
+  let editor = null; // the text area that holds the edited code, while the block is edited
+  const editorOptions = {
+    label: `${labels.editorLabel}: ${name}`,
+    hint: labels.runKeysLabel,
+    onSubmit: () => startRun(),
+  };
   function openEditor(code) {
     editor = document.createElement("textarea");
     editor.className = "code-editor";
     editor.spellcheck = false;
     editor.setAttribute("autocapitalize", "off");
-    editor.setAttribute("aria-label", `${labels.editorLabel}: ${name}`);
+    editor.setAttribute("aria-label", editorOptions.label);
     editor.value = code;
     editor.rows = Math.min(30, code.split("\n").length + 1);
     editor.addEventListener("input", () => store(key, editor.value === original ? null : editor.value));
@@ -255,12 +366,15 @@ function enhanceBlock(block, number) {
     reset.hidden = false;
   }
 
+  for (const control of [run, edit]) warmOnIntent(control, { hover: true });
   edit.addEventListener("click", () => {
     openEditor(original);
-    editor.focus();
+    editor.focus(); // the text area until the editor is there, which then takes the focus
+    upgrade(editor, editorOptions);
   });
   reset.addEventListener("click", () => {
     store(key, null);
+    Promise.resolve(editors.get(editor)).then((attached) => attached?.destroy());
     editor.remove();
     editor = null;
     highlighted.hidden = false;
@@ -268,22 +382,30 @@ function enhanceBlock(block, number) {
     edit.hidden = false;
     edit.focus();
   });
-  run.addEventListener("click", async () => {
+  async function startRun() {
+    if (run.hidden) return; // already running: Stop is the way to end it
+    const fromEditor = editor !== null && editing(editor);
     output.reset();
     run.hidden = true;
-    armStop(stop);
+    armStop(stop, !fromEditor);
     await python.start({ type: "run", code: editor ? editor.value : original }, output);
     stop.hidden = true;
     run.hidden = false;
-    if (document.activeElement === document.body || block.contains(document.activeElement)) run.focus();
-  });
+    // Run's place again: the focus goes back to it, unless the learner is typing in the editor.
+    const focused = document.activeElement;
+    if ((focused === document.body || block.contains(focused)) && !(editor && editing(editor))) run.focus();
+  }
+  run.addEventListener("click", startRun);
   stop.addEventListener("click", () => stopPressedOnPurpose(stop) && python.stop());
 
   const edited = stored(key);
-  if (edited !== null) openEditor(edited);
+  if (edited !== null) {
+    openEditor(edited);
+    upgradeWhenWanted(editor, editorOptions);
+  }
 }
 
-// The exercise: its editor (a textarea in the page, which works without any of this), Check and Stop.
+// The exercise: its editor (a text area in the page, which works without any of this), Check and Stop.
 function enhanceExercise(workspace) {
   const editor = workspace.querySelector("textarea");
   const checks = JSON.parse(document.getElementById(workspace.dataset.checks).textContent);
@@ -301,22 +423,31 @@ function enhanceExercise(workspace) {
   const edited = stored(key);
   if (edited !== null) editor.value = edited;
   editor.addEventListener("input", () => store(key, editor.value === starter ? null : editor.value));
+  warmOnIntent(check, { hover: true });
+  warmOnIntent(workspace, { hover: false }); // its editor, Check or Reset pressed or focused
+  upgradeWhenWanted(editor, {
+    label: document.querySelector(`label[for="${editor.id}"]`)?.textContent.trim() || labels.editorLabel,
+    hint: labels.checkKeysLabel,
+    className: "exercise-editor",
+    onSubmit: () => !check.hidden && check.click(),
+  });
   reset.addEventListener("click", () => {
-    editor.value = starter;
+    setCode(editor, starter);
     store(key, null);
-    editor.focus();
+    focusCode(editor);
   });
   stop.addEventListener("click", () => stopPressedOnPurpose(stop) && python.stop());
   check.addEventListener("click", async () => {
+    const fromEditor = editing(editor);
     output.reset();
     list.replaceChildren();
     list.hidden = true;
     check.hidden = true;
-    armStop(stop);
+    armStop(stop, !fromEditor);
     const done = await python.start({ type: "check", code: editor.value, checks }, output);
     stop.hidden = true;
     check.hidden = false;
-    check.focus();
+    if (!editing(editor)) check.focus();
     if (!done.result) return;
     for (const item of done.result.checks) {
       const entry = document.createElement("li");

@@ -186,7 +186,8 @@ def test_code_and_tables_scroll_inside_their_own_box_with_the_copy_button_in_vie
                 assert bounds["x"] >= 0 and bounds["x"] + bounds["width"] <= width, name
         # Edited, the wide code scrolls inside its editor, and the page still does not.
         wide_code.get_by_role("button", name="Edit", exact=True).click()
-        editor = wide_code.locator("textarea")
+        editor = wide_code.locator(".cm-scroller")  # the code editor (static/js/code-editor.js), in its shadow root
+        expect(editor).to_be_visible()
         assert editor.evaluate("editor => editor.scrollWidth > editor.clientWidth")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         wide_code.get_by_role("button", name="Reset", exact=True).click()

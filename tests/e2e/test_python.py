@@ -21,7 +21,7 @@ from tests.factories import LessonFactory, UserFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEMO = Path(__file__).resolve().parents[2] / "content" / "asyncio"
-# The first run loads Python (about 6 MB, compiled by the browser): seconds on a busy machine.
+# The first run loads Python (about 13 MB, compiled by the browser): seconds on a busy machine.
 LOADING = 90_000
 PYODIDE_FILE = re.compile(r"/static/pyodide/")
 
@@ -114,6 +114,25 @@ def run(page, title: str) -> None:
     block(page, title).get_by_role("button", name="Run").click()
 
 
+def solution_editor(page, name: str = "Your solution"):
+    """The exercise's code editor (static/js/code-editor.js), which takes its text area's place once in view."""
+    workspace = page.locator(".exercise-workspace")
+    workspace.scroll_into_view_if_needed()
+    editor = workspace.get_by_role("textbox", name=name)
+    expect(editor).to_have_class(re.compile(r"\bcm-content\b"))
+    return editor
+
+
+def replace_code(page, editor, code: str) -> None:
+    """All of the editor's code replaced, as a learner would: select all, then put the text in.
+
+    Not Playwright's fill(), whose selection of a contenteditable in a shadow root the editor may not see yet.
+    """
+    editor.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.insert_text(code)
+
+
 def finished(page, title: str, status: str = "Finished.") -> str:
     expect(block(page, title).locator(".run-status")).to_have_text(status, timeout=LOADING)
     return block(page, title).locator(".run-output").inner_text().rstrip("\n")
@@ -138,12 +157,12 @@ def test_the_first_code_block_of_every_demo_lesson_prints_what_the_lesson_says(p
         assert printed == expected.locator("pre").inner_text().strip(), lesson.slug
 
 
-def test_nothing_of_python_is_fetched_until_run_is_pressed(page, programs):
+def test_nothing_of_python_is_fetched_until_run_is_reached_for(page, programs):
+    """A page view fetches none of it; a pointer on Run, or the focus on it or on Edit, does (test_python_start.py)."""
     fetched = []
     page.on("request", lambda request: fetched.append(request.url))
     page.goto(programs.get_absolute_url())
     page.keyboard.press("End")
-    block(page, "Greeting").get_by_role("button", name="Edit").click()
     page.wait_for_load_state("networkidle")
     assert not [url for url in fetched if PYODIDE_FILE.search(url) or "python-worker" in url]
     run(page, "Sleepy")
@@ -233,13 +252,14 @@ def test_edited_code_runs_is_kept_and_can_be_reset(page, programs):
     greeting = block(page, "Greeting")
     greeting.get_by_role("button", name="Edit").click()
     editor = greeting.get_by_role("textbox", name="Edit the code: Greeting")
+    expect(editor).to_have_class(re.compile(r"\bcm-content\b"))  # the code editor (tests/e2e/test_code_editor.py)
     expect(editor).to_be_focused()
-    editor.fill('print("edited")')
+    replace_code(page, editor, 'print("edited")')
     run(page, "Greeting")
     assert finished(page, "Greeting") == "edited"
     page.reload()
     greeting = block(page, "Greeting")
-    expect(greeting.get_by_role("textbox")).to_have_value('print("edited")')
+    expect(greeting.locator("textarea")).to_have_value('print("edited")')  # what the editor shows, and Run runs
     greeting.get_by_role("button", name="Reset").click()
     expect(greeting.get_by_role("textbox")).to_have_count(0)
     expect(greeting.locator("pre").first).to_contain_text('input("Your name? ")')
@@ -304,8 +324,8 @@ def test_a_signed_in_learner_fails_then_passes_an_exercise_and_is_paid_once(page
     )
     page.goto(demo_lesson.get_absolute_url())
     workspace = page.locator(".exercise-workspace")
-    editor = workspace.get_by_role("textbox", name="Your solution")
-    expect(editor).to_have_value(demo_lesson.exercise_starter)
+    editor = solution_editor(page)
+    expect(page.locator("#exercise-code")).to_have_value(demo_lesson.exercise_starter)
     xp_before = int(page.locator('#learner-panel [data-field="xp"]').inner_text())
 
     check(page)  # the starter code: a skeleton, which fails
@@ -317,7 +337,7 @@ def test_a_signed_in_learner_fails_then_passes_an_exercise_and_is_paid_once(page
     expect(workspace.locator(".exercise-done")).to_be_hidden()
     assert not ExerciseCompletion.objects.exists()
 
-    editor.fill((SOLUTIONS / "async-await.py").read_text())
+    replace_code(page, editor, (SOLUTIONS / "async-await.py").read_text())
     check(page)
     expect(workspace.locator(".run-status")).to_have_text("All checks passed.")
     expect(workspace.locator(".check-failed")).to_have_count(0)
@@ -334,7 +354,7 @@ def test_a_signed_in_learner_fails_then_passes_an_exercise_and_is_paid_once(page
 def test_a_visitors_passed_exercise_is_kept_in_the_browser_with_its_edit(page, demo_lesson):
     page.goto(demo_lesson.get_absolute_url())
     workspace = page.locator(".exercise-workspace")
-    workspace.get_by_role("textbox", name="Your solution").fill((SOLUTIONS / "async-await.py").read_text())
+    replace_code(page, solution_editor(page), (SOLUTIONS / "async-await.py").read_text())
     check(page)
     expect(workspace.locator(".exercise-done")).to_be_visible()
     expect(page.locator('#learner-panel [data-field="xp"]')).to_have_text(str(demo_lesson.exercise_xp))
@@ -343,11 +363,9 @@ def test_a_visitors_passed_exercise_is_kept_in_the_browser_with_its_edit(page, d
     page.reload()
     workspace = page.locator(".exercise-workspace")
     expect(workspace.locator(".exercise-done")).to_be_visible()
-    expect(workspace.get_by_role("textbox", name="Your solution")).to_have_value(
-        (SOLUTIONS / "async-await.py").read_text()
-    )
+    expect(workspace.locator("#exercise-code")).to_have_value((SOLUTIONS / "async-await.py").read_text())
     workspace.get_by_role("button", name="Start over from the starter code").click()
-    expect(workspace.get_by_role("textbox", name="Your solution")).to_have_value(demo_lesson.exercise_starter)
+    expect(workspace.locator("#exercise-code")).to_have_value(demo_lesson.exercise_starter)
     assert not ExerciseCompletion.objects.exists()
     check(page)  # the starter fails: the results and the output pass axe
     expect(workspace.locator(".check-failed").first).to_be_visible()
@@ -359,7 +377,7 @@ def test_a_visitors_passed_exercise_is_kept_in_the_browser_with_its_edit(page, d
 def test_an_exercise_that_never_ends_is_stopped(page, demo_lesson):
     page.goto(demo_lesson.get_absolute_url())
     workspace = page.locator(".exercise-workspace")
-    workspace.get_by_role("textbox", name="Your solution").fill("while True:\n    pass\n")
+    replace_code(page, solution_editor(page), "while True:\n    pass\n")
     workspace.get_by_role("button", name="Check my solution").click()
     stop = workspace.get_by_role("button", name="Stop")
     expect(stop).to_be_focused()
@@ -375,7 +393,7 @@ def test_every_demo_exercise_passes_in_the_browser_with_its_reference_solution(p
     for lesson in Lesson.objects.order_by("position"):
         page.goto(lesson.get_absolute_url())
         workspace = page.locator(".exercise-workspace")
-        workspace.get_by_role("textbox", name="Your solution").fill((SOLUTIONS / f"{lesson.slug}.py").read_text())
+        replace_code(page, solution_editor(page), (SOLUTIONS / f"{lesson.slug}.py").read_text())
         check(page)
         expect(workspace.locator(".run-status")).to_have_text("All checks passed.", timeout=LOADING)
         expect(workspace.locator(".check-failed")).to_have_count(0)
@@ -389,7 +407,7 @@ def test_on_a_phone_in_korean_the_output_and_the_exercise_fit_the_screen(page, l
     first.get_by_role("button", name="실행").click()
     expect(first.locator(".run-status")).to_have_text("완료했습니다.", timeout=LOADING)
     workspace = page.locator(".exercise-workspace")
-    workspace.get_by_role("textbox", name="내 풀이").fill("print('x' * 500)\n" + demo_lesson.exercise_starter)
+    replace_code(page, solution_editor(page, name="내 풀이"), "print('x' * 500)\n" + demo_lesson.exercise_starter)
     workspace.get_by_role("button", name="풀이 검사하기").click()
     expect(workspace.locator(".check-results li").first).to_be_visible(timeout=LOADING)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
@@ -400,7 +418,7 @@ def test_a_visitors_passed_exercise_joins_the_account_on_sign_in(page, demo_less
     EmailAddress.objects.create(user=learner, email=learner.email, primary=True, verified=True)
     page.goto(demo_lesson.get_absolute_url())
     workspace = page.locator(".exercise-workspace")
-    workspace.get_by_role("textbox", name="Your solution").fill((SOLUTIONS / "async-await.py").read_text())
+    replace_code(page, solution_editor(page), (SOLUTIONS / "async-await.py").read_text())
     check(page)
     expect(workspace.locator(".exercise-done")).to_be_visible()
     page.goto("/accounts/login/")
