@@ -22,9 +22,38 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 
 DEVELOPMENT_BACKEND = "accounts.mail.DevelopmentEmailBackend"
+
+
+def unsubscribable_email(*, templates: str, context: dict, to: str, unsubscribe_url: str) -> EmailMultiAlternatives:
+    """An e-mail a learner asked for and can stop in one click, in the active language: ``{templates}_subject.txt``
+    (made one line), ``{templates}_message.txt`` and ``{templates}_message.html`` rendered with ``context``, the
+    site's name, the language, the subject and ``unsubscribe_url``; with the one-click unsubscribe headers of
+    RFC 8058 and marked as sent by a machine."""
+    context = {
+        "site_name": settings.SITE_NAME,
+        "language": translation.get_language(),
+        "unsubscribe_url": unsubscribe_url,
+        **context,
+    }
+    # One line, whatever the names and titles in it hold.
+    context["subject"] = " ".join(render_to_string(f"{templates}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['subject']}",
+        body=render_to_string(f"{templates}_message.txt", context),
+        to=[to],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            # Sent by a machine: vacation responders do not answer it (RFC 3834).
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(render_to_string(f"{templates}_message.html", context), "text/html")
+    return message
 
 
 def queue_email(*, message: EmailMessage, kind: str, key: str | None = None) -> None:

@@ -11,11 +11,10 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.mail import queue_email
+from accounts.mail import queue_email, unsubscribable_email
 from comments.models import Notification
 from comments.selectors import author_name
 from courses.models import Lesson
@@ -88,31 +87,15 @@ def notification_email(*, notification: Notification, to: str, base_url: str) ->
         base_url, reverse("comments:unsubscribe", kwargs={"token": unsubscribe_token(user_id=recipient.pk)})
     )
     with translation.override(recipient.language):
-        context = {
-            "site_name": settings.SITE_NAME,
-            "language": translation.get_language(),
-            "kind": notification.kind,
-            "author": author_name(comment),
-            "lesson": comment.lesson.title,
-            "comment_url": urljoin(base_url, comment.get_absolute_url()),
-            "settings_url": urljoin(base_url, reverse("account_settings")),
-            "unsubscribe_url": unsubscribe_url,
-        }
-        # One line, whatever the name and the title hold.
-        subject = " ".join(render_to_string("comments/email/notification_subject.txt", context).split())
-        context["subject"] = subject
-        text = render_to_string("comments/email/notification_message.txt", context)
-        html = render_to_string("comments/email/notification_message.html", context)
-    message = EmailMultiAlternatives(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-        body=text,
-        to=[to],
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # Sent by a machine: vacation responders do not answer it (RFC 3834).
-            "Auto-Submitted": "auto-generated",
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+        return unsubscribable_email(
+            templates="comments/email/notification",
+            context={
+                "kind": notification.kind,
+                "author": author_name(comment),
+                "lesson": comment.lesson.title,
+                "comment_url": urljoin(base_url, comment.get_absolute_url()),
+                "settings_url": urljoin(base_url, reverse("account_settings")),
+            },
+            to=to,
+            unsubscribe_url=unsubscribe_url,
+        )

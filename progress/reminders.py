@@ -17,18 +17,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.tasks import TaskResultStatus, task
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
-from accounts.mail import queue_email
+from accounts.mail import queue_email, unsubscribable_email
 from accounts.models import User, zone_named
 from config.absolute_urls import absolute_url
 from progress.models import LearnerProgress, StreakReminder
@@ -203,34 +201,19 @@ def reminder_email(*, learner: User, streak: int, to: str) -> EmailMultiAlternat
         reverse("account_unsubscribe_streak_reminders", kwargs={"token": unsubscribe_token(user_id=learner.pk)})
     )
     with translation.override(learner.language):
-        context = {
-            "site_name": settings.SITE_NAME,
-            "language": translation.get_language(),
-            "streak": streak,
-            "next_streak": streak + 1,
-            "time_zone": learner.time_zone,
-            "lesson": lesson,
-            "continue_url": absolute_url(lesson.get_absolute_url() if lesson else reverse("courses:catalogue")),
-            "settings_url": absolute_url(reverse("account_settings")),
-            "unsubscribe_url": unsubscribe_url,
-        }
-        subject = " ".join(render_to_string("progress/email/streak_reminder_subject.txt", context).split())
-        context["subject"] = subject
-        text = render_to_string("progress/email/streak_reminder_message.txt", context)
-        html = render_to_string("progress/email/streak_reminder_message.html", context)
-    message = EmailMultiAlternatives(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-        body=text,
-        to=[to],
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            # Sent by a machine: vacation responders do not answer it (RFC 3834).
-            "Auto-Submitted": "auto-generated",
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+        return unsubscribable_email(
+            templates="progress/email/streak_reminder",
+            context={
+                "streak": streak,
+                "next_streak": streak + 1,
+                "time_zone": learner.time_zone,
+                "lesson": lesson,
+                "continue_url": absolute_url(lesson.get_absolute_url() if lesson else reverse("courses:catalogue")),
+                "settings_url": absolute_url(reverse("account_settings")),
+            },
+            to=to,
+            unsubscribe_url=unsubscribe_url,
+        )
 
 
 @task()
