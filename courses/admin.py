@@ -11,6 +11,7 @@ from django.forms import Script
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone, translation
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from config.admin import StreamModelAdmin
 from courses import images, revisions
+from courses.exercises import split_hints
 from courses.lint import Problem, lint
 from courses.markdown import reading_minutes, render_code_block, render_markdown
 from courses.models import (
@@ -331,12 +333,22 @@ class LessonAdmin(StreamModelAdmin):
         # Django's admin sets the textareas of a "monospace" fieldset in a monospace font.
         (
             _("Exercise"),
-            {"fields": ["exercise", "exercise_starter", "exercise_checks", "exercise_xp"], "classes": ["monospace"]},
+            {
+                "fields": [
+                    "exercise",
+                    "exercise_starter",
+                    "exercise_checks",
+                    "exercise_hints",
+                    "exercise_solution",
+                    "exercise_xp",
+                ],
+                "classes": ["monospace"],
+            },
         ),
         (_("Details"), {"fields": ["tags", "xp", "minutes", "reading_minutes"]}),
     ]
 
-    CODE_FIELDS = frozenset({"exercise_starter", "exercise_checks"})
+    CODE_FIELDS = frozenset({"exercise_starter", "exercise_checks", "exercise_solution"})
 
     def get_fieldsets(self, request, obj=None):
         """A published lesson's form has the time for "Schedule changes" (its other lessons take edits at once)."""
@@ -596,9 +608,18 @@ class LessonAdmin(StreamModelAdmin):
             code = [
                 render_code_block(texts[name], f'python title="{label}"', number)
                 for number, (name, label) in enumerate(
-                    (("exercise_starter", _("Starter code")), ("exercise_checks", _("Checks"))), start=1
+                    (
+                        ("exercise_starter", _("Starter code")),
+                        ("exercise_checks", _("Checks")),
+                        ("exercise_solution", _("Reference solution")),
+                    ),
+                    start=1,
                 )
                 if texts[name].strip()
+            ]
+            hints = [
+                render_to_string("courses/exercise_hint.html", {"number": number, "html": render_markdown(hint).html})
+                for number, hint in enumerate(split_hints(texts["exercise_hints"]), start=1)
             ]
         problems = [
             {"error": problem.error, "text": labelled(name, problem)} for name, problem in lesson_problems(texts)
@@ -606,13 +627,13 @@ class LessonAdmin(StreamModelAdmin):
         return JsonResponse(
             {
                 "html": body.html,
-                "exercise_html": exercise.html + "".join(code),
+                "exercise_html": exercise.html + "".join(code) + "".join(hints),
                 "minutes": reading_minutes(body.amount + exercise.amount),
                 "problems": problems,
             }
         )
 
-    LIVE_FIELDS = ("body", "exercise", "exercise_starter", "exercise_checks")
+    LIVE_FIELDS = ("body", "exercise", "exercise_starter", "exercise_checks", "exercise_hints", "exercise_solution")
 
     def upload_image(self, request):
         """An image from the lesson form's "Insert an image" (static/js/admin-lesson-preview.js): stored, and its

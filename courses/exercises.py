@@ -8,6 +8,7 @@ checks without an assert would check nothing. The lesson's ``clean()`` (the admi
 """
 
 import ast
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,24 @@ def top_level_asserts(tree: ast.Module) -> list[ast.Assert]:
 
 def validate_starter(source: str) -> None:
     parse_python(source, filename="<starter>")
+
+
+def validate_solution(source: str) -> None:
+    parse_python(source, filename="<solution>")
+
+
+# A line holding only --- (spaces around it allowed) ends one hint and starts the next.
+HINT_SEPARATOR = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
+
+
+def split_hints(text: str) -> list[str]:
+    """An exercise's hints, in order: the Markdown between lines of ``---``, blank ones left out."""
+    return [hint.strip() for hint in HINT_SEPARATOR.split(text) if hint.strip()]
+
+
+def join_hints(hints: list[str]) -> str:
+    """The text ``split_hints`` reads back as ``hints``: how the importer stores a front matter's list."""
+    return "\n\n---\n\n".join(hint.strip() for hint in hints)
 
 
 def validate_checks(source: str) -> None:

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 
-from courses.exercises import validate_checks, validate_starter
+from courses.exercises import join_hints, split_hints, validate_checks, validate_solution, validate_starter
 from courses.lint import lint
 from courses.models import (
     Course,
@@ -41,10 +41,10 @@ LINK_SCHEMES = {"http", "https"}
 
 COURSE_TEXT_KEYS = ("id", "title", "slug", "language", "status", "summary")
 COURSE_NUMBER_KEYS = ("position",)
-LESSON_TEXT_KEYS = ("id", "title", "slug", "status", "summary", "exercise", "starter", "checks")
+LESSON_TEXT_KEYS = ("id", "title", "slug", "status", "summary", "exercise", "starter", "checks", "solution")
 LESSON_NUMBER_KEYS = ("position", "xp", "minutes", "exercise_xp")
 COURSE_KEYS = {*COURSE_TEXT_KEYS, *COURSE_NUMBER_KEYS}
-LESSON_KEYS = {*LESSON_TEXT_KEYS, *LESSON_NUMBER_KEYS, "tags", "links"}
+LESSON_KEYS = {*LESSON_TEXT_KEYS, *LESSON_NUMBER_KEYS, "tags", "links", "hints"}
 
 # What a file may say of itself; "archived" is what the importer makes of a lesson whose file is gone.
 FILE_STATUSES = (Status.DRAFT, Status.PUBLISHED)
@@ -208,7 +208,8 @@ def read_markdown_file(path: Path, allowed_keys: set[str]) -> ParsedFile:
     if not lines or lines[0].strip() != "---":
         raise CourseImportError(path, "must start with a front matter block between '---' lines")
     try:
-        end = next(i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---")
+        # At the start of a line: an indented --- belongs to a block of text (a rule in an exercise, say).
+        end = next(i for i, line in enumerate(lines[1:], start=1) if line.rstrip() == "---")
     except StopIteration:
         raise CourseImportError(path, "the front matter block is not closed with '---'") from None
     try:
@@ -318,7 +319,7 @@ def _exercise_code(parsed: ParsedFile) -> None:
     """``starter`` and ``checks`` as ``Lesson.clean()`` checks them (``courses.exercises``), said with the front
     matter's names and, for a ``key: |`` block, the file's line."""
     meta = parsed.meta
-    for key, validate in (("starter", validate_starter), ("checks", validate_checks)):
+    for key, validate in (("starter", validate_starter), ("checks", validate_checks), ("solution", validate_solution)):
         if not meta.get(key, "").strip():
             continue
         try:
@@ -333,6 +334,24 @@ def _exercise_code(parsed: ParsedFile) -> None:
         raise CourseImportError(
             parsed.path, "'checks' need an 'exercise': write in it what the learner's code should do"
         )
+    if meta.get("solution", "").strip() and not meta.get("checks", "").strip():
+        raise CourseImportError(
+            parsed.path, "a 'solution' needs 'checks': it is offered to a learner whose code fails them"
+        )
+
+
+def _hints(parsed: ParsedFile) -> str:
+    """The front matter's ``hints``, a list of Markdown texts, as ``Lesson.exercise_hints`` keeps them."""
+    hints = parsed.meta.get("hints", [])
+    if not isinstance(hints, list) or not all(isinstance(hint, str) and hint.strip() for hint in hints):
+        raise CourseImportError(parsed.path, "'hints' must be a list of texts (Markdown), one per hint")
+    for number, hint in enumerate(hints, start=1):
+        _text(parsed.path, f"hint {number}", hint)
+        if len(split_hints(hint)) != 1:
+            raise CourseImportError(
+                parsed.path, f"hint {number} holds a line of only ---, which would split it in two; remove the line"
+            )
+    return join_hints(hints)
 
 
 def _lint(parsed: ParsedFile, fields: dict, *, lesson_exists) -> list[str]:
@@ -341,7 +360,8 @@ def _lint(parsed: ParsedFile, fields: dict, *, lesson_exists) -> list[str]:
     for key in Lesson.MARKDOWN_FIELDS:
         for problem in lint(fields[key], lesson_exists=lesson_exists):
             line = parsed.body_line + problem.line - 1 if key == "body" else _file_line(parsed, key, problem.line)
-            where = f"line {line}" if line is not None else f"'{key}', its line {problem.line}"
+            name = {"exercise_hints": "hints"}.get(key, key)  # the front matter's name
+            where = f"line {line}" if line is not None else f"'{name}', its line {problem.line}"
             if problem.error:
                 raise CourseImportError(parsed.path, f"{where}: {problem.message.rstrip('.')}")
             warnings.append(f"{where}: {problem.message}")
@@ -408,6 +428,8 @@ def read_course_folder(directory: Path) -> CoursePlan:
             "exercise_starter": meta.get("starter", ""),
             "exercise_checks": meta.get("checks", ""),
             "exercise_xp": meta.get("exercise_xp", Lesson._meta.get_field("exercise_xp").get_default()),
+            "exercise_hints": _hints(parsed),
+            "exercise_solution": meta.get("solution", ""),
             "body": parsed.body,
         }
         _exercise_code(parsed)

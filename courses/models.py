@@ -9,11 +9,12 @@ from django.db.models import Func, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.page_cache import bump_content_generation
-from courses.exercises import validate_checks, validate_starter
-from courses.markdown import reading_minutes, render_markdown
+from courses.exercises import split_hints, validate_checks, validate_solution, validate_starter
+from courses.markdown import reading_minutes, render_code_block, render_markdown
 
 
 class Status(models.TextChoices):
@@ -233,7 +234,26 @@ class Lesson(models.Model):
     exercise_xp = models.PositiveIntegerField(
         _("exercise XP"),
         default=10,
-        help_text=_("Paid once, when the learner's code first passes every check."),
+        help_text=_(
+            "Paid once, when the learner's code first passes every check; half of it (rounded down) after the "
+            "learner has seen the reference solution."
+        ),
+    )
+    exercise_hints = models.TextField(
+        _("hints"),
+        blank=True,
+        help_text=_(
+            "Markdown. Hints the learner opens one at a time, in this order, each more telling than the last. "
+            "Separate them with a line holding only ---."
+        ),
+    )
+    exercise_solution = models.TextField(
+        _("reference solution"),
+        blank=True,
+        help_text=_(
+            "Python that passes every check. Offered to a learner after three failed checks, or once they pass; "
+            "a pass after seeing it pays half the exercise's XP."
+        ),
     )
     minutes = models.PositiveIntegerField(
         _("reading time override"),
@@ -243,6 +263,8 @@ class Lesson(models.Model):
     )
     body_html = models.TextField(editable=False, default="")
     exercise_html = models.TextField(editable=False, default="")
+    exercise_hints_html = models.JSONField(editable=False, default=list)
+    exercise_solution_html = models.TextField(editable=False, default="")
     toc = models.JSONField(editable=False, default=list)
     reading_minutes = models.PositiveIntegerField(_("reading time"), editable=False, default=1)
     # What learners read is the row's own content, made from ``revision``; ``draft`` is a newer revision of a
@@ -319,10 +341,12 @@ class Lesson(models.Model):
     # /courses/<course>/feed/ is the course's feed (courses/urls.py): a lesson there could never be read.
     RESERVED_SLUGS = frozenset({"feed"})
 
-    RENDERED_FROM = frozenset({"body", "exercise", "minutes"})
+    RENDERED_FROM = frozenset({"body", "exercise", "exercise_hints", "exercise_solution", "minutes"})
     # The Markdown an author writes, checked by courses.lint before it is saved.
-    MARKDOWN_FIELDS = ("body", "exercise")
-    RENDERED = frozenset({"body_html", "toc", "exercise_html", "reading_minutes"})
+    MARKDOWN_FIELDS = ("body", "exercise", "exercise_hints")
+    RENDERED = frozenset(
+        {"body_html", "toc", "exercise_html", "exercise_hints_html", "exercise_solution_html", "reading_minutes"}
+    )
     # What a revision holds (with the external links): what an author writes, as opposed to where the lesson
     # stands (course, slug, position, status, dates, tags), which changes at once.
     CONTENT_FIELDS = (
@@ -333,6 +357,8 @@ class Lesson(models.Model):
         "exercise_starter",
         "exercise_checks",
         "exercise_xp",
+        "exercise_hints",
+        "exercise_solution",
         "xp",
         "minutes",
     )
@@ -384,6 +410,11 @@ class Lesson(models.Model):
         return self.draft_id is not None
 
     @property
+    def exercise_xp_after_solution(self) -> int:
+        """What a first pass pays once the learner has seen the reference solution: half, rounded down."""
+        return self.exercise_xp // 2
+
+    @property
     def has_checks(self) -> bool:
         """Whether the exercise has checks for the learner's code to pass (and XP to earn by passing them)."""
         return bool(self.exercise_checks.strip())
@@ -393,7 +424,11 @@ class Lesson(models.Model):
         errors = {}
         if self.slug in self.RESERVED_SLUGS:
             errors["slug"] = _("This address is taken by the course's feed; choose another slug.")
-        for field, validate in (("exercise_starter", validate_starter), ("exercise_checks", validate_checks)):
+        for field, validate in (
+            ("exercise_starter", validate_starter),
+            ("exercise_checks", validate_checks),
+            ("exercise_solution", validate_solution),
+        ):
             if getattr(self, field).strip():
                 try:
                     validate(getattr(self, field))
@@ -412,6 +447,11 @@ class Lesson(models.Model):
                 _("Checks need an exercise: write in the exercise what the learner's code should do."),
                 code="checks_without_exercise",
             )
+        if self.exercise_solution.strip() and not self.has_checks and "exercise_solution" not in errors:
+            errors["exercise_solution"] = ValidationError(
+                _("A reference solution needs checks: it is offered to a learner whose code fails them."),
+                code="solution_without_checks",
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -421,6 +461,12 @@ class Lesson(models.Model):
         with translation.override(self.course.language):
             body = render_markdown(self.body)
             exercise = render_markdown(self.exercise)
+            self.exercise_hints_html = [render_markdown(hint).html for hint in split_hints(self.exercise_hints)]
+            solution = self.exercise_solution.strip("\n")
+            title = gettext("Reference solution")
+            self.exercise_solution_html = (
+                render_code_block(solution, f'python title="{title}"') if solution.strip() else ""
+            )
         self.body_html = body.html
         self.toc = body.toc
         self.exercise_html = exercise.html

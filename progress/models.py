@@ -256,6 +256,29 @@ class ExerciseCompletion(models.Model):
         return f"{self.learner} · {self.lesson}"
 
 
+class SolutionView(models.Model):
+    """A learner saw the reference solution of a lesson's exercise: a pass after that pays half its XP.
+
+    Once per learner and lesson, the first time; ``progress.services.show_solution`` writes it.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="solution_views", verbose_name=_("learner")
+    )
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.CASCADE, related_name="solution_views", verbose_name=_("lesson")
+    )
+    viewed_at = models.DateTimeField(_("seen"))
+
+    class Meta:
+        verbose_name = _("seen solution")
+        verbose_name_plural = _("seen solutions")
+        constraints = [models.UniqueConstraint(fields=["learner", "lesson"], name="solution_view_once_per_lesson")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.lesson}"
+
+
 class ActivityDay(models.Model):
     """A day, in the learner's time zone, on which they completed a lesson or passed an exercise (streaks, heatmap)."""
 

@@ -29,6 +29,7 @@ from progress.models import (
     ExerciseCompletion,
     LearnerProgress,
     Reason,
+    SolutionView,
     Unlock,
     XPEntry,
 )
@@ -53,6 +54,7 @@ class Outcome:
 
     completed: bool = False
     lesson_xp: int = 0  # of xp_awarded, what the lesson (or its exercise) itself paid
+    solution_seen: bool = False  # an exercise passed after its reference solution was shown: half its XP
     xp_awarded: int = 0
     unlocked: list[Achievement] = field(default_factory=list)
     xp_total: int = 0  # the learner's XP afterwards
@@ -192,6 +194,9 @@ def _record_exercise(progress: LearnerProgress, *, lesson: Lesson, at: datetime)
         return Outcome()  # passed already
     outcome = Outcome(completed=True)
     xp = lesson.exercise_xp
+    if SolutionView.objects.filter(learner_id=progress.learner_id, lesson=lesson).exists():
+        outcome.solution_seen = True
+        xp = lesson.exercise_xp_after_solution
     if not xp or _pay(
         progress, amount=xp, reason=Reason.EXERCISE, source=f"exercise:{lesson.pk}", lesson=lesson, at=at
     ):
@@ -224,6 +229,18 @@ def complete_exercise(*, learner: User, lesson: Lesson, at: datetime | None = No
         progress.save()
     outcome.xp_total = progress.xp
     return outcome
+
+
+def show_solution(*, learner: User, lesson: Lesson, at: datetime | None = None) -> bool:
+    """Record that ``learner`` was shown ``lesson``'s reference solution; True the first time.
+
+    A pass of the exercise after this pays half its XP (``_record_exercise``); a pass before it has been paid
+    in full, and the record changes nothing. The unique constraint keeps one record per learner and lesson.
+    """
+    _, created = SolutionView.objects.get_or_create(
+        learner=learner, lesson=lesson, defaults={"viewed_at": at or timezone.now()}
+    )
+    return created
 
 
 @transaction.atomic
@@ -269,15 +286,21 @@ def _sort_ids(
 
 @transaction.atomic
 def sync_local_completions(
-    *, learner: User, lesson_ids: Iterable[int], exercise_ids: Iterable[int] = (), at: datetime | None = None
+    *,
+    learner: User,
+    lesson_ids: Iterable[int],
+    exercise_ids: Iterable[int] = (),
+    solution_ids: Iterable[int] = (),
+    at: datetime | None = None,
 ) -> SyncResult:
     """Add the completions and passed exercises a browser kept while its learner was signed out, as ordinary ones.
 
     Only published lessons count, and for exercises only lessons whose exercise has checks; the XP is
     the server's own (the browser sends lesson ids, nothing else). Each id is answered: accepted, or
     ignored with the reason (``duplicate``, ``unknown``, ``already_completed``, and for an exercise
-    ``no_checks``). The achievements are weighed once, after the last: everything a sync adds happens
-    at the same moment.
+    ``no_checks``). ``solution_ids`` are the lessons whose reference solution the browser showed: recorded
+    first, so an exercise passed after its solution pays half, as on the account. The achievements are weighed
+    once, after the last: everything a sync adds happens at the same moment.
     """
     at = at or timezone.now()
     lesson_ids, exercise_ids = list(lesson_ids), list(exercise_ids)
@@ -291,6 +314,10 @@ def sync_local_completions(
     for lesson_id in result.accepted:
         result.outcome.add(_record_completion(progress, lesson=lessons[lesson_id], at=at))
 
+    seen = published.exclude(exercise_solution="").filter(pk__in=set(solution_ids)).values_list("pk", flat=True)
+    SolutionView.objects.bulk_create(
+        [SolutionView(learner=learner, lesson_id=lesson_id, viewed_at=at) for lesson_id in seen], ignore_conflicts=True
+    )
     exercises = published.only("course_id", "exercise_checks", "exercise_xp").in_bulk(set(exercise_ids))
     passed = ExerciseCompletion.objects.filter(learner=learner, lesson_id__in=exercises)
     result.exercises_accepted, result.exercises_ignored = _sort_ids(

@@ -8,6 +8,7 @@ urlpatterns = [
     path("progress/lessons/<int:lesson_id>/complete/", views.complete, name="complete"),
     path("progress/lessons/<int:lesson_id>/uncomplete/", views.uncomplete, name="uncomplete"),
     path("progress/exercises/<int:lesson_id>/done/", views.exercise_done, name="exercise_done"),
+    path("progress/exercises/<int:lesson_id>/solution/", views.solution, name="solution"),
     path("progress/sync/", views.sync, name="sync"),
     path("me/", views.me, name="me"),
     path("leaderboard/", views.leaderboard, name="leaderboard"),

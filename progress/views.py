@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -48,7 +48,11 @@ def outcome_messages(outcome: services.Outcome, *, level_before: Level, level_af
 
 def exercise_messages(outcome: services.Outcome, *, level_before: Level, level_after: Level) -> list[str]:
     """What the learner is told after their code passed an exercise's checks."""
-    if outcome.completed:
+    if outcome.completed and outcome.solution_seen:
+        said = _("Exercise passed after seeing the solution: +%(xp)s XP, half the exercise's XP.") % {
+            "xp": outcome.lesson_xp
+        }
+    elif outcome.completed:
         said = (
             _("Exercise passed: +%(xp)s XP.") % {"xp": outcome.lesson_xp}
             if outcome.lesson_xp
@@ -177,6 +181,23 @@ def exercise_done(request: HttpRequest, lesson_id: int) -> JsonResponse:
 
 
 @require_POST
+def solution(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """The reference solution of the lesson's exercise, and for a signed-in learner the record that they saw it.
+
+    A POST, because seeing it changes what a later pass pays (``services.show_solution``). The page's script
+    asks for JSON, ``{"html": <the highlighted solution>}``; a form post gets a page of its own.
+    """
+    lesson = _visible_lesson(request, lesson_id)
+    if not lesson.exercise_solution_html:
+        raise Http404
+    if request.user.is_authenticated and lesson.is_published():
+        services.show_solution(learner=request.user, lesson=lesson)
+    if wants_json(request):
+        return JsonResponse({"html": lesson.exercise_solution_html})
+    return render(request, "progress/solution.html", {"lesson": lesson})
+
+
+@require_POST
 def uncomplete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     """Remove the completion mark; the XP stays (and completing again pays nothing)."""
     lesson = _visible_lesson(request, lesson_id)
@@ -204,7 +225,8 @@ def _is_id_list(value: object) -> bool:
 @require_POST
 def sync(request: HttpRequest) -> JsonResponse:
     """Add the completions and passed exercises this browser kept while signed out:
-    ``{"lessons": [<lesson id>, ...], "exercises": [<lesson id>, ...]}`` (``exercises`` may be left out).
+    ``{"lessons": [<lesson id>, ...], "exercises": [<lesson id>, ...], "solutions": [<lesson id>, ...]}``
+    (``exercises`` and ``solutions``, the exercises whose reference solution it showed, may be left out).
 
     Answers which ids were accepted and which were ignored (and why): ``accepted`` and ``ignored`` for
     lessons, ``exercises: {"accepted", "ignored"}`` for exercises; bad input is refused whole.
@@ -234,7 +256,18 @@ def sync(request: HttpRequest) -> JsonResponse:
     if len(exercise_ids) > services.MAX_SYNC_ITEMS:
         message = _("At most %(max)s exercises can be added at once.") % {"max": services.MAX_SYNC_ITEMS}
         return JsonResponse({"error": message}, status=413)
-    result = services.sync_local_completions(learner=request.user, lesson_ids=lesson_ids, exercise_ids=exercise_ids)
+    solution_ids = payload.get("solutions", [])
+    if not _is_id_list(solution_ids) or len(solution_ids) > services.MAX_SYNC_ITEMS:
+        return JsonResponse(
+            {
+                "error": _('Send "solutions" as a list of at most %(max)s lesson numbers.')
+                % {"max": services.MAX_SYNC_ITEMS}
+            },
+            status=400,
+        )
+    result = services.sync_local_completions(
+        learner=request.user, lesson_ids=lesson_ids, exercise_ids=exercise_ids, solution_ids=solution_ids
+    )
     added, passed = len(result.accepted), len(result.exercises_accepted)
     said = []
     if added:

@@ -20,7 +20,13 @@ import { python } from "../vendor/@codemirror/lang-python/dist/index.js";
 import { classHighlighter } from "../vendor/@lezer/highlight/dist/index.js";
 
 const keysHint = document.getElementById("lesson-live-config")?.dataset.keys || "";
-const LANGUAGES = { id_body: () => markdown(), id_exercise_starter: () => python(), id_exercise_checks: () => python() };
+const LANGUAGES = {
+  id_body: () => markdown(),
+  id_exercise_starter: () => python(),
+  id_exercise_checks: () => python(),
+  id_exercise_hints: () => markdown(),
+  id_exercise_solution: () => python(),
+};
 
 function enhance(textarea, language) {
   const label = document.querySelector(`label[for="${textarea.id}"]`);
@@ -31,7 +37,7 @@ function enhance(textarea, language) {
   hint.id = `${textarea.id}-keys`;
   hint.textContent = keysHint;
   const described = [textarea.getAttribute("aria-describedby"), keysHint && hint.id].filter(Boolean).join(" ");
-  const attributes = { lang: document.documentElement.lang, spellcheck: String(textarea.id === "id_body") };
+  const attributes = { lang: document.documentElement.lang, spellcheck: String(textarea.id === "id_body" || textarea.id === "id_exercise_hints") };
   if (label) attributes["aria-labelledby"] = label.id;
   if (described) attributes["aria-describedby"] = described;
   const classes = ["lesson-code-editor", `lesson-code-editor-${textarea.id.replace("id_", "")}`];

@@ -143,7 +143,7 @@ document.addEventListener("DOMContentLoaded", () => {
     requestAnimationFrame(() => tooLong.scrollIntoView({ block: "center" }));
   });
 
-  const names = ["course", "body", "exercise", "exercise_starter", "exercise_checks"];
+  const names = ["course", "body", "exercise", "exercise_starter", "exercise_checks", "exercise_hints", "exercise_solution"];
   const fields = names.map((name) => form.elements[name]).filter(Boolean);
   let timer;
   let controller;

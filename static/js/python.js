@@ -20,6 +20,8 @@ const PYTHON_LANGUAGES = new Set(["python", "python3", "py"]);
 const MAX_OUTPUT = 200_000;
 const EDIT_KEY = "stream.code";
 const EXERCISE_KEY = "stream.exercise";
+// Failed presses of Check, per exercise: the reference solution is offered after a few.
+const FAILS_KEY = "stream.exercise-fails";
 
 const config = document.getElementById("python-config");
 const labels = config ? config.dataset : {};
@@ -462,6 +464,7 @@ function enhanceExercise(workspace) {
       message.lang = workspace.dataset.contentLang; // the author's words, in the course's language
       message.textContent = item.message;
       entry.append(mark, " ", state, " ", message);
+      if (item.compared) entry.append(comparison(item.compared));
       if (item.detail) {
         const detail = document.createElement("pre");
         detail.textContent = item.detail;
@@ -476,6 +479,98 @@ function enhanceExercise(workspace) {
     );
     // site.js records it: on the account (signed in) or in this browser, like a completion.
     if (done.ok) workspace.dispatchEvent(new CustomEvent("exercise-passed", { bubbles: true }));
+    else countFailure(workspace);
+  });
+}
+
+// A failed check that compared two values: what the check expected and what the learner's code gave.
+function comparison(compared) {
+  const list = document.createElement("dl");
+  list.className = "check-compared";
+  const pairs =
+    compared.op === "=="
+      ? [
+          [labels.expectedLabel, compared.expected],
+          [labels.actualLabel, compared.actual],
+        ]
+      : [[labels.comparedLabel, `${compared.actual} ${compared.op} ${compared.expected}`]];
+  for (const [term, value] of pairs) {
+    const name = document.createElement("dt");
+    name.textContent = term;
+    const code = document.createElement("code");
+    code.textContent = value;
+    const description = document.createElement("dd");
+    description.append(code);
+    list.append(name, description);
+  }
+  return list;
+}
+
+function countFailure(workspace) {
+  const key = `${FAILS_KEY}:${workspace.dataset.lesson}`;
+  const fails = (Number(stored(key)) || 0) + 1;
+  store(key, String(fails));
+  offerSolution(fails >= Number(document.getElementById("exercise-solution")?.dataset.failsNeeded || Infinity));
+}
+
+// The reference solution: offered after enough failed checks (what a pass then pays is said beside the
+// button) or once the exercise is passed, to compare; fetched from the server when asked for, which records
+// that a signed-in learner saw it (a visitor's browser keeps that itself: site.js, "solution-shown").
+function offerSolution(failed) {
+  const section = document.getElementById("exercise-solution");
+  const passed = document.querySelector(".exercise-workspace .exercise-done:not([hidden])");
+  if (!section || !(failed || passed)) return;
+  for (const offer of section.querySelectorAll(".solution-offer")) {
+    offer.hidden = (offer.dataset.when === "passed") !== Boolean(passed);
+  }
+  section.hidden = false;
+}
+
+function enhanceSolution(workspace) {
+  const section = document.getElementById("exercise-solution");
+  if (!section) return;
+  const form = section.querySelector("form");
+  const code = section.querySelector(".exercise-solution-code");
+  const fails = Number(stored(`${FAILS_KEY}:${workspace.dataset.lesson}`)) || 0;
+  offerSolution(fails >= Number(section.dataset.failsNeeded));
+  // A pass shows the exercise's "done" line (site.js, once it is recorded): then the solution is there to compare.
+  const done = workspace.querySelector(".exercise-done");
+  if (done) new MutationObserver(() => offerSolution(false)).observe(done, { attributeFilter: ["hidden"] });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = form.querySelector("button");
+    submit.disabled = true;
+    let answer;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      answer = await response.json();
+    } catch {
+      form.submit(); // the solution's own page says what went wrong, or shows it
+      return;
+    }
+    code.innerHTML = answer.html; // the site's own HTML, rendered from the lesson when it was saved
+    code.hidden = false;
+    form.hidden = true;
+    section.querySelector("h3").focus();
+    workspace.dispatchEvent(new CustomEvent("solution-shown", { bubbles: true }));
+  });
+}
+
+// Hints open one at a time: the next appears once the one before it has been opened. Without this script
+// every hint is a closed <details> of its own.
+function enhanceHints() {
+  const hints = [...document.querySelectorAll("#exercise-hints .exercise-hint")];
+  hints.forEach((hint, index) => {
+    hint.hidden = index > 0 && !hints[index - 1].open;
+    hint.addEventListener("toggle", () => {
+      if (hint.open && hints[index + 1]) hints[index + 1].hidden = false;
+    });
   });
 }
 
@@ -488,8 +583,13 @@ function enhance() {
     if (PYTHON_LANGUAGES.has(block.dataset.language)) enhanceBlock(block, number);
   }
   const workspace = document.querySelector(".exercise-workspace");
-  if (workspace) enhanceExercise(workspace);
+  if (workspace) {
+    enhanceExercise(workspace);
+    enhanceSolution(workspace);
+  }
 }
+
+enhanceHints(); // hints need no Python: every browser gets them one at a time
 
 // After site.js has put its Copy buttons in the captions (on DOMContentLoaded, like this).
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", enhance);

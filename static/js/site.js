@@ -63,18 +63,22 @@ const MAX_LESSON_XP = 2 ** 31 - 1;
 // XP (and, for a completion, its course) as whole numbers. Anything else in storage (edited by hand, or
 // left by another script) is passed over.
 function readLocalProgress() {
-  const progress = { lessons: {}, exercises: {} };
+  const progress = { lessons: {}, exercises: {}, solutions: {} };
   let stored;
   try {
     stored = JSON.parse(localStorage.getItem(LOCAL_PROGRESS_KEY));
   } catch {
     return progress; // Unreadable (or storage is off): start afresh.
   }
-  for (const kind of ["lessons", "exercises"]) {
+  for (const kind of ["lessons", "exercises", "solutions"]) {
     const entries = stored && stored[kind];
     if (typeof entries !== "object" || entries === null || Array.isArray(entries)) continue;
     for (const [id, entry] of Object.entries(entries)) {
       if (!/^[1-9][0-9]{0,14}$/.test(id) || typeof entry !== "object" || entry === null) continue;
+      if (kind === "solutions") {
+        progress.solutions[id] = {}; // the reference solution was shown: a pass after it pays half
+        continue;
+      }
       const xp = Number(entry.xp);
       if (!Number.isInteger(xp) || xp < 0 || xp > MAX_LESSON_XP) continue;
       if (kind === "exercises") {
@@ -287,8 +291,9 @@ async function syncLocalProgress() {
   const progress = readLocalProgress();
   const lessons = Object.keys(progress.lessons).map(Number).filter(Number.isInteger);
   const exercises = Object.keys(progress.exercises).map(Number).filter(Number.isInteger);
+  const solutions = Object.keys(progress.solutions).map(Number).filter(Number.isInteger);
   if (!url) return;
-  if (!lessons.length && !exercises.length) {
+  if (!lessons.length && !exercises.length && !solutions.length) {
     clearLocalProgress();
     return;
   }
@@ -296,7 +301,7 @@ async function syncLocalProgress() {
   try {
     response = await fetch(url, {
       method: "POST",
-      body: JSON.stringify({ lessons, exercises }),
+      body: JSON.stringify({ lessons, exercises, solutions }),
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
       credentials: "same-origin",
     });
@@ -323,7 +328,11 @@ async function recordExercise(workspace) {
   if (!panel || (done && !done.hidden)) return;
   if (panel.dataset.local === "true") {
     const progress = readLocalProgress();
-    progress.exercises[workspace.dataset.lesson] = { xp: Number(workspace.dataset.xp) || 0 };
+    const xp = Number(workspace.dataset.xp) || 0;
+    // As the server pays (Lesson.exercise_xp_after_solution): half, rounded down, after the solution was shown.
+    progress.exercises[workspace.dataset.lesson] = {
+      xp: workspace.dataset.lesson in progress.solutions ? Math.floor(xp / 2) : xp,
+    };
     if (!writeLocalProgress(progress)) {
       showResult(exerciseResult(workspace), [document.body.dataset.progressFailedLabel], "error");
       return;
@@ -373,6 +382,12 @@ function enhanceExercise() {
     done.hidden = !(workspace.dataset.lesson in readLocalProgress().exercises);
   }
   workspace.addEventListener("exercise-passed", () => recordExercise(workspace));
+  workspace.addEventListener("solution-shown", () => {
+    if (!panel || panel.dataset.local !== "true") return; // the server recorded it
+    const progress = readLocalProgress();
+    progress.solutions[workspace.dataset.lesson] = {};
+    writeLocalProgress(progress);
+  });
 }
 
 // After a sync, the panel and the button on this page show the account's new state.

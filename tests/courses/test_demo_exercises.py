@@ -1,8 +1,8 @@
 """The demo course's exercise checks, run under CPython by the runner the browser uses (static/py/stream_checks.py).
 
-For every lesson: the reference solution in ``exercise_solutions/<slug>.py`` passes every check, fast and on every
-run; the starter code runs but fails a check; and a solution with one typical mistake fails the check about it,
-so each check tests what the exercise asks.
+For every lesson: the reference solution (the lesson file's ``solution``, which learners may be shown) passes
+every check, fast and on every run; the starter code runs but fails a check; and a solution with one typical
+mistake fails the check about it, so each check tests what the exercise asks.
 """
 
 import re
@@ -16,7 +16,6 @@ import pytest
 from courses.importer import read_course_folder
 
 ROOT = Path(__file__).resolve().parents[2]
-SOLUTIONS = Path(__file__).parent / "exercise_solutions"
 sys.path.insert(0, str(ROOT / "static" / "py"))
 
 import stream_checks  # noqa: E402  (from static/py, put on the path above)
@@ -57,7 +56,7 @@ MISTAKES = {
 
 
 def solution(slug: str) -> str:
-    return (SOLUTIONS / f"{slug}.py").read_text(encoding="utf-8")
+    return LESSONS[slug]["exercise_solution"]
 
 
 def run(code: str, slug: str) -> dict:

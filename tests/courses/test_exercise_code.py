@@ -79,7 +79,7 @@ def test_the_admin_edits_the_exercise_in_a_monospace_fieldset_with_help(staff_cl
         assert f'name="{name}"' in fieldset
     assert 'spellcheck="false"' in fieldset
     assert "Each top-level assert is one check" in fieldset
-    assert "Paid once, when the learner's code first passes every check." in fieldset
+    assert "Paid once, when the learner's code first passes every check; half of it" in fieldset
 
 
 def test_the_admin_refuses_checks_without_messages_and_keeps_what_was_typed(staff_client):

@@ -300,8 +300,6 @@ def test_without_webassembly_stack_switching_the_code_is_shown_without_run(page,
 
 # The exercise: starter code in an editor, Check, each check's outcome, XP once.
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "courses" / "exercise_solutions"
-
 
 @pytest.fixture
 def demo_lesson(db):
@@ -337,7 +335,7 @@ def test_a_signed_in_learner_fails_then_passes_an_exercise_and_is_paid_once(page
     expect(workspace.locator(".exercise-done")).to_be_hidden()
     assert not ExerciseCompletion.objects.exists()
 
-    replace_code(page, editor, (SOLUTIONS / "async-await.py").read_text())
+    replace_code(page, editor, demo_lesson.exercise_solution)
     check(page)
     expect(workspace.locator(".run-status")).to_have_text("All checks passed.")
     expect(workspace.locator(".check-failed")).to_have_count(0)
@@ -354,7 +352,7 @@ def test_a_signed_in_learner_fails_then_passes_an_exercise_and_is_paid_once(page
 def test_a_visitors_passed_exercise_is_kept_in_the_browser_with_its_edit(page, demo_lesson):
     page.goto(demo_lesson.get_absolute_url())
     workspace = page.locator(".exercise-workspace")
-    replace_code(page, solution_editor(page), (SOLUTIONS / "async-await.py").read_text())
+    replace_code(page, solution_editor(page), demo_lesson.exercise_solution)
     check(page)
     expect(workspace.locator(".exercise-done")).to_be_visible()
     expect(page.locator('#learner-panel [data-field="xp"]')).to_have_text(str(demo_lesson.exercise_xp))
@@ -363,7 +361,7 @@ def test_a_visitors_passed_exercise_is_kept_in_the_browser_with_its_edit(page, d
     page.reload()
     workspace = page.locator(".exercise-workspace")
     expect(workspace.locator(".exercise-done")).to_be_visible()
-    expect(workspace.locator("#exercise-code")).to_have_value((SOLUTIONS / "async-await.py").read_text())
+    expect(workspace.locator("#exercise-code")).to_have_value(demo_lesson.exercise_solution)
     workspace.get_by_role("button", name="Start over from the starter code").click()
     expect(workspace.locator("#exercise-code")).to_have_value(demo_lesson.exercise_starter)
     assert not ExerciseCompletion.objects.exists()
@@ -393,7 +391,7 @@ def test_every_demo_exercise_passes_in_the_browser_with_its_reference_solution(p
     for lesson in Lesson.objects.order_by("position"):
         page.goto(lesson.get_absolute_url())
         workspace = page.locator(".exercise-workspace")
-        replace_code(page, solution_editor(page), (SOLUTIONS / f"{lesson.slug}.py").read_text())
+        replace_code(page, solution_editor(page), lesson.exercise_solution)
         check(page)
         expect(workspace.locator(".run-status")).to_have_text("All checks passed.", timeout=LOADING)
         expect(workspace.locator(".check-failed")).to_have_count(0)
@@ -418,7 +416,7 @@ def test_a_visitors_passed_exercise_joins_the_account_on_sign_in(page, demo_less
     EmailAddress.objects.create(user=learner, email=learner.email, primary=True, verified=True)
     page.goto(demo_lesson.get_absolute_url())
     workspace = page.locator(".exercise-workspace")
-    replace_code(page, solution_editor(page), (SOLUTIONS / "async-await.py").read_text())
+    replace_code(page, solution_editor(page), demo_lesson.exercise_solution)
     check(page)
     expect(workspace.locator(".exercise-done")).to_be_visible()
     page.goto("/accounts/login/")
