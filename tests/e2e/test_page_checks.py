@@ -48,6 +48,8 @@ SUBSCRIBED_LEARNER = 900_001
 LEARNERS_COMMENT = 900_002
 # The id of the signed-in learner, for their e-mailed link to delete their account.
 LEARNER = 900_003
+# The id of the lesson with the exercise, for its reference solution's page.
+TASKS_LESSON = 900_004
 # The certificate numbers of the learner's certificate and of someone else's, revoked.
 LEARNERS_CERTIFICATE = "LearnersCertificate000"
 REVOKED_CERTIFICATE = "RevokedCertificate0000"
@@ -63,6 +65,7 @@ class PageType:
     form: dict[str, str] | None = None  # fields filled in, by name, then submitted; {language} is replaced
     status: int = 200
     lands_on: str | None = None  # the path after the visit (and the form's redirects), if not `path`
+    submit: str | None = None  # a form of the page submitted as it is (its buttons' forms without the script)
 
     @property
     def landing(self) -> str:
@@ -100,6 +103,15 @@ PAGES = [
     PageType("email-addresses", "/accounts/email/", visitor="learner"),
     PageType("admin-refused", "/admin/", visitor="learner", status=403, lands_on="/admin/login/"),
     PageType("draft-lesson-staff", "/courses/asyncio/draft/", visitor="staff"),
+    # The exercise's reference solution, as a form post without the script shows it; a course just completed.
+    PageType(
+        "exercise-solution",
+        "/courses/asyncio/tasks/",
+        visitor="learner",
+        submit="#exercise-solution form",
+        lands_on=f"/progress/exercises/{TASKS_LESSON}/solution/",
+    ),
+    PageType("lesson-course-complete", "/courses/python-one/everything/", visitor="learner"),
     # Page types that issue 5 added, found missing here by the review.
     PageType("bad-request", "/?q=%00", status=400, lands_on="/"),
     PageType("admin-refused", "/admin/", visitor="learner", status=403, lands_on="/admin/login/"),
@@ -214,6 +226,7 @@ def make_site() -> dict[str, dict[str, str]]:
     tags = [TagFactory(name="asyncio"), TagFactory(name="tasks"), TagFactory(name="비동기", slug="비동기")]
     first = LessonFactory(course=course, slug="first", title="Coroutines", position=1)
     lesson = LessonFactory(
+        pk=TASKS_LESSON,
         course=course,
         slug="tasks",
         title="Tasks and gather",
@@ -223,6 +236,8 @@ def make_site() -> dict[str, dict[str, str]]:
         exercise=EXERCISE,
         exercise_starter="def add(a, b):\n    ...\n",
         exercise_checks='assert add(2, 3) == 5, "add adds two numbers"\n',
+        exercise_hints="Which operator adds?\n\n---\n\nReturn `a + b`.",
+        exercise_solution="def add(a, b):\n    return a + b\n",
     )
     lesson.tags.set(tags)
     LessonLink.objects.create(
@@ -289,6 +304,10 @@ def visit(context, page_type: PageType, language: str, findings: Findings):
             page.locator(f"main [name={name}]").fill(value.format(language=language))
         with page.expect_navigation() as navigation:
             page.locator(f"main [name={name}]").press("Enter")
+        response = navigation.value
+    if page_type.submit:
+        with page.expect_navigation() as navigation:
+            page.locator(page_type.submit).evaluate("form => form.submit()")
         response = navigation.value
     where = f"{page_type.name} {page_type.landing} [{language}]"
     if response.status != page_type.status:
