@@ -25,6 +25,10 @@ from courses.views import paginate
 
 NOTIFICATIONS_PAGE_SIZE = 30
 
+# The regions of the lesson page where an outcome is said beside the control that caused it.
+REPORT_RESULT = "report-result"
+FOLLOW_RESULT = "follow-result"
+
 
 def _lesson(request: HttpRequest, lesson_id: int) -> Lesson:
     return get_object_or_404(Lesson.objects.visible_to(request.user).select_related("course"), pk=lesson_id)
@@ -45,12 +49,45 @@ def _form_page(request: HttpRequest, lesson: Lesson, form, *, error: str = "", s
     return render(request, "comments/comment_form_page.html", context, status=status)
 
 
-def section_response(request: HttpRequest, lesson: Lesson, *, anchor: str = "comments") -> HttpResponse:
-    """The lesson's comments again: their HTML for the page's script, or the lesson page at ``anchor``."""
+def say_beside(request: HttpRequest, region: str, text: str, level: int = messages.SUCCESS) -> None:
+    """Say ``text`` on the next page in the region of id ``region``, beside the control that caused it, rather
+    than at the top of the page (base.html leaves out messages tagged "beside"; ``{% said_beside %}`` shows them).
+
+    A message lives in its cookie, and a request with one is never answered from the page cache nor kept in it
+    (``config.page_cache.reader_of``): the page that shows it is rendered for this reader alone.
+    """
+    messages.add_message(request, level, text, extra_tags=f"beside {region}")
+
+
+def result_json(text: str, *, region: str, level: int = messages.SUCCESS, status: int = 200, **more) -> JsonResponse:
+    """The outcome for the page's script, which writes it into ``region`` (an id), beside the control."""
+    kind = {messages.SUCCESS: "success", messages.INFO: "info"}.get(level, "error")
+    return JsonResponse({"messages": [text], "kind": kind, "region": region, **more}, status=status)
+
+
+def section_response(
+    request: HttpRequest,
+    lesson: Lesson,
+    *,
+    anchor: str = "comments",
+    said: str = "",
+    region: str = "",
+    focus: str = "",
+) -> HttpResponse:
+    """The lesson's comments again: their HTML for the page's script, or the lesson page at ``anchor``.
+
+    ``said``, the outcome, is shown in the section's region of id ``region``: written there by the script (which
+    then moves the focus to ``focus``, else to ``anchor``), or said there on the page the redirect returns to.
+    """
     if wants_json(request):
         thread = lesson_thread(lesson=lesson, user=request.user)
         html = render_to_string("comments/section.html", {"lesson": lesson, "thread": thread}, request=request)
-        return JsonResponse({"html": html, "anchor": anchor})
+        answer = {"html": html, "anchor": focus or anchor}
+        if said:
+            answer |= {"messages": [said], "kind": "success", "region": region}
+        return JsonResponse(answer)
+    if said:
+        say_beside(request, region, said)
     return redirect(f"{lesson.get_absolute_url()}#{anchor}")
 
 
@@ -149,9 +186,11 @@ def follow(request: HttpRequest, lesson_id: int) -> HttpResponse:
         return redirect_to_login(f"{lesson.get_absolute_url()}#comments")
     if request.POST.get("follow") == "1":
         services.follow(learner=request.user, lesson=lesson)
+        said = _("You follow this lesson's comments: new comments and replies will be in your notifications.")
     else:
         services.unfollow(learner=request.user, lesson=lesson)
-    return section_response(request, lesson)
+        said = _("You no longer follow this lesson's comments.")
+    return section_response(request, lesson, said=said, region=FOLLOW_RESULT, focus="follow-button")
 
 
 @login_required
@@ -225,35 +264,47 @@ def flag_comment(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask the moderators to look at a comment, with a reason; once per learner and comment.
 
     The lesson page links each comment's "Flag" here (a form under each of hundreds of comments would
-    weigh more than the comments): GET shows the form, POST sends it.
+    weigh more than the comments): GET shows the form, POST sends it. The page's script opens the same form
+    under the comment and posts it for JSON. Either way the outcome is said beside the comment's actions.
     """
     comment = get_object_or_404(
         Comment.objects.visible_to(request.user).select_related("lesson__course"), pk=pk, deleted_at__isnull=True
     )
     if request.method == "GET":
         return render(request, "comments/flag_form_page.html", {"comment": comment, "form": FlagForm()})
+    region = flag_result_id(comment)
     form = FlagForm(request.POST)
     if not form.is_valid():
+        if wants_json(request):
+            return result_json(_first_error(form), region=region, level=messages.ERROR, status=400)
         return render(request, "comments/flag_form_page.html", {"comment": comment, "form": form}, status=400)
     try:
         services.flag_comment(learner=request.user, comment=comment, reason=form.cleaned_data["reason"])
     except ValidationError as error:
-        messages.info(request, error.messages[0])
+        said, level = error.messages[0], messages.INFO
     else:
-        messages.success(request, _("Thank you. A moderator will look at this comment."))
+        said, level = _("Thank you. A moderator will look at this comment."), messages.SUCCESS
+    if wants_json(request):
+        return result_json(said, region=region, level=level)
+    say_beside(request, region, said, level)
     return redirect(comment.get_absolute_url())
+
+
+def flag_result_id(comment: Comment) -> str:
+    """The id of the region beside a comment's actions where the outcome of flagging it is said."""
+    return f"comment-{comment.pk}-result"
 
 
 @require_POST
 def report_problem(request: HttpRequest, lesson_id: int) -> HttpResponse:
-    """A problem with a lesson page, from anyone. On a refusal the page shows the form again with what was typed."""
+    """A problem with a lesson page, from anyone. The thanks is said beside the report's form, back on the lesson
+    page at its anchor (or written there by the page's script); on a refusal, a page of its own shows the form
+    again with what was typed and why (the script says why beside the form, which keeps the text)."""
     lesson = _lesson(request, lesson_id)
     form = ProblemReportForm(request.POST, lesson=lesson, signed_in=request.user.is_authenticated)
-    thanks = _("Thank you! Your report was sent.")
     if form.is_spam:
         # Answered as if it were sent, so the bot learns nothing; nothing is kept or mailed.
-        messages.success(request, thanks)
-        return redirect(f"{lesson.get_absolute_url()}#report-problem")
+        return _report_sent(request, lesson)
     if not form.is_valid():
         return _report_page(request, lesson, form, status=400)
     if not ratelimit.consume(request, action="report_problem"):
@@ -274,10 +325,22 @@ def report_problem(request: HttpRequest, lesson_id: int) -> HttpResponse:
         lesson_revision_id=data["lesson_revision"],
         base_url=request.build_absolute_uri("/"),
     )
-    messages.success(request, thanks)
+    return _report_sent(request, lesson)
+
+
+def _report_sent(request: HttpRequest, lesson: Lesson) -> HttpResponse:
+    thanks = _("Thank you! Your report was sent.")
+    if wants_json(request):
+        return result_json(thanks, region=REPORT_RESULT)
+    say_beside(request, REPORT_RESULT, thanks)
     return redirect(f"{lesson.get_absolute_url()}#report-problem")
 
 
 def _report_page(request: HttpRequest, lesson: Lesson, form, *, status: int, error: str = "") -> HttpResponse:
+    if wants_json(request):
+        # The form again, its fields marked, for the script to put in place of the one on the page.
+        html = render_to_string("comments/report_form.html", {"lesson": lesson, "report_form": form}, request=request)
+        said = error or _("The report was not sent. Check the fields marked above.")
+        return result_json(said, region=REPORT_RESULT, level=messages.ERROR, status=status, form=html)
     context = {"lesson": lesson, "report_form": form, "error": error}
     return render(request, "comments/report_form_page.html", context, status=status)

@@ -9,7 +9,6 @@ from django.db.models import Func, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.page_cache import bump_content_generation
@@ -463,10 +462,8 @@ class Lesson(models.Model):
             exercise = render_markdown(self.exercise)
             self.exercise_hints_html = [render_markdown(hint).html for hint in split_hints(self.exercise_hints)]
             solution = self.exercise_solution.strip("\n")
-            title = gettext("Reference solution")
-            self.exercise_solution_html = (
-                render_code_block(solution, f'python title="{title}"') if solution.strip() else ""
-            )
+            # No title: the section that shows it is headed "Reference solution" in the reader's language.
+            self.exercise_solution_html = render_code_block(solution, "python") if solution.strip() else ""
         self.body_html = body.html
         self.toc = body.toc
         self.exercise_html = exercise.html

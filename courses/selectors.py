@@ -1,8 +1,9 @@
-"""What pages of other apps read about lessons and courses: a lesson's neighbours, the course after one."""
+"""What pages read about lessons and courses: a lesson's neighbours, the course after one, a course's outline."""
 
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import get_language_info
 
 from courses.models import Course, Lesson
 
@@ -50,3 +51,24 @@ def course_after(course: Course) -> Course | None:
         .only("slug", "title", "language", "position")
         .first()
     )
+
+
+def course_outline(course: Course) -> dict:
+    """A published course's published lessons, in order: ids, titles and addresses, for the script that finds
+    where a visitor left off from the progress their browser keeps (static/js/local-progress.js).
+
+    One query. Nothing in it is the reader's own: the same answer for everyone.
+    """
+    lessons = Lesson.objects.published().filter(course=course).only("title", "slug", "course_id").order_by("position")
+    return {
+        "id": course.pk,
+        "title": course.title,
+        "lang": course.language,
+        "dir": "rtl" if get_language_info(course.language)["bidi"] else "ltr",
+        "lessons": [{"id": lesson.pk, "title": lesson.title, "url": _address(course, lesson)} for lesson in lessons],
+    }
+
+
+def _address(course: Course, lesson: Lesson) -> str:
+    lesson.course = course  # get_absolute_url reads the course's slug: no query per lesson
+    return lesson.get_absolute_url()

@@ -12,6 +12,7 @@ register_converter(UnicodeSlugConverter, "uslug")
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
     path("courses/<uslug:course>/", views.course_detail, name="course"),
+    path("courses/<int:course_id>/lessons.json", views.course_lessons, name="course_lessons"),
     # Before the lessons: a lesson's slug cannot be "feed" (Lesson.clean).
     path("courses/<uslug:course>/feed/", CourseLessonsFeed(), name="course_feed"),
     path("courses/<uslug:course>/<uslug:lesson>/", cached_page(views.LessonDetailView.as_view()), name="lesson"),

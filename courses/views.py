@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 
 from allauth.core.internal import ratelimit
 from django.core.paginator import InvalidPage, Paginator
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from config.page_cache import cached_page
 from courses.forms import SearchForm
 from courses.models import Course, CourseRedirect, Lesson, SearchEntry, Tag
 from courses.search import Query, index_scans, search
-from courses.selectors import neighbours
+from courses.selectors import course_outline, neighbours
 
 # Page sizes a reader expects of each list:
 # - the catalogue's cards fill rows of 1, 2, 3 or 4 columns, and 24 fills every such row;
@@ -83,6 +83,18 @@ def moved_lesson(request, course: str, lesson: str) -> Lesson | None:
         if moved is not None:
             return moved
     return None
+
+
+def course_lessons(request, course_id: int):
+    """A published course's outline as JSON (``courses.selectors.course_outline``): the catalogue's script asks
+    for the one course a visitor worked on last, to offer "Continue" from the progress their browser keeps.
+    The same for everyone, so browsers and shared caches may keep it for a minute."""
+    course = Course.objects.published().filter(pk=course_id).first()
+    if course is None:
+        return JsonResponse({"error": _("No such course.")}, status=404)
+    response = JsonResponse(course_outline(course))
+    response["Cache-Control"] = "public, max-age=60"
+    return response
 
 
 @cached_page

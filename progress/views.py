@@ -257,14 +257,10 @@ def sync(request: HttpRequest) -> JsonResponse:
         message = _("At most %(max)s exercises can be added at once.") % {"max": services.MAX_SYNC_ITEMS}
         return JsonResponse({"error": message}, status=413)
     solution_ids = payload.get("solutions", [])
-    if not _is_id_list(solution_ids) or len(solution_ids) > services.MAX_SYNC_ITEMS:
-        return JsonResponse(
-            {
-                "error": _('Send "solutions" as a list of at most %(max)s lesson numbers.')
-                % {"max": services.MAX_SYNC_ITEMS}
-            },
-            status=400,
-        )
+    if isinstance(solution_ids, list) and len(solution_ids) > services.MAX_SYNC_ITEMS:
+        return _too_many_to_sync()
+    if not _is_id_list(solution_ids):
+        return JsonResponse({"error": _('Send "solutions" as a list of lesson numbers.')}, status=400)
     result = services.sync_local_completions(
         learner=request.user, lesson_ids=lesson_ids, exercise_ids=exercise_ids, solution_ids=solution_ids
     )

@@ -29,6 +29,20 @@ def report_form(context, lesson) -> ProblemReportForm:
     return ProblemReportForm(lesson=lesson, signed_in=context["request"].user.is_authenticated)
 
 
+@register.simple_tag(takes_context=True)
+def said_beside(context, region: str, pk: int | None = None) -> list:
+    """``{% said_beside "report-result" as said %}``: the messages the last request left for the region of that id,
+    beside the control that caused them (``comments.views.say_beside``); base.html leaves them out of its list at
+    the top of the page. With ``pk``, the region is the comment's: ``{% said_beside "comment" comment.pk %}``.
+    """
+    stored = context.get("messages")
+    if not stored:
+        return []
+    if pk is not None:
+        region = f"{region}-{pk}-result"
+    return [message for message in stored if {"beside", region} <= set((message.extra_tags or "").split())]
+
+
 @register.filter
 def ago(moment) -> str:
     """How long ago ``moment`` was, as a reader says it: "just now" under a minute, else "5 minutes ago". The

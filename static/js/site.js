@@ -60,7 +60,7 @@ const LOCAL_PROGRESS_KEY = "stream.progress";
 const MAX_LESSON_XP = 2 ** 31 - 1;
 
 // Only what completeLocally and recordExercise write is read back: a lesson number for a key, and its
-// XP (and, for a completion, its course) as whole numbers. Anything else in storage (edited by hand, or
+// XP (and, for a completion, its course and when) as whole numbers. Anything else in storage (edited by hand, or
 // left by another script) is passed over.
 function readLocalProgress() {
   const progress = { lessons: {}, exercises: {}, solutions: {} };
@@ -87,7 +87,9 @@ function readLocalProgress() {
       }
       const course = Number(entry.course);
       if (!Number.isSafeInteger(course)) continue;
-      progress.lessons[id] = { xp, course };
+      // When it was completed (ms), for the catalogue's "Continue" (static/js/local-progress.js).
+      const at = Number(entry.at);
+      progress.lessons[id] = Number.isSafeInteger(at) && at > 0 ? { xp, course, at } : { xp, course };
     }
   }
   return progress;
@@ -140,6 +142,7 @@ function showResult(region, texts, kind = "success") {
   }));
   resultAnnouncer ||= createAnnouncer();
   resultAnnouncer.textContent = texts.join(" ");
+  region.scrollIntoView({ block: "nearest" }); // below a button at the screen's bottom edge, it would go unseen
 }
 
 function setField(panel, name, value) {
@@ -207,7 +210,7 @@ function completeLocally(section, form, submitter) {
   const lesson = section.dataset.lesson;
   const completing = form.dataset.completion === "complete";
   if (completing) {
-    progress.lessons[lesson] = { xp: Number(section.dataset.xp) || 0, course: Number(section.dataset.course) };
+    progress.lessons[lesson] = { xp: Number(section.dataset.xp) || 0, course: Number(section.dataset.course), at: Date.now() };
   } else {
     delete progress.lessons[lesson];
   }
@@ -329,16 +332,16 @@ async function recordExercise(workspace) {
   if (panel.dataset.local === "true") {
     const progress = readLocalProgress();
     const xp = Number(workspace.dataset.xp) || 0;
+    const seen = workspace.dataset.lesson in progress.solutions;
     // As the server pays (Lesson.exercise_xp_after_solution): half, rounded down, after the solution was shown.
-    progress.exercises[workspace.dataset.lesson] = {
-      xp: workspace.dataset.lesson in progress.solutions ? Math.floor(xp / 2) : xp,
-    };
+    progress.exercises[workspace.dataset.lesson] = { xp: seen ? Math.floor(xp / 2) : xp };
     if (!writeLocalProgress(progress)) {
       showResult(exerciseResult(workspace), [document.body.dataset.progressFailedLabel], "error");
       return;
     }
     showLocalProgress(panel);
     if (done) done.hidden = false;
+    showResult(exerciseResult(workspace), [seen ? workspace.dataset.passedAfterSolutionLabel : workspace.dataset.passedLabel]);
     return;
   }
   let answer;
@@ -551,9 +554,94 @@ async function submitCommentForm(form, submitter) {
   localizeTimes(commentsSection());
   const target = document.getElementById(answer.anchor);
   if (target) {
-    target.setAttribute("tabindex", "-1");
+    if (target.tabIndex < 0) target.setAttribute("tabindex", "-1"); // a button (follow) keeps its place in the tab order
     target.focus();
   }
+  // What the press did (following), beside its control in the redrawn section.
+  if (answer.region) showResult(document.getElementById(answer.region), answer.messages || [], answer.kind);
+}
+
+// What became of a report or a flag, written into its region beside the control: a live region that was on the
+// page before (see flagResult), so a screen reader says it, once; showResult is for a region that was just drawn.
+function writeResult(region, texts, kind = "success") {
+  region.replaceChildren(...texts.map((text) => {
+    const line = document.createElement("p");
+    line.className = `message message-${kind}`;
+    line.textContent = text;
+    return line;
+  }));
+}
+
+// "Flag" opens its form under the comment instead of on a page of its own; what became of the flag is said
+// beside the comment's actions (its own region, as the page says it after a post without the script). The
+// region is put there, empty, when the form opens, so that it is a live region before anything is written in it.
+function flagResult(comment) {
+  const id = `${comment.id}-result`;
+  let region = document.getElementById(id);
+  if (!region) {
+    region = document.createElement("div");
+    region.id = id;
+    region.className = "comment-result";
+    region.setAttribute("role", "status");
+    comment.querySelector(".comment-actions").append(region);
+  }
+  return region;
+}
+
+function openFlagForm(link) {
+  const comment = link.closest("li.comment");
+  const template = document.getElementById("flag-form-template");
+  const actions = link.closest(".comment-actions");
+  const open = actions.querySelector("form[data-flag-form]");
+  if (open) {
+    open.elements.reason.focus();
+    return;
+  }
+  const form = template.content.firstElementChild.cloneNode(true);
+  const fieldId = `${comment.id}-flag-reason`;
+  form.action = link.href;
+  form.querySelector("label").htmlFor = fieldId;
+  form.elements.reason.id = fieldId;
+  form.querySelector("[data-flag-cancel]").addEventListener("click", () => {
+    form.remove();
+    link.focus();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendFlag(form, link);
+  });
+  flagResult(comment).before(form);
+  form.elements.reason.focus();
+}
+
+async function sendFlag(form, link) {
+  const comment = link.closest("li.comment");
+  const failed = commentsSection().dataset.flagFailedLabel;
+  const button = form.querySelector('button[type="submit"]');
+  const body = new FormData(form);
+  button.disabled = true; // a double click posts once
+  let response;
+  let answer;
+  try {
+    response = await fetch(form.action, {
+      method: "POST",
+      body,
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    answer = await response.json();
+  } catch {
+    answer = { messages: [failed], kind: "error" };
+  }
+  button.disabled = false;
+  if (!response?.ok) {
+    writeResult(flagResult(comment), answer.messages || [failed], "error");
+    form.elements.reason.focus(); // the form stays, with what was typed
+    return;
+  }
+  form.remove();
+  link.focus();
+  writeResult(flagResult(comment), answer.messages, answer.kind);
 }
 
 function addCodeBlockControls(section) {
@@ -602,6 +690,12 @@ function enhanceComments() {
     event.preventDefault();
     submitCommentForm(form, event.submitter);
   });
+  section.addEventListener("click", (event) => {
+    const link = event.target.closest("a.comment-flag");
+    if (!link || !document.getElementById("flag-form-template")) return;
+    event.preventDefault();
+    openFlagForm(link);
+  });
   addCodeBlockControls(section);
 }
 
@@ -646,3 +740,55 @@ function reportContext() {
 }
 
 document.addEventListener("DOMContentLoaded", reportContext);
+
+// A problem report is sent without leaving the page: the thanks, or why it was not sent, is said beside the
+// report's form (#report-result, a live region), and the form keeps what was typed until it is sent. On the
+// report's own page (no such region) the form posts as it is.
+function sendReportsInPlace() {
+  const form = document.querySelector("form[data-report-form]");
+  const region = document.getElementById("report-result");
+  if (!form || !region) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = event.submitter || form.querySelector('button[type="submit"]');
+    const body = new FormData(form); // after reportContext has filled in where the reader was
+    button.disabled = true; // a double click sends once
+    let response;
+    let answer;
+    try {
+      response = await fetch(form.action, {
+        method: "POST",
+        body,
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      answer = await response.json();
+    } catch {
+      answer = { messages: [region.dataset.failedLabel], kind: "error" };
+    }
+    button.disabled = false;
+    if (!response?.ok) {
+      if (answer.form) {
+        // The server's form, its fields marked and holding what was sent, in place of this one's fields.
+        const fresh = document.createElement("template");
+        fresh.innerHTML = answer.form;
+        const marked = fresh.content.querySelector("form");
+        if (marked) form.replaceChildren(...marked.childNodes);
+      }
+      writeResult(region, answer.messages || [region.dataset.failedLabel], "error");
+      const invalid = form.querySelector('[aria-describedby*="-errors"]');
+      const field = invalid && invalid.matches("fieldset") ? invalid.querySelector("input") : invalid;
+      (field || form.querySelector('button[type="submit"]')).focus();
+      return;
+    }
+    form.reset();
+    const details = form.closest("details");
+    if (details) {
+      details.open = false;
+      details.querySelector("summary").focus(); // the report's control, the thanks just after it
+    }
+    writeResult(region, answer.messages, answer.kind);
+  });
+}
+
+document.addEventListener("DOMContentLoaded", sendReportsInPlace);

@@ -30,7 +30,7 @@ def test_saving_renders_each_hint_and_the_solution_once():
     )
     assert lesson.exercise_hints_html == ["<p>Use <strong>+</strong>.</p>\n", "<p>Second\nline</p>\n"]
     assert lesson.exercise_solution_html.startswith('<figure class="code-block" data-language="python">')
-    assert "Reference solution" in lesson.exercise_solution_html
+    assert "code-title" not in lesson.exercise_solution_html  # the section's heading names it
 
 
 def test_the_solution_must_parse_and_needs_checks():
@@ -91,7 +91,7 @@ def test_the_admin_edits_hints_and_the_solution_and_keeps_them_when_refused(staf
     form |= {"exercise_checks": CHECKS, "exercise_solution": "def add(a, b):\n    return a + b\n"}
     assert staff_client.post("/admin/courses/lesson/add/", form).status_code == 302
     lesson = Lesson.objects.get()
-    assert len(lesson.exercise_hints_html) == 2 and "Reference solution" in lesson.exercise_solution_html
+    assert len(lesson.exercise_hints_html) == 2 and 'data-language="python"' in lesson.exercise_solution_html
     assert lesson.revision.content["exercise_hints"] == "First.\n---\nSecond."  # kept by the revision
 
 

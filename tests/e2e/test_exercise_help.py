@@ -111,6 +111,7 @@ def test_a_visitor_who_saw_the_solution_keeps_half_in_the_browser_in_korean(page
     replace_code(page, solution_editor(page, name="내 풀이"), SOLUTION)
     press_check(page, name="풀이 검사하기")
     expect(page.locator(".exercise-done")).to_be_visible()
+    expect(page.locator(".exercise-result")).to_have_text("답안을 본 뒤 연습 문제 통과: +7 XP (연습 문제 XP의 절반).")
     stored = page.evaluate("JSON.parse(localStorage.getItem('stream.progress'))")
     assert stored["exercises"] == {str(lesson.pk): {"xp": 7}}
     assert stored["solutions"] == {str(lesson.pk): {}}

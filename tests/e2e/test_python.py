@@ -356,6 +356,7 @@ def test_a_visitors_passed_exercise_is_kept_in_the_browser_with_its_edit(page, d
     check(page)
     expect(workspace.locator(".exercise-done")).to_be_visible()
     expect(page.locator('#learner-panel [data-field="xp"]')).to_have_text(str(demo_lesson.exercise_xp))
+    expect(page.locator(".exercise-result")).to_have_text(f"Exercise passed: +{demo_lesson.exercise_xp} XP.")
     stored = page.evaluate("JSON.parse(localStorage.getItem('stream.progress'))")
     assert stored["exercises"] == {str(demo_lesson.pk): {"xp": demo_lesson.exercise_xp}}
     page.reload()

@@ -470,7 +470,11 @@ def test_the_catalogue_offers_a_learner_the_lesson_where_they_left_off(client, l
     Achievement.objects.all().delete()
     first = LessonFactory(title="First")
     second = LessonFactory(course=first.course, title="Second", position=first.position + 1)
-    assert "Continue:" not in client.get("/").content.decode()  # a visitor
+    visitors = client.get("/").content.decode()  # the same for every visitor: their script fills it in
+    assert (
+        '<p class="continue-lesson" id="local-continue" data-outline-url="/courses/0/lessons.json" hidden>' in visitors
+    )
+    assert visitors.count('class="continue-lesson"') == 1  # no server-rendered Continue beside it
     client.force_login(learner)
     assert "Continue:" not in client.get("/").content.decode()  # nothing completed yet
     services.complete_lesson(learner=learner, lesson=first)
@@ -478,3 +482,18 @@ def test_the_catalogue_offers_a_learner_the_lesson_where_they_left_off(client, l
     assert f'<a class="button" href="{second.get_absolute_url()}">Continue: <span' in page
     services.complete_lesson(learner=learner, lesson=second)
     assert "Continue:" not in client.get("/").content.decode()  # the course is done
+
+
+def test_a_courses_outline_for_a_visitors_continue_holds_its_published_lessons_in_order(client):
+    course = LessonFactory(title="First", position=1).course
+    LessonFactory(course=course, title="Draft", position=2, status="draft", published_at=None)
+    third = LessonFactory(course=course, title="Third", position=3)
+    response = client.get(f"/courses/{course.pk}/lessons.json")
+    assert response["Cache-Control"] == "public, max-age=60"
+    outline = response.json()
+    assert (outline["id"], outline["lang"], outline["dir"]) == (course.pk, course.language, "ltr")
+    assert [lesson["title"] for lesson in outline["lessons"]] == ["First", "Third"]
+    assert outline["lessons"][1] == {"id": third.pk, "title": "Third", "url": third.get_absolute_url()}
+    course.status = "draft"
+    course.save()
+    assert client.get(f"/courses/{course.pk}/lessons.json").status_code == 404
