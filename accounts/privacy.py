@@ -31,6 +31,7 @@ from progress.models import (
     Completion,
     ExerciseCompletion,
     LearnerProgress,
+    SolutionView,
     StreakReminder,
     Unlock,
     XPEntry,
@@ -151,6 +152,12 @@ def export_data(*, user: User, base_url: str) -> dict[str, Any]:
             for passed in ExerciseCompletion.objects.filter(learner=user)
             .select_related("lesson__course")
             .order_by("completed_at", "id")
+        ],
+        "solutions_seen": [
+            {"lesson": _lesson(base_url, seen.lesson), "seen_at": _when(seen.viewed_at)}
+            for seen in SolutionView.objects.filter(learner=user)
+            .select_related("lesson__course")
+            .order_by("viewed_at", "id")
         ],
         "xp_ledger": [
             {

@@ -35,6 +35,7 @@ EXPORTED = {
     "progress.LearnerProgress.learner": "progress",
     "progress.Completion.learner": "completions",
     "progress.ExerciseCompletion.learner": "exercises",
+    "progress.SolutionView.learner": "solutions_seen",
     "progress.ActivityDay.learner": "activity_days",
     "progress.StreakReminder.learner": "streak_reminders",
     "progress.Unlock.learner": "achievements",
@@ -103,6 +104,7 @@ def ada(lesson) -> User:
     grace = verified(UserFactory(display_name="Grace"))
     progress_services.complete_lesson(learner=ada, lesson=lesson)
     progress_services.complete_exercise(learner=ada, lesson=lesson)
+    progress_services.show_solution(learner=ada, lesson=lesson)  # to compare, after the pass
     if not Unlock.objects.filter(learner=ada).exists():
         Unlock.objects.create(learner=ada, achievement=Achievement.objects.first(), unlocked_at=timezone.now())
     question = comment_services.post_comment(author=ada, lesson=lesson, body="Why does gather return a list?")
