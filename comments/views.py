@@ -142,6 +142,8 @@ def preview(request: HttpRequest) -> JsonResponse:
     """The HTML a comment will have, for the page's script: for signed-in learners, who are the ones with a form."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": _("Sign in to comment.")}, status=403)
+    if not ratelimit.consume(request, action="comment_preview", user=request.user):
+        return JsonResponse({"error": _("Too many previews at once. Wait a minute, then try again.")}, status=429)
     form = CommentForm(request.POST)
     if not form.is_valid():
         return JsonResponse({"error": _first_error(form)}, status=400)

@@ -221,7 +221,27 @@ def restore(file: Path, *, confirmed: bool = False) -> bool:
             f"the {database.describe()} is as it was before."
         )
     print(f"Restored {file} into the {database.describe()} in {time.monotonic() - started:.1f} s.")
+    clear_shared_cache()
     return True
+
+
+def clear_shared_cache() -> None:
+    """Empty every cache of the site's settings (Redis, and the database's table, restored with the backup's rows).
+
+    What they hold describes the database as it was before the restore: rendered pages and their versions,
+    rate-limit histories. Sessions are rows of the database, restored with it.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.cache import caches
+
+    for alias in settings.CACHES:
+        if caches[alias].clear() is False:  # config.cache.ResilientRedisCache, with Redis unreachable
+            print(f"The {alias!r} cache could not be cleared: clear it when it is back (redis-cli FLUSHDB).")
+    print("The shared cache was cleared: pages are rendered afresh from the restored data.")
 
 
 def main(argv: list[str]) -> int:

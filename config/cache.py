@@ -1,8 +1,10 @@
 """Django's RedisCache, made to degrade instead of failing the request when Redis is unreachable.
 
-The cache holds copies of the sessions (``cached_db``: the database has them too) and allauth's rate limits.
-Neither is worth a 500 page: while Redis is down, reads miss, writes are dropped and rate limits are not
-enforced, and the log says so once every ``WARN_EVERY`` seconds per process, then once when it is back.
+The cache holds rendered pages, their versions and the rate limits (allauth's, which ours use too). None of it
+is worth a 500 page: while Redis is down, reads miss and writes are dropped, and the log says so once every
+``WARN_EVERY`` seconds per process, then once when it is back. The rate limits alone fail closed: their keys
+(``RATE_LIMIT_PREFIX``) go to the database's cache table (the ``FALLBACK_CACHE`` alias) while Redis is away,
+so a stalled Redis never switches a limit off. Sessions are in the database only (settings.SESSION_ENGINE).
 
 After a failure the next ``RETRY_AFTER`` seconds do not ask Redis at all, so a Redis whose host drops
 packets (where each attempt waits for the connect timeout) costs one timeout per process every few seconds,
@@ -24,6 +26,8 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError, TimeoutError
@@ -34,6 +38,10 @@ REDIS_ERRORS = (ConnectionError, TimeoutError)
 RETRY_AFTER = 2.0  # seconds without asking Redis after it failed
 WARN_EVERY = 60.0  # seconds between two warnings while Redis stays down
 MAX_DROPPED_KEYS = 10_000
+# allauth's rate-limit histories and their locks (allauth.core.internal.ratelimit), kept in the database's
+# cache table while Redis is unreachable: the alias of that cache in settings.CACHES.
+RATE_LIMIT_PREFIX = "allauth:rl:"
+FALLBACK_CACHE = "database"
 
 
 class RedisHealth:
@@ -61,7 +69,7 @@ class RedisHealth:
         if warn:
             logger.warning(
                 "Redis is unreachable (%s: %s): the cache is bypassed (reads miss, writes are dropped, rate "
-                "limits are not enforced) until it answers again.",
+                "limits are kept in the database) until it answers again.",
                 type(error).__name__,
                 error,
             )
@@ -115,7 +123,16 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
 
-    def _call(self, operation: Callable[[], Any], fallback: Any, *, writes: Iterable[Any] = (), version=None):
+    def _call(
+        self,
+        operation: Callable[[], Any],
+        fallback: Any,
+        *,
+        writes: Iterable[Any] = (),
+        version=None,
+        instead: Callable[[], Any] | None = None,
+    ):
+        """``operation`` on Redis; while it is unreachable, ``instead()`` if given, else ``fallback``."""
         if health.available():
             recovering = health.down
             try:
@@ -134,6 +151,8 @@ class ResilientRedisCache(RedisCache):
                         else f"{len(stale)} key(s) written during the outage deleted",
                     )
                 return result
+        if instead is not None:
+            return instead()
         if writes:
             health.drop(self.make_and_validate_key(key, version=version) for key in writes)
         return fallback
@@ -146,8 +165,15 @@ class ResilientRedisCache(RedisCache):
             self._cache.delete_many(stale)
         return stale, clear_all
 
+    def _in_database(self, key, method: str, *args) -> Callable[[], Any] | None:
+        """For a rate limit's key, the same operation on the database's cache, if settings.CACHES has one."""
+        if not (isinstance(key, str) and key.startswith(RATE_LIMIT_PREFIX)) or FALLBACK_CACHE not in settings.CACHES:
+            return None
+        return partial(getattr(caches[FALLBACK_CACHE], method), key, *args)
+
     def get(self, key, default=None, version=None):
-        return self._call(partial(super().get, key, default, version), default)
+        instead = self._in_database(key, "get", default, version)
+        return self._call(partial(super().get, key, default, version), default, instead=instead)
 
     def get_many(self, keys, version=None):
         return self._call(partial(super().get_many, keys, version), {})
@@ -158,10 +184,16 @@ class ResilientRedisCache(RedisCache):
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         # True, as if the key was free: allauth takes its rate-limit lock with add() and, refused it for a
         # second, answers 429 to everyone.
-        return self._call(partial(super().add, key, value, timeout, version), True, writes=[key], version=version)
+        instead = self._in_database(key, "add", value, timeout, version)
+        return self._call(
+            partial(super().add, key, value, timeout, version), True, writes=[key], version=version, instead=instead
+        )
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        return self._call(partial(super().set, key, value, timeout, version), None, writes=[key], version=version)
+        instead = self._in_database(key, "set", value, timeout, version)
+        return self._call(
+            partial(super().set, key, value, timeout, version), None, writes=[key], version=version, instead=instead
+        )
 
     def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
         # Returns the keys that were not stored: while Redis is down, all of them.
@@ -172,7 +204,8 @@ class ResilientRedisCache(RedisCache):
         return self._call(partial(super().touch, key, timeout, version), False, writes=[key], version=version)
 
     def delete(self, key, version=None):
-        return self._call(partial(super().delete, key, version), False, writes=[key], version=version)
+        instead = self._in_database(key, "delete", version)
+        return self._call(partial(super().delete, key, version), False, writes=[key], version=version, instead=instead)
 
     def delete_many(self, keys, version=None):
         keys = list(keys)

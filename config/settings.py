@@ -85,6 +85,9 @@ MIDDLEWARE = [
     # First: one log line per request, timing everything below (config/logs.py).
     "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Early, so every answer carries them: the 400 page of RejectNullCharactersMiddleware and the 503 page too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Static files with cache headers: far-future for the hashed names of `make serve`, revalidated
     # (ETag, Last-Modified, max-age=0) in development, where files are found in place and change.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -101,8 +104,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.ClearStorageOnSignOutMiddleware",
     "config.middleware.AdminTimeZoneMiddleware",
@@ -157,25 +158,29 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # REDIS_URL is set, else a table in the database (created after every migrate, see accounts/apps.py).
 # A Redis that goes away degrades the site instead of failing it (config/cache.py); the short timeouts keep a
 # dead one from holding each request for seconds.
+DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "stream_cache",
+    # Past MAX_ENTRIES the cache drops a third of its rows, rate-limit records too: a flood
+    # of sign-in attempts must not be able to wipe the records that limit it.
+    "OPTIONS": {"MAX_ENTRIES": 100_000},
+}
 if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
             "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
-        }
+        },
+        # Where the rate limits go while Redis is unreachable (config.cache.FALLBACK_CACHE): they fail closed.
+        "database": DATABASE_CACHE,
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "stream_cache",
-            # Past MAX_ENTRIES the cache drops a third of its rows, rate-limit records too: a flood
-            # of sign-in attempts must not be able to wipe the records that limit it.
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
-        }
-    }
+    CACHES = {"default": DATABASE_CACHE}
+# Sessions are in the database alone (Django's default, "db"): a sign-out or a password change ends them there,
+# and no copy in Redis can outlive it while Redis is stalled or its process dies. The cost: one indexed read
+# per signed-in request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # How long a rendered page may be kept in the cache (config/page_cache.py). Off in development, where
 # templates change under the developer's hands.
@@ -226,6 +231,8 @@ ACCOUNT_RATE_LIMITS = {
     "complete_exercise": "30/m/user,300/h/user",
     "sync_progress": "10/m/user",
     "comment": "5/m/user,50/d/user",
+    # comments.views.preview renders Markdown on the press of "Preview": far above a writer's pace, never unlimited.
+    "comment_preview": "30/m/user,600/h/user",
     "report_problem": "5/m/ip,30/d/ip",
     # The "download my data" button (accounts.views.export_data): each export reads all of a learner's rows.
     "export_data": "3/h/user",
@@ -316,6 +323,8 @@ SECURE_CSP = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# check --deploy's reminder that HSTS preloading is off: it is off on purpose until the operator opts in.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if not DEBUG:
     # HTTPS=false is for `make cluster` only: plain http on loopback, where Secure cookies would never come
     # back to a client that is not a browser. A real server keeps the default.
@@ -325,7 +334,9 @@ if not DEBUG:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365))) if HTTPS else 0
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # Asking browsers to preload HSTS is a commitment for the domain and all its subdomains (hstspreload.org):
+    # the operator's to make, with SECURE_HSTS_PRELOAD=true.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
     SESSION_COOKIE_SECURE = HTTPS
     CSRF_COOKIE_SECURE = HTTPS
     LANGUAGE_COOKIE_SECURE = HTTPS

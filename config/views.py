@@ -1,9 +1,12 @@
+import ipaddress
 import logging
 import sys
 import time
 from datetime import datetime
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE, REASON_NO_REFERER
@@ -41,10 +44,12 @@ def healthz(request) -> HttpResponse:
     """200 ``ok`` when the database answers a query, 503 otherwise (for load balancers).
 
     ``?format=json`` (or ``Accept: application/json``) reports, for monitors, the database, the task workers'
-    heartbeats and the queue. Its status code follows the database alone: a stopped worker delays e-mail but
-    the pages still work, so it is reported, not made a reason to take the web process out of rotation.
+    heartbeats and the queue: to staff, and to a client on this machine (its address as the rate limits see it,
+    through TRUSTED_PROXY_COUNT); anyone else gets the plain answer. Its status code follows the database alone:
+    a stopped worker delays e-mail but the pages still work, so it is reported, not made a reason to take the
+    web process out of rotation.
     """
-    as_json = request.GET.get("format") == "json" or wants_json(request)
+    as_json = (request.GET.get("format") == "json" or wants_json(request)) and may_see_details(request)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -56,6 +61,15 @@ def healthz(request) -> HttpResponse:
             return JsonResponse(report, status=503)
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def may_see_details(request) -> bool:
+    """Whether the health report's details (queue depth, worker liveness) are for this client."""
+    try:
+        local = ipaddress.ip_address(get_adapter().get_client_ip(request)).is_loopback
+    except (ValueError, PermissionDenied):  # no address, or a forged X-Forwarded-For
+        local = False
+    return local or request.user.is_staff
 
 
 def health_report() -> dict:

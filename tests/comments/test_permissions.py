@@ -183,6 +183,15 @@ def test_the_preview_needs_a_signed_in_learner(client):
     assert "Sign in" in response.json()["error"]
 
 
+def test_previews_are_limited_per_learner(commenter_client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "comment_preview": "2/m/user"}
+    for _ in range(2):
+        assert commenter_client.post("/comments/preview/", {"body": "*hi*"}).status_code == 200
+    refused = commenter_client.post("/comments/preview/", {"body": "*hi*"})
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "Too many previews at once. Wait a minute, then try again."
+
+
 def test_a_reply_to_a_comment_on_another_lesson_is_refused(commenter_client, commenter, lesson):
     elsewhere = comment_by(commenter, LessonFactory(), "On another lesson.")
 

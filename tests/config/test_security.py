@@ -15,6 +15,14 @@ def test_every_page_has_a_csp_that_allows_no_inline_script(client):
         assert "unsafe-inline" not in policy
 
 
+@pytest.mark.parametrize("url", ["/%00", "/?page=%00", "/no-such-page/"])
+def test_error_pages_carry_the_csp_and_cannot_be_framed(client, url):
+    response = client.get(url)
+    assert response.status_code in {400, 404}
+    assert "script-src 'self' 'wasm-unsafe-eval'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
 def test_pages_have_no_inline_scripts_or_styles(client):
     text = client.get("/").text
     assert "<script>" not in text

@@ -32,3 +32,12 @@ def test_liveness_answers_without_the_database(client, database_down):
     assert response.status_code == 200
     assert response.content == b"ok"
     assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_the_health_details_are_for_this_machine_and_staff_only(client, staff):
+    remote = {"REMOTE_ADDR": "203.0.113.5"}
+    plain = client.get("/healthz?format=json", **remote)
+    assert (plain.status_code, plain.text, plain["Content-Type"]) == (200, "ok", "text/plain")
+    assert "queue" in client.get("/healthz?format=json").json()  # from this machine (the test client's 127.0.0.1)
+    client.force_login(staff)
+    assert "worker" in client.get("/healthz?format=json", **remote).json()
