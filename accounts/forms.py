@@ -6,7 +6,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from accounts.validators import time_zone_choices, validate_time_zone
+from accounts.validators import (
+    normalize_name,
+    time_zone_choices,
+    validate_display_name,
+    validate_not_impersonating,
+    validate_time_zone,
+)
 
 DEFAULT_TIME_ZONE = User._meta.get_field("time_zone").default
 
@@ -29,8 +35,15 @@ class AccountSettingsForm(forms.ModelForm):
         )
 
     def clean_display_name(self) -> str:
-        # Runs of spaces would make names that look alike but differ.
-        return " ".join(self.cleaned_data["display_name"].split())
+        # Full-width letters or runs of spaces would make names that look alike but differ.
+        typed = self.cleaned_data["display_name"]
+        if typed:  # before normalizing, which would hide a line break or composed accents
+            validate_display_name(typed)
+        name = normalize_name(typed)
+        if name and not self.instance.is_staff:
+            staff = User.objects.filter(is_staff=True).exclude(pk=self.instance.pk)
+            validate_not_impersonating(name, staff_names=list(staff.values_list("display_name", flat=True)))
+        return name
 
 
 class SignupForm(allauth_forms.SignupForm):

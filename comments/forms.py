@@ -47,7 +47,8 @@ class ContextField(forms.CharField):
         super().__init__(required=False, **kwargs)
 
     def to_python(self, value) -> str:
-        return _storable(super().to_python(value)).strip()[: self.limit]
+        # One line: a line break would add lines of its own to the staff's e-mail (a forged "From:", say).
+        return " ".join(_storable(super().to_python(value)).split())[: self.limit]
 
 
 class FlagForm(forms.Form):

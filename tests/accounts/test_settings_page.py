@@ -3,6 +3,8 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 
+from tests.factories import StaffFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -89,6 +91,43 @@ def test_a_display_name_cannot_hide_letters_under_accents_or_be_an_email_address
     assert "errorlist" in response.text
     verified_learner.refresh_from_db()
     assert verified_learner.display_name == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("Admin", "could pass for the site or its staff"),
+        ("Moderator ✔ (Staff)", "could pass for the site or its staff"),
+        ("\u0410dmin", "could pass for the site or its staff"),  # a Cyrillic A
+        ("\uff33\uff54\uff52\uff45\uff41\uff4d", "could pass for the site or its staff"),  # full-width "Stream"
+        ("스트림 관리자님", "could pass for the site or its staff"),
+        ("alice\uff20example.com", "cannot be an e-mail address"),  # a full-width at sign
+        ("Ada\u034fLovelace", "invisible"),  # the combining grapheme joiner: invisible
+        ("Ada\u2028Lovelace", "invisible"),  # a line separator
+        ("Gr\u0430ce H\u043epper", "looks like a staff member"),  # Cyrillic a and o
+    ],
+)
+def test_a_display_name_cannot_pass_for_the_site_or_its_staff(client, verified_learner, name, said):
+    StaffFactory(display_name="Grace Hopper")
+    client.force_login(verified_learner)
+    response = client.post("/accounts/settings/", settings_form(verified_learner, display_name=name))
+    assert response.status_code == 200 and said in response.text
+    assert f'value="{name}"' in response.text, "what was typed is kept"
+    verified_learner.refresh_from_db()
+    assert verified_learner.display_name == ""
+
+
+def test_a_display_name_is_kept_in_its_plain_form_and_staff_may_use_the_words(client, verified_learner):
+    client.force_login(verified_learner)
+    client.post("/accounts/settings/", settings_form(verified_learner, display_name="\uff2b\uff49\uff4d  Streamer"))
+    verified_learner.refresh_from_db()
+    assert verified_learner.display_name == "Kim Streamer"  # NFKC: full-width letters as plain ones
+    staff = StaffFactory(display_name="")
+    EmailAddress.objects.create(user=staff, email=staff.email, primary=True, verified=True)
+    client.force_login(staff)
+    client.post("/accounts/settings/", settings_form(staff, display_name="Stream staff"))
+    staff.refresh_from_db()
+    assert staff.display_name == "Stream staff"
 
 
 @pytest.mark.parametrize("name", ["Ada Lovelace", "김 코딩", "👩\u200d💻 Grace", "Zoë", "@ada_dev", "李小龍"])

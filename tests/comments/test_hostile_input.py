@@ -179,3 +179,14 @@ def test_a_hostile_code_block_title_in_the_lesson_is_quoted_as_text(commenter_cl
     assert Comment.objects.get().code_block_title == "<img src=x onerror=alert(1)>"
     page = commenter_client.get(lesson.get_absolute_url()).text
     assert '<a href="#code-1">&lt;img src=x onerror=alert(1)&gt;</a>' in page
+
+
+def test_staff_are_named_by_a_badge_no_display_name_can_copy(client, lesson, make_learner, post_comment):
+    staff = make_learner(display_name="Grace Hopper", is_staff=True)
+    learner = make_learner(display_name="Ada")
+    post_comment(staff, lesson, "Welcome to the course.")
+    post_comment(learner, lesson, "Thank you!")
+    page = client.get(lesson.get_absolute_url()).text
+    assert page.count('<span class="badge badge-staff">Staff</span>') == 1
+    staff_comment = page[page.index("Grace Hopper") : page.index("Welcome to the course.")]
+    assert 'class="badge badge-staff"' in staff_comment

@@ -144,6 +144,12 @@ def test_a_signed_in_reporter_is_known_by_their_account(client, lesson):
     assert (report.section, report.selected_text) == ("Start", "Some words")
 
 
+def test_the_pages_context_is_kept_on_one_line_so_it_cannot_add_lines_to_the_staff_email(client, lesson):
+    send(client, lesson, section="Start\r\nFrom: admin@example.com\n\nUrgent", selected_text="Some\nwords")
+    report = ProblemReport.objects.get()
+    assert (report.section, report.selected_text) == ("Start From: admin@example.com Urgent", "Some words")
+
+
 def test_the_honeypot_answers_as_if_sent_but_keeps_and_mails_nothing(client, lesson, staff):
     response = send(client, lesson, website="https://cheap.example")
     assert response.status_code == 302 and last_message(response) == THANKS
