@@ -26,6 +26,8 @@ class CommentForm(forms.Form):
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     # The position of the lesson's code block the comment is about; its title is taken from the lesson.
     code_block = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=1000)
+    # The form's key ({% submission_key %}): posting the same form again stores nothing more.
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
 class EditCommentForm(forms.Form):
@@ -71,6 +73,7 @@ class ProblemReportForm(forms.Form):
     script): they are cut to what is kept rather than refused, since the reader cannot see or fix them.
     """
 
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)  # as CommentForm's
     kind = forms.ChoiceField(
         label=_("What kind of problem?"),
         choices=ProblemReport.Kind.choices,

@@ -74,6 +74,9 @@ class Comment(models.Model):
         related_name="+",
         verbose_name=_("hidden by"),
     )
+    # The key of the form it was posted from (one per form shown): the same form posted again, a retry after a
+    # lost answer, finds this comment instead of making another (comments.services.post_comment).
+    submission = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = CommentQuerySet.as_manager()
 
@@ -82,7 +85,10 @@ class Comment(models.Model):
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
         indexes = [models.Index(fields=["lesson", "created_at"], name="comment_lesson_thread")]
-        constraints = [models.CheckConstraint(condition=Q(depth__lte=MAX_DEPTH), name="comment_depth_at_most_2")]
+        constraints = [
+            models.CheckConstraint(condition=Q(depth__lte=MAX_DEPTH), name="comment_depth_at_most_2"),
+            models.UniqueConstraint(fields=["author", "submission"], name="comment_once_per_submission"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author or _('deleted learner')} · {self.lesson}"
@@ -270,6 +276,8 @@ class ProblemReport(models.Model):
     notes = models.TextField(
         _("internal notes"), blank=True, help_text=_("For staff only: the reporter never sees these.")
     )
+    # The key of the form it was sent from: a retry of the same form stores and mails it once.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(_("sent"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

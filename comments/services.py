@@ -7,6 +7,7 @@ failing mail server never fails the request.
 """
 
 from datetime import datetime
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -69,15 +70,24 @@ def _notify(comment: Comment) -> list[int]:
 @transaction.atomic
 def post_comment(
     *, author: User, lesson: Lesson, body: str, parent: Comment | None = None, code_block: int | None = None,
-    base_url: str = "",
+    base_url: str = "", submission: UUID | None = None,
 ) -> Comment:  # fmt: skip
     """Post a comment (or a reply to ``parent``) on ``lesson``, follow the lesson, and notify.
+
+    ``submission`` is the key of the form it comes from: the same form posted again with the same words (a
+    retry after a lost answer, or a double press, even at the same moment) answers the comment it already
+    made. The same key with other words is a form shown again from the browser's cache: a new comment.
 
     A reply to a comment at the deepest level is stored under that comment's own parent, so
     threads are at most three levels deep and the reply names whom it answers. A comment on the
     lesson's ``code_block`` (its position, from 1) quotes that block's title as the lesson has it,
     never a title the commenter sent; a reply is about its thread's block.
     """
+    if submission is not None:
+        if (posted := posted_from(author, submission, body=body, parent_id=parent.pk if parent else None)) is not None:
+            return posted
+        if Comment.objects.filter(author=author, submission=submission).exists():
+            submission = None
     check_can_comment(learner=author, lesson=lesson)
     if parent is not None and (parent.lesson_id != lesson.pk or parent.is_deleted or parent.is_hidden):
         raise ValidationError(_("The comment you replied to is no longer there."), code="parent_gone")
@@ -99,8 +109,13 @@ def post_comment(
         code_block=code_block,
         code_block_title=code_block_title,
     )
-    comment.full_clean(exclude=["body_html"])
-    comment.save()
+    comment.submission = submission
+    comment.full_clean(exclude=["body_html", "submission"])
+    try:
+        with transaction.atomic():
+            comment.save()
+    except IntegrityError:  # the same form, posted twice at the same moment: the other request stored it
+        return Comment.objects.get(author=author, submission=submission)
     Follow.objects.bulk_create([Follow(learner=author, lesson=lesson)], ignore_conflicts=True)
     notification_ids = _notify(comment)
     _count_comment_for_progress(author)
@@ -110,6 +125,11 @@ def post_comment(
 
         transaction.on_commit(lambda: queue_notification_emails(notification_ids=notification_ids, base_url=base_url))
     return comment
+
+
+def posted_from(author: User, submission: UUID, *, body: str, parent_id: int | None) -> Comment | None:
+    """The comment ``author`` already posted from the form of key ``submission``, with these very words."""
+    return Comment.objects.filter(author=author, submission=submission, body=body, parent_id=parent_id).first()
 
 
 def _count_comment_for_progress(author: User) -> None:
@@ -252,14 +272,19 @@ def dismiss_flags(*, comments: QuerySet[Comment], moderator: User) -> int:
 def report_problem(
     *, lesson: Lesson, kind: str, message: str, reporter: User | None = None, email: str = "", section: str = "",
     selected_text: str = "", lesson_version: datetime | None = None, lesson_revision_id: int | None = None,
-    base_url: str = "",
+    base_url: str = "", submission: UUID | None = None,
 ) -> ProblemReport:  # fmt: skip
     """Store a problem report on ``lesson`` and e-mail staff about it once the report is committed.
+
+    The same form sent again (``submission``, its key) answers the report it made: one report, one e-mail.
 
     A signed-in reporter is known by their account, so no e-mail address is kept for them. The revision the
     reporter read is kept only if it is one of this lesson's.
     """
+    if submission is not None and (sent := ProblemReport.objects.filter(submission=submission).first()) is not None:
+        return sent
     report = ProblemReport(
+        submission=submission,
         lesson=lesson,
         kind=kind,
         message=message,
@@ -272,8 +297,12 @@ def report_problem(
         if lesson_revision_id is not None
         else None,
     )
-    report.full_clean()
-    report.save()
+    report.full_clean(exclude=["submission"])
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:  # the same form, sent twice at the same moment: the other request stored it
+        return ProblemReport.objects.get(submission=submission)
     _mail_staff_about(report, base_url=base_url)
     return report
 

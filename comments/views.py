@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.services import stop_notification_emails
 from comments import services
 from comments.forms import CommentForm, EditCommentForm, FlagForm, ProblemReportForm
-from comments.models import Comment, Notification
+from comments.models import Comment, Notification, ProblemReport
 from comments.notification_mail import unsubscribe_user_id
 from comments.sanitize import render_comment
 from comments.selectors import lesson_thread
@@ -111,6 +111,12 @@ def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
         return _form_page(request, lesson, form, status=400)
     if "preview" in request.POST:
         return _form_page(request, lesson, form, preview=render_comment(form.cleaned_data["body"]))
+    data = form.cleaned_data
+    if data["submission"] and (
+        posted := services.posted_from(request.user, data["submission"], body=data["body"], parent_id=data["parent"])
+    ):
+        # This form was posted already (its answer was lost, or it was pressed twice): the same answer again.
+        return section_response(request, lesson, anchor=f"comment-{posted.pk}")
     if not ratelimit.consume(request, action="comment", user=request.user):
         return _form_page(
             request, lesson, form, status=429,
@@ -131,6 +137,7 @@ def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
             parent=parent,
             code_block=form.cleaned_data["code_block"],
             base_url=request.build_absolute_uri("/"),
+            submission=form.cleaned_data["submission"],
         )
     except ValidationError as error:
         return _form_page(request, lesson, form, status=403, error=error.messages[0])
@@ -309,6 +316,11 @@ def report_problem(request: HttpRequest, lesson_id: int) -> HttpResponse:
         return _report_sent(request, lesson)
     if not form.is_valid():
         return _report_page(request, lesson, form, status=400)
+    if (
+        form.cleaned_data["submission"]
+        and ProblemReport.objects.filter(submission=form.cleaned_data["submission"]).exists()
+    ):
+        return _report_sent(request, lesson)  # sent already: its answer was lost, or it was pressed twice
     if not ratelimit.consume(request, action="report_problem"):
         return _report_page(
             request, lesson, form, status=429,
@@ -326,6 +338,7 @@ def report_problem(request: HttpRequest, lesson_id: int) -> HttpResponse:
         lesson_version=data["lesson_version"],
         lesson_revision_id=data["lesson_revision"],
         base_url=request.build_absolute_uri("/"),
+        submission=data["submission"],
     )
     return _report_sent(request, lesson)
 

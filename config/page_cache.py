@@ -21,12 +21,15 @@ most ``settings.PAGE_CACHE_SECONDS`` old (60; 0, the default with DEBUG on, keep
 
 CSRF: the pages hold forms. They are rendered with ``csrf_placeholder()`` for the token, and each
 response carries the reader's own token in its place. The placeholder is derived from SECRET_KEY, so
-no one can write it into a comment to have it replaced by a reader's token.
+no one can write it into a comment to have it replaced by a reader's token. The same way, each form's
+submission key (``{% submission_key %}``, which makes a retried post store once) is a placeholder in the
+kept copy and a new random key in every copy sent.
 """
 
 import hashlib
 import logging
 import time
+import uuid
 from functools import cache, wraps
 
 from django.conf import settings
@@ -49,6 +52,20 @@ GENERATION_KEY = "content-generation"
 @cache
 def csrf_placeholder() -> str:
     return "csrf" + salted_hmac("config.page_cache", "csrf placeholder", algorithm="sha256").hexdigest()
+
+
+@cache
+def submission_placeholder() -> str:
+    return salted_hmac("config.page_cache", "submission placeholder", algorithm="sha256").hexdigest()[:32]
+
+
+def with_submission_keys(content: bytes) -> bytes:
+    """``content`` with each submission placeholder replaced by a key of its own (a form's)."""
+    placeholder = submission_placeholder().encode()
+    if placeholder not in content:
+        return content
+    *forms, rest = content.split(placeholder)
+    return b"".join(form + uuid.uuid4().hex.encode() for form in forms) + rest
 
 
 def reader_key(user_id: int | str) -> str:
@@ -101,8 +118,13 @@ def with_csrf_token(request, content: bytes) -> bytes:
 
 
 def render_with_placeholder(response: TemplateResponse) -> bytes:
-    """Render ``response`` with the CSRF placeholder for the token; returns the content as rendered."""
-    response.context_data = {**(response.context_data or {}), "csrf_token": csrf_placeholder()}
+    """Render ``response`` with the placeholders for the CSRF token and the forms' submission keys; returns the
+    content as rendered."""
+    response.context_data = {
+        **(response.context_data or {}),
+        "csrf_token": csrf_placeholder(),
+        "submission_key": submission_placeholder(),
+    }
     response.render()
     return response.content
 
@@ -139,7 +161,8 @@ def etag_for(request, body_etag: str) -> str:
 
 
 def respond(request, entry: dict) -> HttpResponse:
-    content = with_csrf_token(request, entry["body"])  # also sets the CSRF cookie where there was none
+    # with_csrf_token also sets the CSRF cookie where there was none.
+    content = with_submission_keys(with_csrf_token(request, entry["body"]))
     etag = etag_for(request, entry["etag"])
     response = get_conditional_response(request, etag=etag) or HttpResponse(
         content, content_type=entry["content_type"]

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from django import template
@@ -50,3 +51,10 @@ def ago(moment) -> str:
     if timezone.now() - moment < timedelta(minutes=1):
         return _("just now")
     return _("%(ago)s ago") % {"ago": timesince(moment)}
+
+
+@register.simple_tag(takes_context=True)
+def submission_key(context) -> str:
+    """A form's key, which makes posting it again store nothing more: new for each form of each page sent. A page
+    rendered for the page cache holds its placeholder instead, replaced in every copy sent (config.page_cache)."""
+    return context.get("submission_key") or uuid.uuid4().hex

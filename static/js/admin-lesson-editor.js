@@ -28,6 +28,16 @@ const LANGUAGES = {
   id_exercise_solution: () => python(),
 };
 
+// The page's selection in the editor's text, as positions; null when it is not inside the editor.
+function pageSelection(view) {
+  const selection = document.getSelection();
+  const inside = (node) => node && view.contentDOM.contains(node);
+  if (!selection || !selection.rangeCount || !inside(selection.anchorNode) || !inside(selection.focusNode)) return null;
+  const anchor = view.posAtDOM(selection.anchorNode, selection.anchorOffset);
+  const head = view.posAtDOM(selection.focusNode, selection.focusOffset);
+  return { from: Math.min(anchor, head), to: Math.max(anchor, head) };
+}
+
 function enhance(textarea, language) {
   const label = document.querySelector(`label[for="${textarea.id}"]`);
   if (label && !label.id) label.id = `${textarea.id}-label`;
@@ -67,15 +77,26 @@ function enhance(textarea, language) {
         // The editor sets its own classes on each update: ours are given to it.
         EditorView.editorAttributes.of({ class: classes.join(" ") }),
         // Typed over a selection of several lines, the browser's own editing would carry the first line's
-        // highlighting along as a style attribute, which the Content-Security-Policy refuses (a console error):
-        // the editor replaces such a selection itself. Ordinary typing and input methods stay the browser's.
+        // highlighting along as a style attribute, which the Content-Security-Policy refuses (a console error),
+        // and text of several lines put in at once would be the browser's guess at lines: the editor puts both in
+        // itself (as static/js/code-editor.js does for learners). Ordinary typing and input methods stay the
+        // browser's.
         EditorView.domEventHandlers({
           beforeinput(event, view) {
-            const { from, to } = view.state.selection.main;
             if (event.inputType !== "insertText" || !event.data || view.composing) return false;
-            if (view.state.doc.lineAt(from).number === view.state.doc.lineAt(to).number) return false;
+            // What the browser would replace, the page's selection: on a busy machine the editor's own selection
+            // may not have caught up with it yet.
+            const { from, to } = pageSelection(view) || view.state.selection.main;
+            const doc = view.state.doc;
+            if (doc.lineAt(from).number === doc.lineAt(to).number && !event.data.includes("\n")) return false;
             event.preventDefault();
-            view.dispatch(view.state.replaceSelection(event.data), { scrollIntoView: true, userEvent: "input.type" });
+            const insert = view.state.toText(event.data);
+            view.dispatch({
+              changes: { from, to, insert },
+              selection: { anchor: from + insert.length },
+              scrollIntoView: true,
+              userEvent: "input.type",
+            });
             return true;
           },
         }),

@@ -46,11 +46,11 @@ def signed_in_opener(live_server, learner, page: str) -> tuple[urllib.request.Op
     return opener, token
 
 
-def post_at_once(opener, urls: list[str], token: str) -> list[int]:
-    """POST every URL from its own thread, all released at the same moment; the answers' status codes."""
+def post_at_once(opener, urls: list[str], token: str, *, fields: dict | None = None) -> list[int]:
+    """POST every URL (with ``fields``) from its own thread, all released at the same moment; the status codes."""
     barrier = threading.Barrier(len(urls))
     statuses: list[int] = [0] * len(urls)
-    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token}).encode()
+    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **(fields or {})}).encode()
 
     def post(index: int, url: str) -> None:
         barrier.wait()
