@@ -2,11 +2,13 @@ import time
 from collections.abc import Callable
 from urllib.parse import quote
 
+from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.exceptions import BadRequest
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.defaults import bad_request
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from config.logs import log_fields, request_logger
 from config.views import UNAVAILABLE_ERRORS, database_unavailable
@@ -115,3 +117,14 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, without collectstatic's manifest (staticfiles.json): a map of every static file to its hashed
+    name is of no use to a browser and lists the site's files for anyone who asks. nginx refuses it too
+    (deploy/nginx/stream.conf, config/cluster.nginx.conf)."""
+
+    def add_file_to_dictionary(self, url, path, stat_cache=None):
+        if url == self.static_prefix + ManifestFilesMixin.manifest_name:
+            return
+        super().add_file_to_dictionary(url, path, stat_cache=stat_cache)

@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Static files with cache headers: far-future for the hashed names of `make serve`, revalidated
     # (ETag, Last-Modified, max-age=0) in development, where files are found in place and change.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.middleware.StaticFilesMiddleware",
     # Compresses HTML where no proxy does. Safe against BREACH: Django masks the CSRF token afresh in every
     # response and this middleware pads each response with random bytes (Heal-The-BREACH).
     "django.middleware.gzip.GZipMiddleware",

@@ -1,5 +1,6 @@
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
@@ -117,3 +118,23 @@ def test_every_form_that_posts_carries_the_csrf_token(client, learner):
     }
     for url, actions in pages.items():
         assert posted_forms(client.get(url).text) == [[action, True] for action in actions], url
+
+
+def test_collectstatics_manifest_is_not_served(client, settings, tmp_path):
+    """It maps every static file to its hashed name: of no use to a browser, a list of the site's files to others."""
+    from django.http import HttpResponse
+
+    from config.middleware import StaticFilesMiddleware
+
+    (tmp_path / "staticfiles.json").write_text('{"paths": {"site.css": "site.0123456789ab.css"}}')
+    (tmp_path / "site.0123456789ab.css").write_text("body {}")
+    settings.STATIC_ROOT, settings.WHITENOISE_AUTOREFRESH = str(tmp_path), False
+    middleware = StaticFilesMiddleware(lambda request: HttpResponse("the site", status=404))
+    assert "/static/site.0123456789ab.css" in middleware.files
+    assert "/static/staticfiles.json" not in middleware.files
+    nginx = [
+        Path(__file__).parents[2] / "deploy/nginx/stream.conf",
+        Path(__file__).parents[2] / "config/cluster.nginx.conf",
+    ]
+    for conf in nginx:
+        assert "location = /static/staticfiles.json {" in conf.read_text(), conf
