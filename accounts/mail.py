@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 
 from django.conf import settings
+from django.core import signing
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
@@ -26,6 +27,22 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 DEVELOPMENT_BACKEND = "accounts.mail.DevelopmentEmailBackend"
+
+
+def unsubscribe_token(*, user_id: int, salt: str) -> str:
+    """The learner's id, signed with ``salt`` (one per kind of e-mail). No timestamp: the link in an old e-mail
+    keeps working (RFC 8058 asks for that), and every e-mail of a kind carries the same one."""
+    return signing.Signer(salt=salt).sign_object(user_id)
+
+
+def unsubscribe_user_id(token: str, *, salt: str) -> int | None:
+    """The learner a token of ``unsubscribe_token`` names, or None for a token we did not sign (cut short,
+    changed, or of another kind of e-mail)."""
+    try:
+        user_id = signing.Signer(salt=salt).unsign_object(token)
+    except (signing.BadSignature, ValueError):
+        return None
+    return user_id if type(user_id) is int else None
 
 
 def unsubscribable_email(*, templates: str, context: dict, to: str, unsubscribe_url: str) -> EmailMultiAlternatives:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
-from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -26,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
+from accounts import mail
 from accounts.mail import queue_email, unsubscribable_email
 from accounts.models import User, zone_named
 from config.absolute_urls import absolute_url
@@ -131,17 +131,11 @@ def queue_reminders(*, now: datetime | None = None) -> list[StreakReminder]:
 
 
 def unsubscribe_token(*, user_id: int) -> str:
-    """The learner's id, signed. No timestamp: the link in an old e-mail keeps working (RFC 8058 asks for that)."""
-    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object(user_id)
+    return mail.unsubscribe_token(user_id=user_id, salt=UNSUBSCRIBE_SALT)
 
 
 def unsubscribe_user_id(token: str) -> int | None:
-    """The learner an unsubscribe token names, or None for a token we did not sign (cut short, changed)."""
-    try:
-        user_id = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
-    except (signing.BadSignature, ValueError):
-        return None
-    return user_id if type(user_id) is int else None
+    return mail.unsubscribe_user_id(token, salt=UNSUBSCRIBE_SALT)
 
 
 def still_due(*, reminder: StreakReminder, progress: LearnerProgress | None, now: datetime) -> bool:
