@@ -523,6 +523,22 @@ async function previewComment(form) {
   target.hidden = false;
 }
 
+// A form posted by the page's script, for JSON: whether the server said yes, and its answer (null when there was
+// none to read: offline, or not JSON).
+async function postForJson(form) {
+  try {
+    const response = await fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    return { ok: response.ok, answer: await response.json() };
+  } catch {
+    return { ok: false, answer: null };
+  }
+}
+
 async function submitCommentForm(form, submitter) {
   if (submitter && submitter.name === "preview" && form.dataset.previewUrl) {
     await previewComment(form);
@@ -530,23 +546,9 @@ async function submitCommentForm(form, submitter) {
   }
   if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
   const section = commentsSection();
-  const body = new FormData(form);
-  let response;
-  let answer;
-  try {
-    response = await fetch(form.action, {
-      method: "POST",
-      body,
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    });
-    answer = await response.json();
-  } catch {
-    showFormError(form, section.dataset.failedLabel);
-    return;
-  }
-  if (!response.ok) {
-    showFormError(form, answer.error || section.dataset.failedLabel);
+  const { ok, answer } = await postForJson(form);
+  if (!ok) {
+    showFormError(form, answer?.error || section.dataset.failedLabel);
     return;
   }
   section.outerHTML = answer.html;
@@ -618,24 +620,11 @@ async function sendFlag(form, link) {
   const comment = link.closest("li.comment");
   const failed = commentsSection().dataset.flagFailedLabel;
   const button = form.querySelector('button[type="submit"]');
-  const body = new FormData(form);
   button.disabled = true; // a double click posts once
-  let response;
-  let answer;
-  try {
-    response = await fetch(form.action, {
-      method: "POST",
-      body,
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    });
-    answer = await response.json();
-  } catch {
-    answer = { messages: [failed], kind: "error" };
-  }
+  const { ok, answer } = await postForJson(form);
   button.disabled = false;
-  if (!response?.ok) {
-    writeResult(flagResult(comment), answer.messages || [failed], "error");
+  if (!ok) {
+    writeResult(flagResult(comment), answer?.messages || [failed], "error");
     form.elements.reason.focus(); // the form stays, with what was typed
     return;
   }
@@ -751,31 +740,19 @@ function sendReportsInPlace() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const button = event.submitter || form.querySelector('button[type="submit"]');
-    const body = new FormData(form); // after reportContext has filled in where the reader was
     button.disabled = true; // a double click sends once
-    let response;
-    let answer;
-    try {
-      response = await fetch(form.action, {
-        method: "POST",
-        body,
-        headers: { Accept: "application/json" },
-        credentials: "same-origin",
-      });
-      answer = await response.json();
-    } catch {
-      answer = { messages: [region.dataset.failedLabel], kind: "error" };
-    }
+    // Read once the button is disabled, after reportContext has filled in where the reader was.
+    const { ok, answer } = await postForJson(form);
     button.disabled = false;
-    if (!response?.ok) {
-      if (answer.form) {
+    if (!ok) {
+      if (answer?.form) {
         // The server's form, its fields marked and holding what was sent, in place of this one's fields.
         const fresh = document.createElement("template");
         fresh.innerHTML = answer.form;
         const marked = fresh.content.querySelector("form");
         if (marked) form.replaceChildren(...marked.childNodes);
       }
-      writeResult(region, answer.messages || [region.dataset.failedLabel], "error");
+      writeResult(region, answer?.messages || [region.dataset.failedLabel], "error");
       const invalid = form.querySelector('[aria-describedby*="-errors"]');
       const field = invalid && invalid.matches("fieldset") ? invalid.querySelector("input") : invalid;
       (field || form.querySelector('button[type="submit"]')).focus();
