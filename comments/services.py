@@ -22,7 +22,7 @@ from accounts.models import User
 from comments.models import MAX_DEPTH, Comment, CommentBan, Flag, Follow, Notification, ProblemReport
 from comments.sanitize import render_comment
 from comments.selectors import code_block_titles
-from config.page_cache import bump_content_generation, bump_reader
+from config.page_cache import bump_lessons, bump_reader
 from courses.models import Lesson, LessonRevision
 
 
@@ -164,7 +164,7 @@ def delete_comment(*, user: User, comment: Comment) -> None:
     Notification.objects.filter(comment=comment).delete()
     if comment.replies.exists():
         Comment.objects.filter(pk=comment.pk).update(deleted_at=timezone.now(), body="", body_html="")
-        bump_content_generation()
+        bump_lessons(comment.lesson)
     else:
         parent = comment.parent
         comment.delete()
@@ -177,7 +177,7 @@ def delete_comment(*, user: User, comment: Comment) -> None:
 
 def follow(*, learner: User, lesson: Lesson) -> None:
     Follow.objects.bulk_create([Follow(learner=learner, lesson=lesson)], ignore_conflicts=True)
-    bump_content_generation()
+    bump_reader(learner.pk)
 
 
 def unfollow(*, learner: User, lesson: Lesson) -> None:
@@ -226,7 +226,7 @@ def hide_comments(*, comments: QuerySet[Comment], by: User) -> int:
     """
     ids = list(comments.filter(hidden_at__isnull=True).values_list("pk", flat=True))
     Notification.objects.filter(comment_id__in=ids).delete()
-    bump_content_generation()
+    bump_lessons(*Lesson.objects.filter(comments__pk__in=ids).select_related("course").distinct())
     return Comment.objects.filter(pk__in=ids, hidden_at__isnull=True).update(hidden_at=timezone.now(), hidden_by=by)
 
 
@@ -238,7 +238,7 @@ def hide_comment(*, comment: Comment, by: User) -> None:
 def restore_comments(*, comments: QuerySet[Comment]) -> int:
     """Show hidden ``comments`` again; returns how many. Their notifications, deleted when hidden, stay gone."""
     ids = list(comments.filter(hidden_at__isnull=False).values_list("pk", flat=True))
-    bump_content_generation()
+    bump_lessons(*Lesson.objects.filter(comments__pk__in=ids).select_related("course").distinct())
     return Comment.objects.filter(pk__in=ids, hidden_at__isnull=False).update(hidden_at=None, hidden_by=None)
 
 

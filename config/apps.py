@@ -14,26 +14,31 @@ class StreamConfig(AppConfig):
         connect_content_signals()
 
 
-# What the cached pages show (config.page_cache): a save or a delete of any of these
-# makes them stale. Bulk updates of these models call bump_content_generation themselves.
+# What the cached pages show every reader (config.page_cache): a save or a delete of any of these makes
+# them all stale. Bulk updates of these models call bump_content_generation themselves.
 CONTENT_MODELS = [
     "courses.Course",
     "courses.Lesson",
     "courses.Tag",
     "courses.LessonLink",
-    "comments.Comment",
-    "comments.Follow",
-    "comments.CommentBan",
-    "account.EmailAddress",  # a confirmed address lets its learner comment
     "progress.Level",
     "progress.Achievement",
 ]
+
+# What one lesson's page shows every reader, by the field that names the lesson: a save or a delete makes
+# that page stale. Bulk updates call bump_lessons themselves.
+LESSON_MODELS = {
+    "comments.Comment": "lesson",
+}
 
 # What is a signed-in reader's own on the cached pages, by the field that names the reader. Their
 # progress is not here: every write of it takes progress.services.lock_progress, which bumps.
 READER_MODELS = {
     "accounts.User": "pk",
     "comments.Notification": "recipient_id",
+    "comments.Follow": "learner_id",
+    "comments.CommentBan": "learner_id",  # the comment form, or why there is none
+    "account.EmailAddress": "user_id",  # a confirmed address lets its learner comment
     "certificates.Certificate": "learner_id",
 }
 
@@ -42,12 +47,20 @@ def connect_content_signals() -> None:
     from django.apps import apps
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from config.page_cache import bump_content_generation, bump_reader
+    from config.page_cache import bump_content_generation, bump_lessons, bump_reader
 
     for label in CONTENT_MODELS:
         model = apps.get_model(label)
         post_save.connect(bump_content_generation, sender=model, dispatch_uid=f"content:{label}:save")
         post_delete.connect(bump_content_generation, sender=model, dispatch_uid=f"content:{label}:delete")
+    for label, field in LESSON_MODELS.items():
+
+        def bump_lesson(instance, field=field, **signal_arguments) -> None:
+            bump_lessons(getattr(instance, field))
+
+        model = apps.get_model(label)
+        post_save.connect(bump_lesson, sender=model, weak=False, dispatch_uid=f"lesson:{label}:save")
+        post_delete.connect(bump_lesson, sender=model, weak=False, dispatch_uid=f"lesson:{label}:delete")
     for label, field in READER_MODELS.items():
 
         def bump(instance, field=field, **signal_arguments) -> None:

@@ -5,14 +5,21 @@ the shared cache costs one round trip. ``cached_page`` keeps each (path, languag
 one copy for every visitor who is not signed in (answered without touching the database or the
 session), one per signed-in reader (found from their session, without loading the user).
 
-Freshness: an entry is served only while two versions are what they were when it was rendered:
+Freshness: an entry is served only while its versions are what they were when it was rendered. What
+changes which version (the signal handlers in ``config.apps``, and the bulk updates' own calls):
 
-- the *content generation*, bumped by every change to what the pages show anyone (courses, lessons,
-  tags, comments, follows, bans, confirmed addresses, levels, achievements: the signal handlers in
-  ``config.apps``, and the bulk updates' own calls);
-- the *reader version* of a signed-in reader, bumped by every change to what is theirs on the page
-  (their progress: ``progress.services.lock_progress``, which every write of it takes; their
-  notifications; their account).
+==========================  ==================================================  =========================
+version                     bumped by                                           makes stale
+==========================  ==================================================  =========================
+content generation          courses, lessons, tags, links, levels, achievements every page, every reader
+                            (their saves, deletes, publishing), a deleted
+                            account (its name on comments)
+lesson version (per lesson) its comments: posted, edited, deleted, hidden,      that lesson's page, every
+                            restored                                            reader
+reader version (per reader) their progress (``progress.services.lock_progress``, that reader's pages
+                            which every write of it takes), notifications,
+                            certificates, account, addresses, follows, bans
+==========================  ==================================================  =========================
 
 Each is bumped at once and again when the transaction commits, since a page rendered between the
 two saw the data before the commit. What changes without a write (a comment's "5 minutes ago", the
@@ -30,7 +37,7 @@ import hashlib
 import logging
 import time
 import uuid
-from functools import cache, wraps
+from functools import cache, partial, wraps
 
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
@@ -72,6 +79,16 @@ def reader_key(user_id: int | str) -> str:
     return f"reader-version:{user_id}"
 
 
+def lesson_key(course_slug: str, lesson_slug: str) -> str:
+    """A lesson page's own version, named from its URL so that a request finds it without a query."""
+    return f"lesson-version:{course_slug}/{lesson_slug}"
+
+
+def lesson_versions(*, course: str, lesson: str) -> list[str]:
+    """The lesson page's own version keys, from its URL's arguments (``cached_page(versions=…)``)."""
+    return [lesson_key(course, lesson)]
+
+
 def current_version(key: str) -> int:
     """The version kept at ``key`` (set afresh when the cache has lost it)."""
     version = shared_cache.get(key)
@@ -99,6 +116,11 @@ def _bump(*keys: str) -> None:
 def bump_reader(*user_ids: int) -> None:
     """Make the cached pages of these signed-in readers stale (see the module's doc)."""
     _bump(*(reader_key(user_id) for user_id in set(user_ids) if user_id is not None))
+
+
+def bump_lessons(*lessons) -> None:
+    """Make the cached pages of these lessons stale for every reader: their comment sections changed."""
+    _bump(*{lesson_key(lesson.course.slug, lesson.slug) for lesson in lessons})
 
 
 def bump_content_generation(**signal_arguments) -> None:
@@ -173,11 +195,15 @@ def respond(request, entry: dict) -> HttpResponse:
     return response
 
 
-def cached_page(view):
+def cached_page(view=None, *, versions=None):
     """Answer ``view``'s page from the shared cache while it is fresh (see the module's doc).
 
-    The view must return a TemplateResponse; anything but a 200 is passed on as it is, and not kept.
+    ``versions(**url_arguments)`` names the page's own version keys beside the content generation and the
+    reader's (``lesson_versions``). The view must return a TemplateResponse; anything but a 200 is passed on
+    as it is, and not kept.
     """
+    if view is None:
+        return partial(cached_page, versions=versions)
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -185,19 +211,20 @@ def cached_page(view):
         if reader is False:
             return view(request, *args, **kwargs)
         key = page_key(request, reader)
-        version_keys = [GENERATION_KEY] + ([reader_key(reader[0])] if reader else [])
+        version_keys = [GENERATION_KEY, *(versions(**kwargs) if versions else [])]
+        version_keys += [reader_key(reader[0])] if reader else []
         found = shared_cache.get_many([*version_keys, key])  # one round trip for all
         entry = found.get(key)
-        versions = [found.get(version_key) for version_key in version_keys]
-        if entry is not None and None not in versions and entry["versions"] == versions:
+        now = [found.get(version_key) for version_key in version_keys]
+        if entry is not None and None not in now and entry["versions"] == now:
             return respond(request, entry)
-        versions = [found.get(version_key) or current_version(version_key) for version_key in version_keys]
+        now = [found.get(version_key) or current_version(version_key) for version_key in version_keys]
         response = view(request, *args, **kwargs)
         if response.status_code != 200 or not isinstance(response, TemplateResponse):
             return response
         body = render_with_placeholder(response)
         entry = {
-            "versions": versions,
+            "versions": now,
             "body": body,
             "etag": hashlib.sha256(body).hexdigest()[:20],
             "content_type": response["Content-Type"],

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from config.page_cache import cached_page
+from config.page_cache import cached_page, lesson_versions
 from courses import views
 from courses.converters import UnicodeSlugConverter
 from courses.feeds import CourseLessonsFeed, SiteLessonsFeed
@@ -15,7 +15,11 @@ urlpatterns = [
     path("courses/<int:course_id>/lessons.json", views.course_lessons, name="course_lessons"),
     # Before the lessons: a lesson's slug cannot be "feed" (Lesson.clean).
     path("courses/<uslug:course>/feed/", CourseLessonsFeed(), name="course_feed"),
-    path("courses/<uslug:course>/<uslug:lesson>/", cached_page(views.LessonDetailView.as_view()), name="lesson"),
+    path(
+        "courses/<uslug:course>/<uslug:lesson>/",
+        cached_page(views.LessonDetailView.as_view(), versions=lesson_versions),
+        name="lesson",
+    ),
     path("tags/<uslug:tag>/", views.tag_detail, name="tag"),
     path("search/", views.search_page, name="search"),
     path("feeds/lessons/", SiteLessonsFeed(), name="site_feed"),

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -284,3 +285,49 @@ def test_no_copies_are_kept_when_the_setting_is_zero_as_in_development(lesson, s
     Client().get("/")
     _, queries = page(Client(), "/")
     assert queries  # rendered again: a template just edited shows at once
+
+
+# Only what changed goes stale (config/page_cache.py's table)
+
+
+def from_the_cache(client, url: str) -> bool:
+    """Whether ``url`` was answered from a kept copy: no query but, for a signed-in reader, the session's."""
+    response, queries = page(client, url)
+    assert response.status_code == 200
+    return len(queries) <= (1 if settings.SESSION_COOKIE_NAME in client.cookies else 0)
+
+
+def test_a_comment_on_one_lesson_leaves_the_other_lessons_copies_fresh_for_every_reader(lesson, learner):
+    other = LessonFactory(course=lesson.course, slug="two")
+    visitor, reader = Client(), signed_in(learner)
+    for client in (visitor, reader):
+        for url in (lesson.get_absolute_url(), other.get_absolute_url(), "/", "/courses/asyncio/"):
+            client.get(url)
+    comment = comment_on(lesson, "Only here")
+    hide_comment(comment=comment, by=StaffFactory())
+    for client in (visitor, reader):
+        assert from_the_cache(client, other.get_absolute_url())
+        assert from_the_cache(client, "/") and from_the_cache(client, "/courses/asyncio/")
+        assert not from_the_cache(client, lesson.get_absolute_url())
+
+
+def test_a_completion_leaves_other_readers_copies_fresh(lesson, learner):
+    someone_else = signed_in(UserFactory())
+    visitor = Client()
+    for client in (someone_else, visitor):
+        client.get(lesson.get_absolute_url())
+    completing = signed_in(learner)
+    assert completing.post(f"/progress/lessons/{lesson.pk}/complete/").status_code == 302
+    assert from_the_cache(someone_else, lesson.get_absolute_url())
+    assert from_the_cache(visitor, lesson.get_absolute_url())
+
+
+def test_a_follow_changes_the_followers_copy_alone(lesson, learner):
+    verified(learner)
+    follower, visitor = signed_in(learner), Client()
+    for client in (follower, visitor):
+        client.get(lesson.get_absolute_url())
+    assert follower.post(f"/comments/lessons/{lesson.pk}/follow/", {"follow": "1"}).status_code == 302
+    follower.get(lesson.get_absolute_url())  # the message beside the button
+    assert 'aria-pressed="true"' in follower.get(lesson.get_absolute_url()).content.decode()
+    assert from_the_cache(visitor, lesson.get_absolute_url())
