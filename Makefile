@@ -104,7 +104,7 @@ _serve-dev: _migrate
 	$(HONCHO) -f Procfile.dev
 
 _serve-prod: _migrate
-	DEBUG=$${DEBUG:-false} $(PY) manage.py collectstatic --no-input --verbosity 0
+	DEBUG=$${DEBUG:-false} $(PY) manage.py collectstatic --no-input --if-changed
 	DEBUG=$${DEBUG:-false} $(HONCHO) -f Procfile
 
 # pytest-django creates and drops its own test database; the configured one is not touched.

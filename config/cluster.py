@@ -210,8 +210,7 @@ def prepare_database(environment: dict[str, str]) -> Program | None:
     django.setup()
     call_command("wait_for_database", timeout=60)
     call_command("migrate", interactive=False, verbosity=0)
-    print("Collecting static files…", flush=True)
-    call_command("collectstatic", "--no-input", verbosity=0)
+    call_command("collectstatic", "--no-input", "--if-changed", verbosity=1)
     connections.close_all()
     if not takes_over:
         return None

@@ -56,11 +56,12 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: its collectstatic (config/management/commands) extends Django's.
+    "config.apps.StreamConfig",
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.sitemaps",  # its sitemap.xml template (/sitemap.xml, courses/sitemaps.py)
     "django.contrib.postgres",  # the trigram lookups of search (courses/search.py)
-    "config.apps.StreamConfig",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",

@@ -1,7 +1,7 @@
 """The production storage of static files: WhiteNoise's, with hashed names and compressed copies.
 
 Brotli's best quality (11, WhiteNoise's choice) takes about 40 s of CPU on Pyodide's 9.6 MB pyodide.asm.wasm, and
-collectstatic compresses it twice (the plain name and the hashed one), at every `make serve` and `make cluster`.
+collectstatic compresses it twice (the plain name and the hashed one) whenever a static file changed.
 Quality 9 takes 3 s for a file 13% larger (3.1 MB, gzip's is 3.5 MB); files up to 1 MB keep quality 11.
 """
 
