@@ -55,6 +55,8 @@ class Comment(models.Model):
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies", verbose_name=_("reply to")
     )
+    # The comment its thread starts with (empty for that one itself): a page loads threads whole, by their roots.
+    root = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, editable=False, related_name="+")
     depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
     body = models.TextField(_("comment"), max_length=MAX_COMMENT_LENGTH, help_text=_("Markdown."))
     body_html = models.TextField(editable=False, default="")
@@ -93,8 +95,14 @@ class Comment(models.Model):
     def __str__(self) -> str:
         return f"{self.author or _('deleted learner')} · {self.lesson}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.parent_id is not None and self.root_id is None:
+            self.root_id = self.parent.root_id or self.parent_id
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
-        return f"{self.lesson.get_absolute_url()}#comment-{self.pk}"
+        """Where it is shown: the lesson page, or the page of its later threads (``comments:thread``)."""
+        return reverse("comments:comment", kwargs={"pk": self.pk})
 
     @property
     def is_deleted(self) -> bool:

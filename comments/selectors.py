@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from allauth.account.models import EmailAddress
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -32,12 +32,17 @@ class Node:
         return self.comment.depth
 
 
+# The lesson page shows this many threads; "more" loads the rest.
+FIRST_THREADS = 20
+
+
 @dataclass
 class Thread:
     count: int
     roots: list[Node]
     following: bool
     by_code_block: dict[int, int]
+    more: int = 0  # threads after these, not loaded
     # Why the signed-in reader may not comment, shown instead of the form: a moderator's reason for
     # barring them, or an address still to confirm.
     barred: bool = False
@@ -53,30 +58,47 @@ def author_name(comment: Comment) -> str:
     return comment.author.display_name or gettext("Learner #%(number)s") % {"number": comment.author_id}
 
 
-def lesson_thread(*, lesson: Lesson, user, ladder: list[Level] | None = None) -> Thread:
-    """Three queries: the comments with their authors' XP, the ladder of levels (none when the page has
-    already read it and passes ``ladder``), and the signed-in reader's standing (whether they follow the
-    lesson, and whether they may comment)."""
+def lesson_thread(
+    *,
+    lesson: Lesson,
+    user,
+    ladder: list[Level] | None = None,
+    part: str | list[int] = "first",
+    reader: dict | None = None,
+) -> Thread:
+    """The threads of ``part``: the first ``FIRST_THREADS`` (oldest first), the "rest" after them, "all", or those
+    of a list of root comments. Four queries however many comments: theirs with their authors' XP, the counts of the
+    whole lesson (comments shown, by code block, threads), the ladder of levels (none when the page has read it
+    and passes ``ladder``), and the signed-in reader's standing (following the lesson, may they comment; none when
+    the caller knows it and passes ``reader``, as ``_reader`` gives it)."""
+    roots = Comment.objects.filter(lesson=lesson, parent=None).order_by("created_at", "id").values("pk")
+    if part == "first":
+        roots = roots[:FIRST_THREADS]
+    elif part == "rest":
+        roots = roots[FIRST_THREADS:]
+    elif part != "all":
+        roots = list(part)
     comments = list(
-        Comment.objects.filter(lesson=lesson).select_related("author", "author__progress").order_by("created_at", "id")
+        Comment.objects.filter(Q(pk__in=roots) | Q(root__in=roots), lesson=lesson)
+        .select_related("author", "author__progress")
+        .order_by("created_at", "id")
     )
     if ladder is None:
         ladder = Level.objects.ladder()
-    reader = _reader(user, lesson)
+    reader = _reader(user, lesson) if reader is None else reader
     nodes: dict[int, Node] = {}
     for comment in comments:
-        hidden_from_reader = comment.is_hidden and not (user.is_staff or comment.author_id == user.pk)
-        node = Node(comment=comment, placeholder=comment.is_deleted or hidden_from_reader)
+        node = Node(comment=comment, placeholder=comment.is_deleted or _hidden_from(user, comment))
         if comment.author is not None:
             progress = getattr(comment.author, "progress", None)
             node.level = standing(progress.xp if progress else 0, ladder).level
         nodes[comment.pk] = node
-    roots: list[Node] = []
+    shown_roots: list[Node] = []
     for node in nodes.values():
         comment = node.comment
         parent = nodes.get(comment.parent_id)
         if parent is None:
-            roots.append(node)
+            shown_roots.append(node)
         elif parent.depth < MAX_DEPTH:
             parent.replies.append(node)
         else:
@@ -86,15 +108,41 @@ def lesson_thread(*, lesson: Lesson, user, ladder: list[Level] | None = None) ->
             while holder.depth >= MAX_DEPTH and holder.comment.parent_id in nodes:
                 holder = nodes[holder.comment.parent_id]
             holder.replies.append(node)
-    roots = [root for root in roots if _keep(root)]
+    shown_roots = [root for root in shown_roots if _keep(root)]
     for node in nodes.values():
         node.replies = [reply for reply in node.replies if _keep(reply)]
-    shown = [node for node in nodes.values() if not node.placeholder]
-    by_code_block: dict[int, int] = {}
-    for node in shown:
-        if node.comment.code_block is not None:
-            by_code_block[node.comment.code_block] = by_code_block.get(node.comment.code_block, 0) + 1
-    return Thread(count=len(shown), roots=roots, by_code_block=by_code_block, **reader)
+    count, by_code_block, threads = _counts(lesson, user)
+    more = max(threads - FIRST_THREADS, 0) if part == "first" else 0
+    return Thread(count=count, roots=shown_roots, by_code_block=by_code_block, more=more, **reader)
+
+
+def _hidden_from(user, comment: Comment) -> bool:
+    return comment.is_hidden and not (user.is_staff or comment.author_id == user.pk)
+
+
+def _counts(lesson: Lesson, user) -> tuple[int, dict[int, int], int]:
+    """One query over the whole lesson: the comments the reader is shown, those by code block, the threads."""
+    shown = Q(deleted_at__isnull=True)
+    if not user.is_staff:
+        shown &= (
+            Q(hidden_at__isnull=True) | Q(author_id=user.pk) if user.is_authenticated else Q(hidden_at__isnull=True)
+        )
+    rows = (
+        Comment.objects.filter(lesson=lesson)
+        .values("code_block")
+        .annotate(shown=Count("pk", filter=shown), threads=Count("pk", filter=Q(parent=None)))
+        .order_by()
+    )
+    by_code_block = {row["code_block"]: row["shown"] for row in rows if row["code_block"] is not None and row["shown"]}
+    return sum(row["shown"] for row in rows), by_code_block, sum(row["threads"] for row in rows)
+
+
+def threads_before(comment: Comment) -> int:
+    """How many threads of its lesson start before ``comment``'s."""
+    root_id = comment.root_id or comment.pk
+    root = Comment.objects.filter(pk=root_id).values("created_at").get()
+    earlier = Q(created_at__lt=root["created_at"]) | Q(created_at=root["created_at"], pk__lt=root_id)
+    return Comment.objects.filter(earlier, lesson_id=comment.lesson_id, parent=None).count()
 
 
 def _reader(user, lesson: Lesson) -> dict:

@@ -13,13 +13,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from comments.models import MAX_DEPTH, Comment, CommentBan, Flag, Follow, Notification, ProblemReport
+from comments.models import MAX_DEPTH, Comment, Flag, Follow, Notification, ProblemReport
 from comments.sanitize import render_comment
 from comments.selectors import code_block_titles
 from config.page_cache import bump_lessons, bump_reader
@@ -30,12 +30,19 @@ def check_can_comment(*, learner: User, lesson: Lesson) -> None:
     """Raise ``ValidationError`` with the reason ``learner`` cannot comment on ``lesson``."""
     from allauth.account.models import EmailAddress
 
-    if not Lesson.objects.published().filter(pk=lesson.pk).exists():
+    if not lesson.is_published():
         raise ValidationError(_("Comments are open on published lessons only."), code="draft")
-    ban = CommentBan.objects.filter(learner=learner).first()
-    if ban is not None:
-        raise ValidationError(_("You can no longer comment: %(reason)s") % {"reason": ban.reason}, code="barred")
-    if not EmailAddress.objects.filter(user=learner, verified=True).exists():
+    # One query for both: a moderator's bar, and a confirmed address.
+    standing = (
+        User.objects.filter(pk=learner.pk)
+        .annotate(verified=Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)))
+        .values("verified", "comment_ban__id", "comment_ban__reason")
+        .get()
+    )
+    if standing["comment_ban__id"] is not None:
+        reason = standing["comment_ban__reason"]
+        raise ValidationError(_("You can no longer comment: %(reason)s") % {"reason": reason}, code="barred")
+    if not standing["verified"]:
         raise ValidationError(_("Confirm your e-mail address before you comment."), code="unverified")
 
 
@@ -83,11 +90,10 @@ def post_comment(
     lesson's ``code_block`` (its position, from 1) quotes that block's title as the lesson has it,
     never a title the commenter sent; a reply is about its thread's block.
     """
-    if submission is not None:
-        if (posted := posted_from(author, submission, body=body, parent_id=parent.pk if parent else None)) is not None:
-            return posted
-        if Comment.objects.filter(author=author, submission=submission).exists():
-            submission = None
+    if submission is not None and (earlier := Comment.objects.filter(author=author, submission=submission).first()):
+        if earlier.body == body and earlier.parent_id == (parent.pk if parent else None):
+            return earlier
+        submission = None
     check_can_comment(learner=author, lesson=lesson)
     if parent is not None and (parent.lesson_id != lesson.pk or parent.is_deleted or parent.is_hidden):
         raise ValidationError(_("The comment you replied to is no longer there."), code="parent_gone")
@@ -110,7 +116,9 @@ def post_comment(
         code_block_title=code_block_title,
     )
     comment.submission = submission
-    comment.full_clean(exclude=["body_html", "submission"])
+    # The fields' own rules (the length of the text); the lesson, author and parent are in hand, and the depth and
+    # the submission's uniqueness are the database's constraints: no query for them here.
+    comment.clean_fields(exclude=["body_html", "submission", "lesson", "author", "parent", "root", "hidden_by"])
     try:
         with transaction.atomic():
             comment.save()

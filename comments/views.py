@@ -1,3 +1,5 @@
+import uuid
+
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,7 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,7 +22,7 @@ from comments.forms import CommentForm, EditCommentForm, FlagForm, ProblemReport
 from comments.models import Comment, Notification, ProblemReport
 from comments.notification_mail import unsubscribe_user_id
 from comments.sanitize import render_comment
-from comments.selectors import lesson_thread
+from comments.selectors import FIRST_THREADS, Node, lesson_thread, threads_before
 from config.http import wants_json
 from courses.models import Lesson
 from courses.views import paginate
@@ -69,18 +73,22 @@ def section_response(
     request: HttpRequest,
     lesson: Lesson,
     *,
-    anchor: str = "comments",
+    comment: Comment | None = None,
     said: str = "",
     region: str = "",
     focus: str = "",
 ) -> HttpResponse:
-    """The lesson's comments again: their HTML for the page's script, or the lesson page at ``anchor``.
+    """The lesson's comments again: their HTML for the page's script, or the page that shows ``comment`` (else the
+    lesson's comments).
 
+    The script gets the threads it had: the first ones, or all of them once it loaded the rest (``threads=all``).
     ``said``, the outcome, is shown in the section's region of id ``region``: written there by the script (which
-    then moves the focus to ``focus``, else to ``anchor``), or said there on the page the redirect returns to.
+    then moves the focus to ``focus``, else to the comment), or said there on the page the redirect returns to.
     """
+    anchor = f"comment-{comment.pk}" if comment else "comments"
     if wants_json(request):
-        thread = lesson_thread(lesson=lesson, user=request.user)
+        part = "all" if request.POST.get("threads") == "all" else "first"
+        thread = lesson_thread(lesson=lesson, user=request.user, part=part)
         html = render_to_string("comments/section.html", {"lesson": lesson, "thread": thread}, request=request)
         answer = {"html": html, "anchor": focus or anchor}
         if said:
@@ -88,7 +96,43 @@ def section_response(
         return JsonResponse(answer)
     if said:
         say_beside(request, region, said)
-    return redirect(f"{lesson.get_absolute_url()}#{anchor}")
+    return redirect(comment_location(lesson, comment) if comment else f"{lesson.get_absolute_url()}#comments")
+
+
+def posted_response(request: HttpRequest, lesson: Lesson, comment: Comment) -> HttpResponse:
+    """A comment just posted: for the page's script, its own HTML alone (where it goes, the section's new title and
+    counts, and a key for the form's next post); without it, the page that shows it."""
+    if not wants_json(request):
+        return redirect(comment_location(lesson, comment))
+    # They just commented: they may, and posting made them follow the lesson.
+    standing = {"following": True, "barred": False, "barred_reason": "", "unverified": False}
+    thread = lesson_thread(lesson=lesson, user=request.user, part=[comment.root_id or comment.pk], reader=standing)
+    node, holder = find_node(thread.roots, comment.pk)
+    html = render_to_string(
+        "comments/comment.html", {"lesson": lesson, "thread": thread, "node": node}, request=request
+    )
+    title = ngettext("%(counter)s comment", "%(counter)s comments", thread.count) % {"counter": thread.count}
+    return JsonResponse(
+        {
+            "comment": html,
+            "holder": f"comment-{holder.comment.pk}" if holder else None,
+            "anchor": f"comment-{comment.pk}",
+            "title": title,
+            "by_code_block": thread.by_code_block,
+            "submission": uuid.uuid4().hex,
+        }
+    )
+
+
+def find_node(roots: list[Node], pk: int, holder: Node | None = None) -> tuple[Node | None, Node | None]:
+    """The node of comment ``pk`` in these threads, and the one whose replies hold it (None at the top)."""
+    for node in roots:
+        if node.comment.pk == pk:
+            return node, holder
+        found, found_holder = find_node(node.replies, pk, node)
+        if found:
+            return found, found_holder
+    return None, None
 
 
 @require_http_methods(["GET", "POST"])
@@ -116,7 +160,7 @@ def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
         posted := services.posted_from(request.user, data["submission"], body=data["body"], parent_id=data["parent"])
     ):
         # This form was posted already (its answer was lost, or it was pressed twice): the same answer again.
-        return section_response(request, lesson, anchor=f"comment-{posted.pk}")
+        return posted_response(request, lesson, posted)
     if not ratelimit.consume(request, action="comment", user=request.user):
         return _form_page(
             request, lesson, form, status=429,
@@ -141,7 +185,7 @@ def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
         )
     except ValidationError as error:
         return _form_page(request, lesson, form, status=403, error=error.messages[0])
-    return section_response(request, lesson, anchor=f"comment-{comment.pk}")
+    return posted_response(request, lesson, comment)
 
 
 @require_POST
@@ -174,7 +218,7 @@ def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
             services.edit_comment(user=request.user, comment=comment, body=form.cleaned_data["body"])
         except ValidationError as error:
             return _form_page(request, comment.lesson, form, status=403, error=error.messages[0], comment=comment)
-        return section_response(request, comment.lesson, anchor=f"comment-{comment.pk}")
+        return section_response(request, comment.lesson, comment=comment)
     status = 400 if form.is_bound else 200
     return _form_page(request, comment.lesson, form, status=status, comment=comment)
 
@@ -202,6 +246,30 @@ def follow(request: HttpRequest, lesson_id: int) -> HttpResponse:
     return section_response(request, lesson, said=said, region=FOLLOW_RESULT, focus="follow-button")
 
 
+def comment_location(lesson: Lesson, comment: Comment) -> str:
+    """Where ``comment`` is shown: on the lesson page when its thread is among the first ones, else on the page of
+    the later threads."""
+    if threads_before(comment) < FIRST_THREADS:
+        return f"{lesson.get_absolute_url()}#comment-{comment.pk}"
+    return f"{reverse('comments:more', kwargs={'lesson_id': lesson.pk})}#comment-{comment.pk}"
+
+
+def show_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    """A comment's own address, for notifications and e-mails."""
+    comment = get_object_or_404(Comment, pk=pk)
+    return redirect(comment_location(_lesson(request, comment.lesson_id), comment))
+
+
+def more_threads(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    """The lesson's threads after the first ones: their HTML for the lesson page's script, or a page of their own."""
+    lesson = _lesson(request, lesson_id)
+    thread = lesson_thread(lesson=lesson, user=request.user, part="rest")
+    context = {"lesson": lesson, "thread": thread}
+    if wants_json(request):
+        return JsonResponse({"html": render_to_string("comments/threads.html", context, request=request)})
+    return render(request, "comments/more_threads_page.html", context)
+
+
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
     items = (
@@ -223,7 +291,7 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     )
     services.mark_read(learner=request.user, notification_ids=[notification.pk])
     if notification.comment is not None:
-        return redirect(notification.comment.get_absolute_url())
+        return redirect(comment_location(notification.comment.lesson, notification.comment))
     return redirect(notification.report.lesson.get_absolute_url())
 
 
@@ -296,7 +364,7 @@ def flag_comment(request: HttpRequest, pk: int) -> HttpResponse:
     if wants_json(request):
         return result_json(said, region=region, level=level)
     say_beside(request, region, said, level)
-    return redirect(comment.get_absolute_url())
+    return redirect(comment_location(comment.lesson, comment))
 
 
 def flag_result_id(comment: Comment) -> str:

@@ -29,6 +29,7 @@ from progress.models import (
     ExerciseCompletion,
     LearnerProgress,
     Reason,
+    Rule,
     SolutionView,
     Unlock,
     XPEntry,
@@ -103,8 +104,9 @@ def _count_day(progress: LearnerProgress, day: date, *, counter: str = "completi
     progress.last_active_on = day
 
 
-def _unlock_achievements(progress: LearnerProgress, *, at: datetime) -> Outcome:
-    """Unlock every achievement the learner now qualifies for, paying their bonus XP.
+def _unlock_achievements(progress: LearnerProgress, *, at: datetime, rules: set[str] | None = None) -> Outcome:
+    """Unlock every achievement the learner now qualifies for, paying their bonus XP; with ``rules``, only those of
+    the rules that the event could have moved (a bonus moves XP, so those of XP_REACHED must be among them).
 
     A bonus can lift the learner past an XP achievement, so it looks again until nothing more unlocks.
     """
@@ -112,6 +114,8 @@ def _unlock_achievements(progress: LearnerProgress, *, at: datetime) -> Outcome:
     measure = Measure(progress)
     while True:
         locked = Achievement.objects.exclude(unlocks__learner_id=progress.learner_id)
+        if rules is not None:
+            locked = locked.filter(rule__in=rules)
         reached = [achievement for achievement in locked if measure.reached(achievement)]
         if not reached:
             return outcome
@@ -377,7 +381,7 @@ def record_comment_written(*, learner: User, at: datetime | None = None) -> Outc
     at = at or timezone.now()
     progress = lock_progress(learner)
     progress.comments_written += 1
-    outcome = _unlock_achievements(progress, at=at)
+    outcome = _unlock_achievements(progress, at=at, rules={Rule.COMMENTS_WRITTEN, Rule.XP_REACHED})
     progress.save()
     outcome.xp_total = progress.xp
     return outcome

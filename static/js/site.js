@@ -525,11 +525,13 @@ async function previewComment(form) {
 
 // A form posted by the page's script, for JSON: whether the server said yes, and its answer (null when there was
 // none to read: offline, or not JSON).
-async function postForJson(form) {
+async function postForJson(form, extra = {}) {
+  const body = new FormData(form);
+  for (const [name, value] of Object.entries(extra)) body.append(name, value);
   try {
     const response = await fetch(form.action, {
       method: "POST",
-      body: new FormData(form),
+      body,
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     });
@@ -546,13 +548,20 @@ async function submitCommentForm(form, submitter) {
   }
   if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
   const section = commentsSection();
-  const { ok, answer } = await postForJson(form);
+  // Once the rest of the threads are loaded, a section drawn again holds them all.
+  const { ok, answer } = await postForJson(form, section.dataset.threads === "all" ? { threads: "all" } : {});
   if (!ok) {
     showFormError(form, answer?.error || section.dataset.failedLabel);
     return;
   }
+  if (answer.comment) {
+    showPostedComment(section, form, answer);
+    return;
+  }
+  const allThreads = section.dataset.threads === "all";
   section.outerHTML = answer.html;
   enhanceComments();
+  if (allThreads) commentsSection().dataset.threads = "all";
   localizeTimes(commentsSection());
   const target = document.getElementById(answer.anchor);
   if (target) {
@@ -561,6 +570,90 @@ async function submitCommentForm(form, submitter) {
   }
   // What the press did (following), beside its control in the redrawn section.
   if (answer.region) showResult(document.getElementById(answer.region), answer.messages || [], answer.kind);
+}
+
+// A comment just posted: the server sends its HTML alone, which goes under the comment it answers (or at the end
+// of the list), with the section's new title and code block counts; the form is emptied for the next one.
+function showPostedComment(section, form, answer) {
+  let list;
+  if (answer.holder) {
+    const holder = document.getElementById(answer.holder);
+    list = holder.querySelector(":scope > ol.comment-replies");
+    if (!list) {
+      list = document.createElement("ol");
+      list.className = "comment-replies";
+      holder.append(list);
+    }
+  } else {
+    list = section.querySelector("ol.comment-list");
+    if (!list) {
+      list = document.createElement("ol");
+      list.className = "comment-list";
+      section.querySelector("p.empty")?.replaceWith(list);
+    }
+  }
+  list.insertAdjacentHTML("beforeend", answer.comment);
+  document.getElementById("comments-title").textContent = answer.title;
+  document.getElementById("code-block-comments").textContent = JSON.stringify(answer.by_code_block);
+  addCodeBlockControls(section);
+  form.reset();
+  form.querySelector("[data-form-error]")?.remove();
+  const preview = form.querySelector("[data-preview]");
+  if (preview) preview.hidden = true;
+  const quote = form.querySelector("[data-code-quote]");
+  if (quote) quote.hidden = true;
+  if (form.elements.code_block) form.elements.code_block.value = "";
+  if (form.elements.code_block_title) form.elements.code_block_title.value = "";
+  form.elements.submission.value = answer.submission; // the next post from this form is a new comment
+  const reply = form.closest("details.comment-reply");
+  if (reply) reply.open = false;
+  const posted = document.getElementById(answer.anchor);
+  localizeTimes(posted);
+  posted.setAttribute("tabindex", "-1");
+  posted.focus();
+}
+
+// "Show N more threads": the rest of the threads, loaded into the list in place of the link (which, without the
+// script, goes to a page of their own). A link to a comment among them loads them first.
+async function loadMoreThreads(section) {
+  const link = section.querySelector("a[data-comments-more]");
+  if (!link) return false;
+  let answer;
+  try {
+    const response = await fetch(link.href, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) return false;
+    answer = await response.json();
+  } catch {
+    return false;
+  }
+  const list = section.querySelector("ol.comment-list");
+  const first = list.children.length;
+  list.insertAdjacentHTML("beforeend", answer.html);
+  link.closest("p").remove();
+  section.dataset.threads = "all";
+  localizeTimes(list);
+  return list.children[first] || null;
+}
+
+async function showMoreThreads(section) {
+  const firstLoaded = await loadMoreThreads(section);
+  if (firstLoaded) {
+    firstLoaded.setAttribute("tabindex", "-1");
+    firstLoaded.focus();
+  }
+}
+
+function openLinkedComment(section) {
+  const wanted = /^#comment-\d+$/.test(window.location.hash) ? window.location.hash.slice(1) : "";
+  if (wanted && !document.getElementById(wanted)) {
+    loadMoreThreads(section).then(() => {
+      const target = document.getElementById(wanted);
+      if (!target) return;
+      target.setAttribute("tabindex", "-1");
+      target.focus();
+      target.scrollIntoView();
+    });
+  }
 }
 
 // What became of a report or a flag, written into its region beside the control: a live region that was on the
@@ -680,6 +773,11 @@ function enhanceComments() {
     submitCommentForm(form, event.submitter);
   });
   section.addEventListener("click", (event) => {
+    if (event.target.closest("a[data-comments-more]")) {
+      event.preventDefault();
+      showMoreThreads(section);
+      return;
+    }
     const link = event.target.closest("a.comment-flag");
     if (!link || !document.getElementById("flag-form-template")) return;
     event.preventDefault();
@@ -689,6 +787,10 @@ function enhanceComments() {
 }
 
 document.addEventListener("DOMContentLoaded", enhanceComments);
+document.addEventListener("DOMContentLoaded", () => {
+  const section = commentsSection();
+  if (section) openLinkedComment(section);
+});
 
 // A problem report carries where the reader was: the text they had selected in the lesson (if
 // any) and the section heading nearest before it, or else before the top of the screen when they

@@ -79,7 +79,7 @@ def test_a_signed_in_reader_gets_200_comments_in_as_many_queries_as_none(client,
     assert f'action="/comments/lessons/{busy.pk}/"' in client.get(busy.get_absolute_url()).text
 
 
-def test_the_thread_is_one_query_with_the_ladder_the_learner_panel_already_read(lessons, django_assert_num_queries):
+def test_the_threads_are_two_queries_with_the_ladder_the_panel_already_read(lessons, django_assert_num_queries):
     from django.contrib.auth.models import AnonymousUser
 
     from comments.selectors import lesson_thread
@@ -88,11 +88,11 @@ def test_the_thread_is_one_query_with_the_ladder_the_learner_panel_already_read(
     _, busy = lessons
     ladder = Level.objects.ladder()
     reader = verified(UserFactory())
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the comments of the threads shown, and the counts of them all
         assert lesson_thread(lesson=busy, user=AnonymousUser(), ladder=ladder).count == 198
-    with django_assert_num_queries(2):  # and whether the reader follows the lesson
+    with django_assert_num_queries(3):  # and whether the reader follows the lesson
         lesson_thread(lesson=busy, user=reader, ladder=ladder)
-    with django_assert_num_queries(2):  # the ladder, where the page has not read it (a thread sent to the script)
+    with django_assert_num_queries(3):  # the ladder, where the page has not read it (a thread sent to the script)
         lesson_thread(lesson=busy, user=AnonymousUser())
 
 

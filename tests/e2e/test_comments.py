@@ -77,7 +77,7 @@ def test_a_reply_reaches_the_author_in_the_bell_the_list_and_an_email_without_it
     # The e-mail: the link to the reply, and not a word of it.
     [message] = mail.outbox
     assert message.to == [ada.email]
-    link = f"{live_server.url}{lesson.get_absolute_url()}#comment-{reply.pk}"
+    link = f"{live_server.url}/comments/{reply.pk}/"  # the comment's lasting address: it goes where it is shown
     [(html, _mimetype)] = message.alternatives
     assert link in message.body
     assert f'href="{link}"' in html
@@ -85,4 +85,5 @@ def test_a_reply_reaches_the_author_in_the_bell_the_list_and_an_email_without_it
         assert reply_text not in part
         assert "Tangerine" not in part
     page.goto(link)
+    expect(page).to_have_url(re.compile(rf"{re.escape(lesson.get_absolute_url())}#comment-{reply.pk}$"))
     expect(page.locator(f"#comment-{reply.pk}").get_by_text(reply_text)).to_be_visible()
