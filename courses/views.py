@@ -1,7 +1,9 @@
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from allauth.core.internal import ratelimit
+from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView
 
 from config.http import too_many_requests
-from config.page_cache import cached_page, shared_copy
+from config.page_cache import cached_page, keep, kept, shared_copy
 from courses.forms import SearchForm
 from courses.models import Course, CourseRedirect, Lesson, SearchEntry, Tag
 from courses.search import Query, index_scans, search
@@ -194,15 +196,31 @@ def search_page(request):
         if ratelimit.consume(request, app="allauth.account", action="search", limit_get=True) is None:
             form.add_error("q", _("Too many searches from your address. Wait a minute, then search again."))
             return TemplateResponse(request, "courses/search.html", context, status=429)
-        query = Query.parse(text)
-        with index_scans():
-            pagination = paginate(request, search(query, request.user), per_page=SEARCH_PAGE_SIZE)
-            entries = list(pagination["page_obj"].object_list)
-        if entries:  # marked where PostgreSQL found them: its stems, without stop words
-            query = query.searched_as(entries[0].searched)
-        results = [SearchResult.of(entry, query) for entry in entries]
+        pagination, results = search_results(request, Query.parse(text))
         context |= {**pagination, "query": text, "query_string": urlencode({"q": text}), "results": results}
     return TemplateResponse(request, "courses/search.html", context)
+
+
+def search_results(request, query: Query) -> tuple[dict, list[SearchResult]]:
+    """The page of results that ``?page=N`` asks for, and its pagination: kept for everyone who may read the same
+    lessons (staff read drafts too), for ``PAGE_CACHE_SECONDS`` or until the content changes (``page_cache.kept``).
+    """
+    readers = "staff" if request.user.is_staff else "everyone"
+    named = "\n".join([readers, query.text, request.GET.get("page", "1")])
+    key = f"search:{hashlib.sha256(named.encode(errors='replace')).hexdigest()}"
+    found, generation = kept(key)
+    if found is not None:
+        # Counted pages of the kept number of results: a page past the last is a 404 as before.
+        return paginate(request, range(found["count"]), per_page=SEARCH_PAGE_SIZE), found["results"]
+    with index_scans():
+        pagination = paginate(request, search(query, request.user), per_page=SEARCH_PAGE_SIZE)
+        entries = list(pagination["page_obj"].object_list)
+    if entries:  # marked where PostgreSQL found them: its stems, without stop words
+        query = query.searched_as(entries[0].searched)
+    results = [SearchResult.of(entry, query) for entry in entries]
+    found = {"count": pagination["page_obj"].paginator.count, "results": results}
+    keep(key, found, generation=generation, seconds=settings.PAGE_CACHE_SECONDS)
+    return pagination, results
 
 
 def until_next_publication() -> float | None:
