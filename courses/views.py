@@ -208,7 +208,7 @@ def search_results(request, query: Query) -> tuple[dict, list[SearchResult]]:
     readers = "staff" if request.user.is_staff else "everyone"
     named = "\n".join([readers, query.text, request.GET.get("page", "1")])
     key = f"search:{hashlib.sha256(named.encode(errors='replace')).hexdigest()}"
-    found, generation = kept(key)
+    found, generation = kept(key) if settings.PAGE_CACHE_SECONDS else (None, 0)
     if found is not None:
         # Counted pages of the kept number of results: a page past the last is a 404 as before.
         return paginate(request, range(found["count"]), per_page=SEARCH_PAGE_SIZE), found["results"]
