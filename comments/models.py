@@ -129,6 +129,26 @@ class Follow(models.Model):
         return f"{self.learner} · {self.lesson}"
 
 
+class NotificationQuerySet(models.QuerySet):
+    def for_list(self, recipient):
+        """``recipient``'s notifications as /notifications/ lists them, newest first: one query for a page, with of
+        each comment or report only what a row says (its author's name, its lesson's title), never their bodies."""
+        return (
+            self.filter(recipient=recipient)
+            .select_related("comment__author", "comment__lesson", "report__lesson")
+            .only(
+                "kind",
+                "created_at",
+                "read_at",
+                "recipient_id",
+                "comment__author__display_name",
+                "comment__lesson__title",
+                "report__lesson__title",
+            )
+            .order_by("-created_at", "-id")
+        )
+
+
 class Notification(models.Model):
     class Kind(models.TextChoices):
         REPLY = "reply", _("Reply to your comment")
@@ -143,6 +163,8 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -272,12 +272,7 @@ def more_threads(request: HttpRequest, lesson_id: int) -> HttpResponse:
 
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    items = (
-        Notification.objects.filter(recipient=request.user)
-        .select_related("comment__author", "comment__lesson__course", "report__lesson__course")
-        .order_by("-created_at", "-id")
-    )
-    page = paginate(request, items, per_page=NOTIFICATIONS_PAGE_SIZE)
+    page = paginate(request, Notification.objects.for_list(request.user), per_page=NOTIFICATIONS_PAGE_SIZE)
     return render(request, "comments/notifications.html", {"notifications": page["page_obj"], **page})
 
 

@@ -132,6 +132,25 @@ def bump_content_generation(**signal_arguments) -> None:
     _bump(GENERATION_KEY)
 
 
+def kept(key: str) -> tuple[object | None, int]:
+    """The value kept at ``key`` while the content generation is the one it was made in (None after a change), and
+    the generation now: one round trip. Made for what is the same for every reader (``keep``)."""
+    found = shared_cache.get_many([GENERATION_KEY, key])
+    generation, entry = found.get(GENERATION_KEY), found.get(key)
+    if entry is not None and generation is not None and entry["generation"] == generation:
+        return entry["value"], generation
+    return None, generation or current_version(GENERATION_KEY)
+
+
+def keep(key: str, value, *, generation: int, seconds: float) -> None:
+    """Keep ``value``, made in content ``generation`` (``kept``'s answer before it was made), for ``seconds`` at most.
+
+    A change that came while it was being made has bumped the generation already, so the copy is stale at once.
+    """
+    if seconds > 0:
+        shared_cache.set(key, {"generation": generation, "value": value}, timeout=max(1, int(seconds)))
+
+
 def with_csrf_token(request, content: bytes) -> bytes:
     placeholder = csrf_placeholder().encode()
     if placeholder not in content:
@@ -231,5 +250,44 @@ def cached_page(view=None, *, versions=None):
         }
         shared_cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
         return respond(request, entry)
+
+    return wrapped
+
+
+# A copy for every reader is kept at most this long when nothing says when it goes stale sooner.
+SHARED_COPY_SECONDS = 24 * 60 * 60
+
+
+def shared_copy(view=None, *, params: tuple[str, ...] = (), fresh_for=None):
+    """Answer ``view`` from one copy for every reader, made once per content change (``kept``, ``keep``).
+
+    For a response that holds nothing of the reader's, not their language or a CSRF token (the sitemap). The
+    copy is named by the path and the query parameters in ``params`` alone, so no other parameter makes it be
+    made again. ``fresh_for()`` is how many seconds it may be kept (a change due without a write: a scheduled
+    publication), or None for ``SHARED_COPY_SECONDS``. Only a 200 is kept; none while PAGE_CACHE_SECONDS is 0.
+    """
+    if view is None:
+        return partial(shared_copy, params=params, fresh_for=fresh_for)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not settings.PAGE_CACHE_SECONDS or request.method not in {"GET", "HEAD"}:
+            return view(request, *args, **kwargs)
+        named = "\n".join([request.path, *(f"{name}={request.GET.get(name, '')}" for name in params)])
+        key = f"shared:{hashlib.sha256(named.encode(errors='replace')).hexdigest()}"
+        entry, generation = kept(key)
+        if entry is None:
+            response = view(request, *args, **kwargs)
+            if response.status_code != 200:
+                return response
+            if isinstance(response, TemplateResponse):
+                response.render()
+            entry = {"body": response.content, "headers": dict(response.headers)}
+            seconds = fresh_for() if fresh_for else None
+            keep(key, entry, generation=generation, seconds=SHARED_COPY_SECONDS if seconds is None else seconds)
+        response = HttpResponse(entry["body"])
+        for header, value in entry["headers"].items():
+            response[header] = value
+        return response
 
     return wrapped

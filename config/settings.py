@@ -240,6 +240,9 @@ ACCOUNT_RATE_LIMITS = {
     # /search/ (courses.views.search_page): a search costs up to a few hundred milliseconds of the
     # database; a classroom behind one address stays far below this.
     "search": "120/m/ip",
+    # /sitemap.xml and its sections (courses.views.sitemap): answered from one copy, made again after each change
+    # of content; a crawler reads a few files now and then.
+    "sitemap": "30/m/ip,300/h/ip",
 }
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 

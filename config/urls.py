@@ -1,10 +1,9 @@
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from accounts import views as accounts_views
 from config.views import favicon, healthz, live, media, robots_txt
-from courses.sitemaps import sitemaps
+from courses.views import sitemap, sitemap_section
 
 # A database that cannot be reached gets the 503 page, wherever the error came from.
 handler500 = "config.views.server_error"
@@ -15,7 +14,8 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("media/<path:path>", media, name="media"),
     path("robots.txt", robots_txt, name="robots_txt"),
-    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path("sitemap.xml", sitemap, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemap_section, name="sitemap_section"),
     # Before admin.site.urls: staff sign in through allauth, with its rate limits.
     path("admin/login/", accounts_views.admin_login),
     path("admin/", admin.site.urls),

@@ -1,3 +1,4 @@
+import datetime
 from urllib.parse import urlsplit
 
 from django.conf import global_settings, settings
@@ -5,7 +6,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Func, OuterRef, Q, Subquery
+from django.db.models import Func, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
@@ -144,6 +145,11 @@ class Tag(models.Model):
 class LessonQuerySet(models.QuerySet):
     def published(self):
         return self.filter(Lesson.published_q())
+
+    def next_publication(self) -> datetime.datetime | None:
+        """When the next scheduled lesson goes out: lists of lessons change then without a write."""
+        scheduled = self.filter(status=Status.PUBLISHED, published_at__gt=timezone.now())
+        return scheduled.aggregate(at=Min("published_at"))["at"]
 
     def with_scheduled_changes(self):
         """Lessons whose draft of changes is set to be published at a time (``courses.revisions.schedule_draft``)."""

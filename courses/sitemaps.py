@@ -1,8 +1,12 @@
 """/sitemap.xml: every published course, lesson and tag, with the time it last changed.
 
 One query per section however many rows (and a COUNT for the sitemap's paging): the times are
-annotations, never a query per row.
+annotations, never a query per row. The views (``courses.views.sitemap_index`` and ``sitemap_section``) answer
+from one copy made per content change; past the protocol's 50,000 URLs (``Sitemap.limit``) /sitemap.xml is an
+index of sections, each split in pages of that many.
 """
+
+from functools import cached_property
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
@@ -30,6 +34,11 @@ class SiteSitemap(Sitemap):
 
     def lastmod(self, item):
         return item.changed_at
+
+    @cached_property
+    def paginator(self):
+        """Counted once per request: asked for the index's page numbers and again for each page's URLs."""
+        return super().paginator
 
 
 class CourseSitemap(SiteSitemap):

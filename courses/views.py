@@ -1,19 +1,25 @@
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from allauth.core.internal import ratelimit
+from django.conf import settings
+from django.contrib.sitemaps import views as sitemap_views
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView
 
-from config.page_cache import cached_page
+from config.http import too_many_requests
+from config.page_cache import cached_page, keep, kept, shared_copy
 from courses.forms import SearchForm
 from courses.models import Course, CourseRedirect, Lesson, SearchEntry, Tag
 from courses.search import Query, index_scans, search
 from courses.selectors import course_outline, neighbours
+from courses.sitemaps import SiteSitemap, sitemaps
 
 # Page sizes a reader expects of each list:
 # - the catalogue's cards fill rows of 1, 2, 3 or 4 columns, and 24 fills every such row;
@@ -190,12 +196,67 @@ def search_page(request):
         if ratelimit.consume(request, app="allauth.account", action="search", limit_get=True) is None:
             form.add_error("q", _("Too many searches from your address. Wait a minute, then search again."))
             return TemplateResponse(request, "courses/search.html", context, status=429)
-        query = Query.parse(text)
-        with index_scans():
-            pagination = paginate(request, search(query, request.user), per_page=SEARCH_PAGE_SIZE)
-            entries = list(pagination["page_obj"].object_list)
-        if entries:  # marked where PostgreSQL found them: its stems, without stop words
-            query = query.searched_as(entries[0].searched)
-        results = [SearchResult.of(entry, query) for entry in entries]
+        pagination, results = search_results(request, Query.parse(text))
         context |= {**pagination, "query": text, "query_string": urlencode({"q": text}), "results": results}
     return TemplateResponse(request, "courses/search.html", context)
+
+
+def search_results(request, query: Query) -> tuple[dict, list[SearchResult]]:
+    """The page of results that ``?page=N`` asks for, and its pagination: kept for everyone who may read the same
+    lessons (staff read drafts too), for ``PAGE_CACHE_SECONDS`` or until the content changes (``page_cache.kept``).
+    """
+    readers = "staff" if request.user.is_staff else "everyone"
+    named = "\n".join([readers, query.text, request.GET.get("page", "1")])
+    key = f"search:{hashlib.sha256(named.encode(errors='replace')).hexdigest()}"
+    found, generation = kept(key) if settings.PAGE_CACHE_SECONDS else (None, 0)
+    if found is not None:
+        # Counted pages of the kept number of results: a page past the last is a 404 as before.
+        return paginate(request, range(found["count"]), per_page=SEARCH_PAGE_SIZE), found["results"]
+    with index_scans():
+        pagination = paginate(request, search(query, request.user), per_page=SEARCH_PAGE_SIZE)
+        entries = list(pagination["page_obj"].object_list)
+    if entries:  # marked where PostgreSQL found them: its stems, without stop words
+        query = query.searched_as(entries[0].searched)
+    results = [SearchResult.of(entry, query) for entry in entries]
+    found = {"count": pagination["page_obj"].paginator.count, "results": results}
+    keep(key, found, generation=generation, seconds=settings.PAGE_CACHE_SECONDS)
+    return pagination, results
+
+
+def until_next_publication() -> float | None:
+    """Seconds until the next scheduled lesson goes out, when the lists of published lessons change unasked."""
+    at = Lesson.objects.next_publication()
+    return None if at is None else (at - timezone.now()).total_seconds()
+
+
+def sitemap_allowed(request) -> bool:
+    # allauth's public consume() leaves GET requests alone; the sitemap is one, so its own function is asked.
+    return ratelimit.consume(request, app="allauth.account", action="sitemap", limit_get=True) is not None
+
+
+def refuse_sitemap(request):
+    return too_many_requests(request, _("Too many sitemap requests from your address. Wait a minute, then try again."))
+
+
+@shared_copy(params=("p",), fresh_for=until_next_publication)
+def _sitemap(request):
+    sections = {name: section() for name, section in sitemaps.items()}
+    if sum(section.paginator.count for section in sections.values()) <= SiteSitemap.limit:
+        return sitemap_views.sitemap(request, sitemaps=sections)
+    return sitemap_views.index(request, sitemaps=sections, sitemap_url_name="sitemap_section")
+
+
+def sitemap(request):
+    """/sitemap.xml: every published page's URL while they fit in one file (the protocol's 50,000), else an index
+    of the sections (``sitemap_section``). Made once per content change, and kept for everyone."""
+    return _sitemap(request) if sitemap_allowed(request) else refuse_sitemap(request)
+
+
+@shared_copy(params=("p",), fresh_for=until_next_publication)
+def _sitemap_section(request, section: str):
+    return sitemap_views.sitemap(request, sitemaps={name: cls() for name, cls in sitemaps.items()}, section=section)
+
+
+def sitemap_section(request, section: str):
+    """/sitemap-<section>.xml?p=N: a page of one section, listed by the index of a sitemap too large for one file."""
+    return _sitemap_section(request, section) if sitemap_allowed(request) else refuse_sitemap(request)

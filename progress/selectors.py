@@ -1,11 +1,14 @@
 """Reads of learners' progress for pages: levels, the learner panel, /me/, the leaderboard, course progress."""
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.core.cache import cache
+from django.db.models import Exists, Func, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 
+from accounts.models import User
 from courses.models import Course, Lesson
 from courses.selectors import course_after, course_xp
 from progress.models import (
@@ -385,36 +388,86 @@ def week_ranking(week: Week) -> QuerySet:
     )
 
 
-def leaders(*, week: Week, ladder: list[Level], size: int = LEADERBOARD_SIZE) -> list[Leader]:
-    """The top ``size`` of ``week_ranking``, in one query, with each learner's name and level (never an e-mail)."""
-    rows = week_ranking(week).values("learner_id", "week_xp", "learner__display_name", "learner__progress__xp")
-    return [
-        Leader(
-            rank=rank,
-            learner_id=row["learner_id"],
-            display_name=row["learner__display_name"],
-            xp=row["week_xp"],
-            level=standing(row["learner__progress__xp"] or 0, ladder).level,
-        )
-        for rank, row in enumerate(rows[:size], start=1)
-    ]
-
-
 @dataclass(frozen=True)
 class OwnRank:
     rank: int
     xp: int
 
 
-def own_rank(*, week: Week, learner) -> OwnRank | None:
-    """Where ``learner`` stands in ``week_ranking`` (two queries), or None if they are not on it."""
-    ranking = week_ranking(week)
-    mine = ranking.filter(learner_id=learner.pk).first()
-    if mine is None:
-        return None
-    xp = mine["week_xp"]
-    ahead = ranking.filter(Q(week_xp__gt=xp) | Q(week_xp=xp, learner_id__lt=learner.pk)).count()
-    return OwnRank(rank=ahead + 1, xp=xp)
+# How long the week's standings are kept for every reader: the ranking reads all of the week's ledger rows.
+STANDINGS_SECONDS = 30
+
+
+def week_standings(week: Week) -> list[tuple[int, int]]:
+    """``week_ranking`` as (learner id, XP that week), most first: kept ``STANDINGS_SECONDS`` in the shared cache.
+
+    The same for every reader and in every language; each reader's own row is put in afresh (``leaderboard``).
+    """
+    key = f"leaderboard-standings:{week.start.isoformat()}"
+    standings = cache.get(key)
+    if standings is None:
+        standings = list(week_ranking(week).values_list("learner_id", "week_xp"))
+        cache.set(key, standings, timeout=STANDINGS_SECONDS)
+    return standings
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    leaders: list[Leader]
+    own_rank: OwnRank | None  # None for a visitor, a learner not on it this week, or one who chose not to be
+
+
+def _ranked(row: tuple[int, int]) -> tuple[int, int]:
+    learner_id, xp = row
+    return -xp, learner_id  # week_ranking's order: most XP first, then the earlier account
+
+
+def leaderboard(*, week: Week, ladder: list[Level], reader, size: int = LEADERBOARD_SIZE) -> Leaderboard:
+    """The week's top ``size`` and ``reader``'s own place, from the kept standings (``week_standings``).
+
+    Others' XP may be ``STANDINGS_SECONDS`` old; the reader's own is read now (one query, along their ledger's
+    index) and put in its place, so what they just earned counts at once. The names, levels and the choice to be
+    shown are read now too (one query), so a learner who opts out or is deactivated is gone at once.
+    """
+    standings = week_standings(week)
+    signed_in = reader is not None and reader.is_authenticated
+    if signed_in:
+        standings = [row for row in standings if row[0] != reader.pk]
+        if reader.on_leaderboard and (mine := week_ranking(week).filter(learner_id=reader.pk).first()):
+            bisect.insort(standings, (reader.pk, mine["week_xp"]), key=_ranked)
+    # Twice the rows shown, for those who left the leaderboard since the standings were kept.
+    candidates = [learner_id for learner_id, _ in standings[: size * 2]]
+    shown = {
+        row["pk"]: row
+        for row in User.objects.filter(pk__in=candidates, is_active=True, on_leaderboard=True).values(
+            "pk", "display_name", "progress__xp"
+        )
+    }
+    gone = set(candidates) - set(shown)
+    standings = [row for row in standings if row[0] not in gone]
+    # (Past ``size`` learners gone in STANDINGS_SECONDS, the table is shorter until the standings are made again.)
+    top = [row for row in standings[:size] if row[0] in shown]
+    leaders = [
+        Leader(
+            rank=rank,
+            learner_id=learner_id,
+            display_name=shown[learner_id]["display_name"],
+            xp=xp,
+            level=standing(shown[learner_id]["progress__xp"] or 0, ladder).level,
+        )
+        for rank, (learner_id, xp) in enumerate(top, start=1)
+    ]
+    own_rank = None
+    if signed_in:
+        own_rank = next(
+            (
+                OwnRank(rank=rank, xp=xp)
+                for rank, (learner_id, xp) in enumerate(standings, 1)
+                if learner_id == reader.pk
+            ),
+            None,
+        )
+    return Leaderboard(leaders=leaders, own_rank=own_rank)
 
 
 def next_lesson(*, learner) -> Lesson | None:

@@ -314,13 +314,12 @@ def me(request: HttpRequest) -> HttpResponse:
 def leaderboard(request: HttpRequest) -> HttpResponse:
     """This week's top learners by the XP they earned, and the reader's own place if they are further down."""
     week = selectors.Week.of(timezone.now())
-    top = selectors.leaders(week=week, ladder=Level.objects.ladder())
-    user = request.user
-    in_top = user.is_authenticated and any(leader.learner_id == user.pk for leader in top)
-    # Asked even of a learner in the top rows, so the page costs the same queries wherever they stand.
-    mine = selectors.own_rank(week=week, learner=user) if user.is_authenticated and user.on_leaderboard else None
+    board = selectors.leaderboard(week=week, ladder=Level.objects.ladder(), reader=request.user)
+    in_top = any(leader.learner_id == request.user.pk for leader in board.leaders)
     return render(
-        request, "progress/leaderboard.html", {"week": week, "leaders": top, "own_rank": mine, "in_top": in_top}
+        request,
+        "progress/leaderboard.html",
+        {"week": week, "leaders": board.leaders, "own_rank": board.own_rank, "in_top": in_top},
     )
 
 

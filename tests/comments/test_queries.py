@@ -177,3 +177,34 @@ def test_comment_and_notification_times_are_valid_html_dates(client, lesson, com
         assert times
         for value in times:
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}", value), (url, value)
+
+
+def notifications_queries(client) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/notifications/")
+    assert response.status_code == 200
+    return [query["sql"] for query in queries if not is_cache_query(query["sql"])]
+
+
+def test_the_notifications_page_runs_as_many_queries_for_30_rows_as_for_1_and_reads_no_bodies(client, lesson):
+    reader = UserFactory(display_name="Reader")
+    question = Comment.objects.create(author=reader, lesson=lesson, body="Question.")
+    writers = [UserFactory(display_name=f"Writer {n}") for n in range(31)]
+
+    def notify(writer, kind) -> None:
+        answer = Comment.objects.create(author=writer, lesson=lesson, body="Answer " * 200, parent=question)
+        Notification.objects.create(recipient=reader, kind=kind, comment=answer)
+
+    notify(writers[0], Notification.Kind.REPLY)
+    client.force_login(reader)
+    few = notifications_queries(client)
+    for n, writer in enumerate(writers[1:]):
+        notify(writer, Notification.Kind.REPLY if n % 2 else Notification.Kind.COMMENT)
+    writers[5].delete()  # a row whose author has since left
+
+    many = notifications_queries(client)
+
+    assert len(many) == len(few)
+    assert not any('"body' in sql or '"text"' in sql for sql in many)  # neither the comments' nor the lessons'
+    page = client.get("/notifications/").text
+    assert page.count('<li class="notification') == 30 and "deleted learner" in page

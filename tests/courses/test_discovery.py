@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from courses.feeds import FEED_SIZE
 from courses.models import Course, Lesson, Status
+from courses.sitemaps import SiteSitemap
 from tests.conftest import is_cache_query
 from tests.factories import CourseFactory, LessonFactory, TagFactory
 
@@ -22,6 +23,7 @@ SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 ATOM = "{http://www.w3.org/2005/Atom}"
 DOMAIN = "learn.example.org"
 ORIGIN = f"https://{DOMAIN}"
+HOUR = datetime.timedelta(hours=1)
 
 
 @pytest.fixture(autouse=True)
@@ -129,6 +131,79 @@ def test_sitemap_uses_http_where_the_site_is_served_without_tls(client, settings
     settings.HTTPS = False  # `make cluster` on loopback
     LessonFactory(course=CourseFactory(slug="asyncio"), slug="start")
     assert f"http://{DOMAIN}/courses/asyncio/start/" in sitemap(client)
+
+
+def test_a_second_sitemap_request_is_answered_from_the_cache_without_a_query(client):
+    LessonFactory(course=CourseFactory(slug="asyncio"), slug="start")
+    first = client.get("/sitemap.xml")
+
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get("/sitemap.xml?anything=else")
+
+    assert again.status_code == 200 and again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"] and again["X-Robots-Tag"] == first["X-Robots-Tag"]
+    assert [query["sql"] for query in queries if not is_cache_query(query["sql"])] == []
+
+
+def test_publishing_a_lesson_changes_the_sitemap_at_once(client):
+    course = CourseFactory(slug="asyncio")
+    draft = LessonFactory(course=course, slug="soon", status=Status.DRAFT, published_at=None)
+    assert f"{ORIGIN}/courses/asyncio/soon/" not in sitemap(client)
+
+    draft.status, draft.published_at = Status.PUBLISHED, timezone.now()
+    draft.save()
+
+    assert f"{ORIGIN}/courses/asyncio/soon/" in sitemap(client)
+
+
+def test_a_scheduled_lesson_joins_the_kept_sitemap_when_it_goes_out(client, clock, monkeypatch):
+    monkeypatch.setattr("django.core.cache.backends.db.tz_now", clock.now)  # the cache's entries age with the clock
+    LessonFactory(course=CourseFactory(slug="asyncio"), slug="later", published_at=timezone.now() + HOUR)
+    assert f"{ORIGIN}/courses/asyncio/later/" not in sitemap(client)
+
+    clock.advance(hours=1, seconds=1)
+
+    assert f"{ORIGIN}/courses/asyncio/later/" in sitemap(client)
+
+
+def test_a_sitemap_over_the_protocols_limit_is_an_index_of_sections_in_pages(client, monkeypatch):
+    monkeypatch.setattr(SiteSitemap, "limit", 2)  # 50,000 in production: the same split, with fewer rows
+    Site.objects.filter(pk=1).update(domain=DOMAIN)  # the index names the sections on the Site's domain
+    Site.objects.clear_cache()
+    course = CourseFactory(slug="asyncio")
+    for n in (1, 2, 3):
+        LessonFactory(course=course, slug=f"lesson-{n}", position=n)
+
+    index = get_xml(client, "/sitemap.xml")
+
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    locations = [element.findtext(f"{SITEMAP}loc") for element in index.findall(f"{SITEMAP}sitemap")]
+    assert locations == [
+        f"{ORIGIN}/sitemap-courses.xml",
+        f"{ORIGIN}/sitemap-lessons.xml",
+        f"{ORIGIN}/sitemap-lessons.xml?p=2",
+        f"{ORIGIN}/sitemap-tags.xml",
+    ]
+    pages = [get_xml(client, location.removeprefix(ORIGIN)) for location in locations[1:3]]
+    lessons = [url.findtext(f"{SITEMAP}loc") for page in pages for url in page.findall(f"{SITEMAP}url")]
+    assert lessons == [f"{ORIGIN}/courses/asyncio/lesson-{n}/" for n in (1, 2, 3)]
+    assert client.get("/sitemap-lessons.xml?p=3").status_code == 404
+    assert client.get("/sitemap-nothing.xml").status_code == 404
+
+
+def test_too_many_sitemap_requests_from_one_address_are_refused(client, settings):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "sitemap": "3/m/ip"}
+    LessonFactory(course=CourseFactory(slug="asyncio"), slug="start")
+
+    statuses = [client.get("/sitemap.xml").status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+    refused = client.get("/sitemap-lessons.xml", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert "Too many sitemap requests from your address. Wait a minute, then try again." in refused.text
+    assert 'class="site-header"' in refused.text
+    # Another address is not refused.
+    assert client.get("/sitemap.xml", REMOTE_ADDR="192.0.2.7").status_code == 200
 
 
 # /robots.txt
@@ -254,7 +329,9 @@ def test_sitemap_and_feeds_run_the_same_number_of_queries_for_1_and_50_lessons(c
     few = count_queries(client, url)
     add_lessons(course, 49)
     assert count_queries(client, url) == few
-    assert few <= 7  # the sitemap: a count and a list for each of its three sections, and the Site
+    # the sitemap: a count and a list for each of its three sections, the Site, and when the next scheduled
+    # lesson goes out (its copy is kept until then)
+    assert few <= 8
 
 
 # The pages: feed links and Open Graph

@@ -6,6 +6,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -162,6 +163,43 @@ def test_staff_find_drafts_marked_as_such(staff_client, hidden):
     assert response.content.decode().count('class="badge badge-draft"') == 4
 
 
+def test_staff_and_readers_never_get_each_others_kept_results(client, staff, hidden):
+    client.force_login(staff)
+    assert set(found(client, "pelicans")) == {item.get_absolute_url() for item in hidden.values()}
+    client.logout()
+    assert found(client, "pelicans") == [lesson_url(hidden["published"])]
+
+
+# Kept results.
+
+
+def search_queries(client, query: str) -> tuple[list[str], list[str]]:
+    """The results of ``query``, and the SQL that asked for them (the search's, without the cache's)."""
+    with CaptureQueriesContext(connection) as captured:
+        urls = found(client, query)
+    return urls, [query["sql"] for query in captured if "courses_searchentry" in query["sql"]]
+
+
+def test_the_same_search_again_is_answered_without_the_search_sql(client, learner, demo):
+    first, searched = search_queries(client, "gather")
+    assert first and searched
+
+    again, searched_again = search_queries(client, "  GATHER ")  # the same query, written otherwise
+    client.force_login(learner)
+    signed_in, searched_signed_in = search_queries(client, "gather")
+
+    assert again == signed_in == first
+    assert searched_again == searched_signed_in == []
+
+
+def test_a_lesson_published_after_a_search_is_found_at_once(client, demo):
+    assert found(client, "pelican") == []
+    LessonFactory(course=demo, title="Pelicans and event loops")
+    assert found(client, "pelican") == [
+        f"/courses/{demo.slug}/" + Lesson.objects.get(title__startswith="Pelican").slug + "/"
+    ]
+
+
 # Bad queries: a clear page, never a 500.
 
 
@@ -294,6 +332,7 @@ def test_the_query_count_does_not_grow_with_the_results(client, learner, db):
     course = CourseFactory()
 
     def queries() -> int:
+        cache.clear()  # the results of the same query are kept: measure the search itself
         with CaptureQueriesContext(connection) as captured:
             assert client.get("/search/", {"q": "narwhal"}).status_code == 200
         sql = [query["sql"] for query in captured.captured_queries if not is_cache_query(query["sql"])]

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -433,9 +434,65 @@ def test_the_leaderboard_runs_as_many_queries_for_50_learners_as_for_1(client, w
         learner = UserFactory(display_name=f"Learner {n}")
         LearnerProgress.objects.create(learner=learner, xp=10 * n)
         entry(learner, 10 + n, at=week.start)
+    cache.clear()  # the week's standings are kept for half a minute: count the queries that make them
     assert count_queries(client, "/leaderboard/") == few
     assert "You are #51 with 1 XP this week." in text(main_html(client.get("/leaderboard/")))
     assert few <= 7  # with the header's count of unread notifications
+
+
+def week_sums(client, url: str) -> list[str]:
+    """The SQL of one request that adds up XP of the week (the ranking's, or one learner's)."""
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return [query["sql"] for query in queries if "SUM(" in query["sql"]]
+
+
+def test_the_weeks_standings_are_kept_but_the_readers_own_xp_counts_at_once(client, week):
+    ada, me, bob = (UserFactory(display_name=name) for name in ("Ada", "Me", "Bob"))
+    entry(ada, 30, at=week.start)
+    entry(me, 10, at=week.start)
+    assert leaderboard_rows(main_html(client.get("/leaderboard/")))[0].startswith("1 Ada ")
+
+    entry(me, 50, at=week.start + timedelta(hours=1))  # earned since the standings were kept
+    client.force_login(me)
+    mine = main_html(client.get("/leaderboard/"))
+    assert leaderboard_rows(mine) == ["1 Me you Level 0 · Curiosity 60", "2 Ada Level 0 · Curiosity 30"]
+    # Only the reader's own sum was asked: the week's ranking came from the cache.
+    assert all(f'"learner_id" = {me.pk}' in sql for sql in week_sums(client, "/leaderboard/"))
+
+    # Another reader gets the kept standings, not the view made for Me.
+    client.force_login(bob)
+    theirs = main_html(client.get("/leaderboard/"))
+    assert leaderboard_rows(theirs) == ["1 Ada Level 0 · Curiosity 30", "2 Me Level 0 · Curiosity 10"]
+    assert "leaderboard-you" not in theirs
+
+
+def test_a_learner_below_the_top_20_sees_their_own_new_rank_while_the_standings_are_kept(client, week):
+    for n in range(25):
+        entry(UserFactory(display_name=f"Ahead {n}"), 100 + n, at=week.start)
+    for n in range(10):
+        entry(UserFactory(display_name=f"Behind {n}"), 20 + n, at=week.start)
+    me = UserFactory(display_name="Me")
+    entry(me, 5, at=week.start)
+    client.force_login(me)
+    assert "You are #36 with 5 XP this week." in text(main_html(client.get("/leaderboard/")))
+
+    entry(me, 20, at=week.start + timedelta(hours=1))
+
+    # Past the four with 26 to 29 XP, behind the earlier account with 25.
+    assert "You are #31 with 25 XP this week." in text(main_html(client.get("/leaderboard/")))
+
+
+def test_a_learner_who_opts_out_leaves_the_kept_leaderboard_at_once(client, week):
+    shy, other = UserFactory(display_name="Shy"), UserFactory(display_name="Other")
+    entry(shy, 50, at=week.start)
+    entry(other, 20, at=week.start)
+    assert len(leaderboard_rows(main_html(client.get("/leaderboard/")))) == 2
+
+    shy.on_leaderboard = False
+    shy.save()
+
+    assert leaderboard_rows(main_html(client.get("/leaderboard/"))) == ["1 Other Level 0 · Curiosity 20"]
 
 
 # /xp/
@@ -624,14 +681,15 @@ def test_the_course_page_ticks_only_the_readers_own_completions(client, learner)
 
 
 def test_xp_from_next_monday_00_00_utc_counts_for_next_week(db):
-    from progress.selectors import leaders
+    from progress.selectors import leaderboard
 
     week = Week.of(datetime(2026, 11, 18, tzinfo=UTC))
     ada = UserFactory(display_name="Ada")
     entry(ada, 30, at=week.end - timedelta(microseconds=1))
     entry(ada, 500, at=week.end)
     entry(ada, 700, at=week.start - timedelta(microseconds=1))
-    assert [(leader.display_name, leader.xp) for leader in leaders(week=week, ladder=[])] == [("Ada", 30)]
+    board = leaderboard(week=week, ladder=[], reader=None)
+    assert [(leader.display_name, leader.xp) for leader in board.leaders] == [("Ada", 30)]
 
 
 def test_how_xp_works_tells_only_visitors_that_their_progress_stays_in_the_browser(client, learner):
