@@ -121,8 +121,9 @@ def test_pages_run_the_same_number_of_queries_for_1_and_50_lessons(client, staff
     add_lessons(course, tags, start=3, stop=51)
     assert count_queries(client, url) == few
     learner_panel = 2 if "lesson" in url else 0  # the ladder of levels, and the panel's counts
-    # The lesson's comments (their authors' levels come from the panel's ladder) and whether the reader follows them.
-    comments = (2 if signed_in else 1) if "lesson" in url else 0
+    # The first threads' comments (their authors' levels come from the panel's ladder), the counts of all of them,
+    # and whether the reader follows them.
+    comments = (3 if signed_in else 2) if "lesson" in url else 0
     notification_bell = 1 if signed_in else 0  # the header's count of unread notifications
     certificate = 1 if signed_in and url == "/courses/asyncio/" else 0  # the reader's certificate of the course
     # A visitor's lesson ends with the course's totals and the next course, shown when the browser's progress
