@@ -2,7 +2,6 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
-from axe_playwright_python.base import AXE_SCRIPT
 from django.conf import settings
 from django.test import Client
 from PIL import Image
@@ -10,6 +9,7 @@ from playwright.sync_api import expect
 
 from courses.models import Lesson, Status
 from courses.revisions import save_revision
+from tests.e2e.axe import serious_axe_violations
 from tests.factories import CourseFactory, LessonFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,12 +68,6 @@ def body_editor(page):
 def sent_body(page):
     """The body's text box: hidden behind the editor, it holds what the form sends."""
     return page.locator("#id_body")
-
-
-def serious_axe_violations(page) -> list:
-    page.evaluate(AXE_SCRIPT)
-    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact, v.nodes.length]))")
-    return [violation for violation in found if violation[1] in {"serious", "critical"}]
 
 
 def test_an_author_changes_a_published_lesson_as_a_draft_compares_restores_and_publishes(page, browser, live_server):

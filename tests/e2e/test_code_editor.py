@@ -7,9 +7,9 @@ got in under the Content-Security-Policy (no nonce on lesson pages, which are ca
 import re
 
 import pytest
-from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import expect
 
+from tests.e2e.axe import serious_axe_violations
 from tests.factories import LessonFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -78,12 +78,6 @@ def focus_in_editor(page, within=None) -> bool:
     if within is not None:
         return host.evaluate("host => document.activeElement === host")
     return page.evaluate("document.activeElement?.classList.contains('code-editor-host') ?? false")
-
-
-def axe_findings(page) -> list:
-    page.evaluate(AXE_SCRIPT)
-    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact, v.nodes.length]))")
-    return [violation for violation in found if violation[1] in {"serious", "critical"}]
 
 
 def test_edit_opens_a_python_editor_with_line_numbers_and_highlighting(page, lesson):
@@ -212,7 +206,7 @@ def test_the_editors_pass_axe_in_light_and_dark(page, lesson):
     exercise_editor(page)
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
-        assert axe_findings(page) == [], scheme
+        assert serious_axe_violations(page) == [], scheme
 
 
 def test_the_editors_colours_follow_the_colour_scheme(page, lesson):

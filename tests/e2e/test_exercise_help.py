@@ -2,11 +2,11 @@
 offered after three failed checks, which halves what a pass then pays."""
 
 import pytest
-from axe_playwright_python.base import AXE_SCRIPT
 from django.test import Client
 from playwright.sync_api import expect
 
 from progress.models import Achievement, SolutionView, XPEntry
+from tests.e2e.axe import serious_axe_violations
 from tests.e2e.test_python import LOADING, replace_code, solution_editor
 from tests.factories import LessonFactory, UserFactory
 
@@ -39,12 +39,6 @@ def press_check(page, name: str = "Check my solution") -> None:
     workspace.get_by_role("button", name=name).click()
     expect(workspace.get_by_role("button", name=name)).to_be_visible(timeout=LOADING)
     expect(workspace.locator(".check-results")).to_be_visible()
-
-
-def serious_axe_violations(page) -> list:
-    page.evaluate(AXE_SCRIPT)
-    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact]))")
-    return [violation for violation in found if violation[1] in {"serious", "critical"}]
 
 
 def test_hints_open_one_at_a_time_by_keyboard(page, lesson):

@@ -2,11 +2,11 @@
 phone's first screen, the skip links a few presses from the top, and one right edge on a desktop."""
 
 import pytest
-from axe_playwright_python.base import AXE_SCRIPT
 from django.test import Client
 from playwright.sync_api import expect
 
 from progress import services
+from tests.e2e.axe import serious_axe_violations
 from tests.factories import LessonFactory, TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,12 +58,6 @@ def top(locator) -> float:
 
 def right(locator) -> float:
     return locator.evaluate("element => element.getBoundingClientRect().right")
-
-
-def serious_axe_violations(page) -> list:
-    page.evaluate(AXE_SCRIPT)
-    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact, v.nodes.length]))")
-    return [violation for violation in found if violation[1] in {"serious", "critical"}]
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["visitor", "learner"])

@@ -4,10 +4,10 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
-from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import expect
 
 from progress.models import Achievement, Completion
+from tests.e2e.axe import serious_axe_violations
 from tests.factories import CourseFactory, LessonFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_cache")]
@@ -49,12 +49,6 @@ def continue_link(page):
 
 def course_card(page, title: str):
     return page.locator(".card").filter(has=page.get_by_role("heading", name=title))
-
-
-def serious_axe_violations(page) -> list:
-    page.evaluate(AXE_SCRIPT)
-    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact, v.nodes.length]))")
-    return [violation for violation in found if violation[1] in {"serious", "critical"}]
 
 
 def test_a_visitors_completed_lesson_shows_on_the_course_page_and_the_catalogue(page, course, other):

@@ -5,13 +5,13 @@ from datetime import timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
-from axe_playwright_python.base import AXE_SCRIPT
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from comments.models import Comment
 from comments.sanitize import render_comment
 from comments.selectors import FIRST_THREADS
+from tests.e2e.axe import serious_axe_violations
 from tests.factories import LessonFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_cache")]
@@ -26,12 +26,6 @@ def lesson():
         root = Comment.objects.create(lesson=lesson, author=author, body_html=render_comment(f"Thread {number}"))
         Comment.objects.filter(pk=root.pk).update(created_at=start + timedelta(minutes=number))
     return lesson
-
-
-def serious_axe_violations(page) -> list:
-    page.evaluate(AXE_SCRIPT)
-    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact]))")
-    return [violation for violation in found if violation[1] in {"serious", "critical"}]
 
 
 def test_the_rest_of_the_threads_loads_in_place_by_keyboard(page, lesson):

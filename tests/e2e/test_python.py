@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
-from axe_playwright_python.base import AXE_SCRIPT
 from django.core.management import call_command
 from django.test import Client
 from playwright.sync_api import expect
 
 from courses.models import Lesson
 from progress.models import ExerciseCompletion, XPEntry
+from tests.e2e.axe import serious_axe_violations
 from tests.factories import LessonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -285,9 +285,7 @@ def test_a_page_with_output_passes_axe(page, programs):
     page.goto(programs.get_absolute_url())
     run(page, "Broken")
     finished(page, "Broken", status="Finished with an error.")
-    page.evaluate(AXE_SCRIPT)
-    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact]))")
-    assert [violation for violation in found if violation[1] in {"serious", "critical"}] == []
+    assert serious_axe_violations(page) == []
 
 
 def test_without_webassembly_stack_switching_the_code_is_shown_without_run(page, programs):
@@ -368,9 +366,7 @@ def test_a_visitors_passed_exercise_is_kept_in_the_browser_with_its_edit(page, d
     assert not ExerciseCompletion.objects.exists()
     check(page)  # the starter fails: the results and the output pass axe
     expect(workspace.locator(".check-failed").first).to_be_visible()
-    page.evaluate(AXE_SCRIPT)
-    found = page.evaluate("axe.run().then(result => result.violations.map(v => [v.id, v.impact]))")
-    assert [violation for violation in found if violation[1] in {"serious", "critical"}] == []
+    assert serious_axe_violations(page) == []
 
 
 def test_an_exercise_that_never_ends_is_stopped(page, demo_lesson):

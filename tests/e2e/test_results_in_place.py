@@ -5,11 +5,11 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
-from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import expect
 
 from comments.models import Comment, Flag, Follow, ProblemReport
 from comments.sanitize import render_comment
+from tests.e2e.axe import serious_axe_violations
 from tests.factories import LessonFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_cache")]
@@ -38,15 +38,6 @@ def sign_in(page, email: str) -> None:
 def announced(page, text: str):
     """The page's announcer: the live region the script writes to when the result's own region was just drawn."""
     return page.locator('body > [role="status"].visually-hidden').filter(has_text=text)
-
-
-def serious_axe_findings(page) -> list:
-    page.evaluate(AXE_SCRIPT)
-    found = page.evaluate(
-        "axe.run({include: [['#report-problem'], ['#comments']]})"
-        ".then(result => result.violations.map(v => [v.id, v.impact, v.nodes.length]))"
-    )
-    return [violation for violation in found if violation[1] in {"serious", "critical"}]
 
 
 def fits(page, selector: str) -> bool:
@@ -79,7 +70,7 @@ def test_a_report_is_thanked_beside_its_form(page, lesson):
     assert page.url.endswith(lesson.get_absolute_url())  # the page was not left
     assert ProblemReport.objects.get().message == "The second example misspells asyncio."
     assert fits(page, "#report-result")
-    assert serious_axe_findings(page) == []
+    assert serious_axe_violations(page, include=["#report-problem", "#comments"]) == []
 
 
 def test_a_refused_report_is_answered_beside_its_form_which_keeps_the_text(browser, live_server, lesson):
@@ -153,7 +144,7 @@ def test_a_flag_is_sent_from_under_the_comment_and_answered_beside_it(page, less
     reason.press("Tab")
     page.keyboard.press("Enter")  # by keyboard: the send button is next
     expect(result).to_have_text("You have already flagged this comment.")
-    assert serious_axe_findings(page) == []
+    assert serious_axe_violations(page, include=["#report-problem", "#comments"]) == []
 
 
 def test_following_is_said_beside_the_button_which_keeps_the_focus(page, lesson):
@@ -177,4 +168,4 @@ def test_following_is_said_beside_the_button_which_keeps_the_focus(page, lesson)
     expect(page.locator("#follow-button")).to_have_attribute("aria-pressed", "false")
     expect(page.locator("#messages")).not_to_contain_text(NOT_FOLLOWING)
     assert not Follow.objects.filter(learner=grace, lesson=lesson).exists()
-    assert serious_axe_findings(page) == []
+    assert serious_axe_violations(page, include=["#report-problem", "#comments"]) == []

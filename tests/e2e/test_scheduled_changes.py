@@ -7,7 +7,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from courses.revisions import save_revision
-from tests.e2e.test_admin import serious_axe_violations, staff_cookie
+from tests.e2e.axe import serious_axe_violations
+from tests.e2e.test_admin import staff_cookie
 from tests.factories import LessonFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_cache")]
