@@ -54,6 +54,19 @@ def test_the_last_published_lesson_issues_one_certificate(course, learner):
     assert Certificate.objects.count() == 1
 
 
+def test_a_completed_lesson_that_was_unpublished_does_not_stand_in_for_an_unfinished_one(course, learner):
+    first, second, third = course.lessons.order_by("position")[:3]
+    services.complete_lesson(learner=learner, lesson=first)
+    services.complete_lesson(learner=learner, lesson=third)
+    third.status = Status.DRAFT  # taken back by its author: two published lessons now, one of them unfinished
+    third.save()
+    added = LessonFactory(course=course, slug="part-5", position=5)
+    services.complete_lesson(learner=learner, lesson=added)
+    assert not Certificate.objects.exists(), "two completions of two published lessons, but not the same two"
+    services.complete_lesson(learner=learner, lesson=second)
+    assert Certificate.objects.get().lesson_count == 3
+
+
 def test_the_database_refuses_a_second_certificate_of_one_course(course, learner):
     complete_all(learner, course)
     with pytest.raises(IntegrityError):

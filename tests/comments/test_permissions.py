@@ -365,3 +365,18 @@ def test_every_comment_form_needs_the_csrf_token(commenter, other_commenter, les
     assert commenter.follows.filter(lesson=lesson).exists()
     notification.refresh_from_db()
     assert notification.read_at is None
+
+
+def test_the_fifty_first_comment_in_a_day_is_refused_though_spread_over_the_day(commenter_client, lesson, monkeypatch):
+    """The daily limit (50) holds when no minute's limit is reached: one comment every ten minutes."""
+    from allauth.core.internal import ratelimit
+
+    clock = [ratelimit.time.time()]
+    monkeypatch.setattr(ratelimit.time, "time", lambda: clock[0])
+    for number in range(50):
+        assert commenter_client.post(post_url(lesson), {"body": f"Comment {number}"}).status_code == 302, number
+        clock[0] += 10 * 60
+    refused = commenter_client.post(post_url(lesson), {"body": TEXT})
+    assert refused.status_code == 429 and typed_text(refused.text) == TEXT
+    clock[0] += 24 * 60 * 60 - 50 * 10 * 60  # a day after the first one
+    assert commenter_client.post(post_url(lesson), {"body": TEXT}).status_code == 302

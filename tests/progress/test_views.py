@@ -497,3 +497,30 @@ def test_a_courses_outline_for_a_visitors_continue_holds_its_published_lessons_i
     course.status = "draft"
     course.save()
     assert client.get(f"/courses/{course.pk}/lessons.json").status_code == 404
+
+
+def test_the_panel_says_how_much_xp_is_left_to_the_next_level(client, learner):
+    from progress.models import Level
+
+    Achievement.objects.all().delete()  # no bonus on the way
+    following = Level.objects.filter(xp_required__gt=10).order_by("xp_required").first()
+    services.adjust_xp(learner=learner, amount=following.xp_required - 7, note="Nearly there", by=StaffFactory())
+    client.force_login(learner)
+    page = client.get(LessonFactory().get_absolute_url()).content.decode()
+    assert '<span data-field="xp-to-go">7</span> XP to go' in page
+
+
+def shown_completion_button(page: str) -> str:
+    """The text of the completion form's button that the page shows (the other form is there, hidden)."""
+    forms = re.findall(r'<form class="completion-form"[^>]*?( hidden)?>(.*?)</form>', page, re.S)
+    [shown] = [body for hidden, body in forms if not hidden]
+    return re.search(r"<button[^>]*>([^<]+)</button>", shown).group(1)
+
+
+def test_the_completion_buttons_say_the_right_thing_in_korean(client, learner):
+    lesson = LessonFactory()
+    client.force_login(learner)
+    korean = {"HTTP_ACCEPT_LANGUAGE": "ko"}
+    assert shown_completion_button(client.get(lesson.get_absolute_url(), **korean).text) == "완료로 표시"
+    services.complete_lesson(learner=learner, lesson=lesson)
+    assert shown_completion_button(client.get(lesson.get_absolute_url(), **korean).text) == "완료 취소"
