@@ -155,7 +155,8 @@ _bench: _demo
 
 # Throughput over HTTP with wrk (Debian's wrk package): one and two gunicorn instances, each pinned to a core,
 # on the bench database of `make bench`, in A/B rounds against a bare view, with server CPU per request, cold
-# renders and mixed loads of signed-in readers with writes (scripts/bench_http.py; the README says how to read it).
+# renders and mixed loads of signed-in readers with writes (scripts/bench_http.py; how to read it:
+# docs/developers/performance.md).
 bench-http: install-dev messages
 	@$(DB) run -- $(MAKE) --no-print-directory _bench-http
 

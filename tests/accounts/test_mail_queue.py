@@ -59,7 +59,7 @@ def test_a_failed_send_is_retried_with_backoff_then_marked_failed_and_logged(
 
     assert result.status == TaskResultStatus.FAILED
     assert result.exception_class_path == "builtins.ConnectionRefusedError"
-    # 1 minute, 5 minutes, 30 minutes, 2 hours: the schedule the README promises.
+    # 1 minute, 5 minutes, 30 minutes, 2 hours: the schedule docs/operators/production.md promises.
     assert [round(delay / timedelta(seconds=1), -1) for delay in delays] == [60, 300, 1800, 7200]
     deliver_mail()
     assert len(DBTaskResult.objects.get().worker_ids) == MAX_ATTEMPTS, "no attempt after the last"
