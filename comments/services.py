@@ -238,21 +238,11 @@ def hide_comments(*, comments: QuerySet[Comment], by: User) -> int:
     return Comment.objects.filter(pk__in=ids, hidden_at__isnull=True).update(hidden_at=timezone.now(), hidden_by=by)
 
 
-def hide_comment(*, comment: Comment, by: User) -> None:
-    hide_comments(comments=Comment.objects.filter(pk=comment.pk), by=by)
-    comment.refresh_from_db(fields=["hidden_at", "hidden_by"])
-
-
 def restore_comments(*, comments: QuerySet[Comment]) -> int:
     """Show hidden ``comments`` again; returns how many. Their notifications, deleted when hidden, stay gone."""
     ids = list(comments.filter(hidden_at__isnull=False).values_list("pk", flat=True))
     bump_lessons(*Lesson.objects.filter(comments__pk__in=ids).select_related("course").distinct())
     return Comment.objects.filter(pk__in=ids, hidden_at__isnull=False).update(hidden_at=None, hidden_by=None)
-
-
-def restore_comment(*, comment: Comment) -> None:
-    restore_comments(comments=Comment.objects.filter(pk=comment.pk))
-    comment.refresh_from_db(fields=["hidden_at", "hidden_by"])
 
 
 @transaction.atomic

@@ -199,13 +199,6 @@ def completed_lesson_ids(*, user, lessons: Iterable[Lesson]) -> set[int]:
     return set(Completion.objects.filter(learner_id=user.pk, lesson_id__in=ids).values_list("lesson_id", flat=True))
 
 
-def exercise_done(*, user, lesson: Lesson) -> bool:
-    """Whether the signed-in ``user``'s code passed ``lesson``'s exercise: one query (none for a visitor)."""
-    if not user.is_authenticated:
-        return False
-    return ExerciseCompletion.objects.filter(learner_id=user.pk, lesson_id=lesson.pk).exists()
-
-
 # The activity heatmap: 12 weeks of days, a column per week (Monday at the top), squares of CELL px.
 HEATMAP_DAYS = 84
 HEATMAP_CELL = 12

@@ -37,16 +37,6 @@ def course_end(lesson: Lesson, panel: Panel) -> selectors.CourseEnd:
 
 
 @register.simple_tag(takes_context=True)
-def exercise_done(context, lesson: Lesson) -> bool:
-    """``{% exercise_done lesson as done %}``: whether the reader's code passed the lesson's exercise (one query;
-    none for a visitor, whose passes live in the browser, so False).
-
-    Below ``{% learner_panel lesson as panel %}``, ``panel.exercise_done`` says the same without a query of its own.
-    """
-    return selectors.exercise_done(user=context["request"].user, lesson=lesson)
-
-
-@register.simple_tag(takes_context=True)
 def completed_lessons(context, lessons: Iterable[Lesson]) -> set[int]:
     """``{% completed_lessons lessons as done %}``: ids of the page's lessons the reader completed (one query)."""
     return selectors.completed_lesson_ids(user=context["request"].user, lessons=lessons)

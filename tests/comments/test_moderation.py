@@ -11,6 +11,7 @@ from django.utils import timezone
 from comments import services
 from comments.models import Comment, CommentBan, Flag, Notification, ProblemReport
 from comments.sanitize import render_comment
+from tests.comments.conftest import hide, restore
 from tests.factories import LessonFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +134,7 @@ def test_a_flag_needs_a_reason_of_at_most_500_characters(reader_client, lesson, 
 
 def test_a_hidden_or_deleted_comment_cannot_be_flagged(reader_client, lesson, author):
     hidden = comment_on(lesson, author)
-    services.hide_comment(comment=hidden, by=StaffFactory())
+    hide(hidden, by=StaffFactory())
     deleted = comment_on(lesson, author)
     Comment.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
     assert reader_client.post(flag_url(hidden), {"reason": "Spam"}).status_code == 404
@@ -188,7 +189,7 @@ def test_hiding_a_comment_removes_its_notifications_and_hides_it_from_others(sta
 def test_a_hidden_comment_with_replies_leaves_a_placeholder_for_others(lesson, author, client):
     hidden = comment_on(lesson, author, "Rude words")
     comment_on(lesson, verified(), "A kind reply", parent=hidden)
-    services.hide_comment(comment=hidden, by=StaffFactory())
+    hide(hidden, by=StaffFactory())
     html = page(client, lesson)
     assert "Rude words" not in html
     assert "This comment was hidden by a moderator." in html and "A kind reply" in html
@@ -196,7 +197,7 @@ def test_a_hidden_comment_with_replies_leaves_a_placeholder_for_others(lesson, a
 
 def test_restoring_a_hidden_comment_shows_it_to_everyone_again(staff_client, lesson, author):
     comment = comment_on(lesson, author, "Fair point after all")
-    services.hide_comment(comment=comment, by=StaffFactory())
+    hide(comment, by=StaffFactory())
     visitor = Client()
     assert "Fair point after all" not in page(visitor, lesson)
 
@@ -211,13 +212,13 @@ def test_restoring_a_hidden_comment_shows_it_to_everyone_again(staff_client, les
 def test_hide_and_restore_change_only_what_they_must(lesson, author):
     staff = StaffFactory()
     shown, hidden = comment_on(lesson, author), comment_on(lesson, author)
-    services.hide_comment(comment=hidden, by=staff)
+    hide(hidden, by=staff)
     first_hidden_at = Comment.objects.get(pk=hidden.pk).hidden_at
     assert services.hide_comments(comments=Comment.objects.all(), by=StaffFactory()) == 1
     assert Comment.objects.get(pk=hidden.pk).hidden_at == first_hidden_at
     assert Comment.objects.get(pk=hidden.pk).hidden_by == staff
     assert services.restore_comments(comments=Comment.objects.all()) == 2
-    services.restore_comment(comment=shown)
+    restore(shown)
     assert not Comment.objects.filter(hidden_at__isnull=False).exists()
 
 
@@ -319,7 +320,7 @@ def test_the_comment_list_is_filtered_by_flags_and_hidden_and_searched_by_author
     flagged = comment_on(lesson, author, "Flagged one")
     hidden = comment_on(lesson, verified(UserFactory(email="other@example.com")), "Hidden one")
     services.flag_comment(learner=UserFactory(), comment=flagged, reason="Spam")
-    services.hide_comment(comment=hidden, by=StaffFactory())
+    hide(hidden, by=StaffFactory())
 
     def listed(query: str) -> list[Comment]:
         return list(staff_client.get(f"/admin/comments/comment/?{query}").context["cl"].result_list)

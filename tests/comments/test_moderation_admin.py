@@ -23,6 +23,7 @@ from comments.models import Comment, Flag, Notification, ProblemReport
 from comments.sanitize import render_comment
 from courses import revisions
 from courses.models import Status
+from tests.comments.conftest import hide
 from tests.factories import CourseFactory, LessonFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,7 @@ def test_the_admin_home_counts_flagged_comments_new_reports_and_scheduled_lesson
     flagged = comment_on(lesson, "Buy watches")
     flag(flagged)
     flag(flagged, "Advertising")
-    services.hide_comment(comment=flag(comment_on(lesson), "Rude").comment, by=StaffFactory())
+    hide(flag(comment_on(lesson), "Rude").comment, by=StaffFactory())
     dismissed = flag(comment_on(lesson)).comment
     services.dismiss_flags(comments=Comment.objects.filter(pk=dismissed.pk), moderator=StaffFactory())
     comment_on(lesson, "Never flagged")
@@ -213,7 +214,7 @@ def test_dismissing_counts_comments_and_leaves_hidden_ones_hidden(staff, lesson)
     shown, hidden, quiet = comment_on(lesson), comment_on(lesson), comment_on(lesson)
     for comment in (shown, shown, hidden):
         flag(comment)
-    services.hide_comment(comment=hidden, by=staff)
+    hide(hidden, by=staff)
 
     assert services.dismiss_flags(comments=Comment.objects.all(), moderator=staff) == 2
     assert services.dismiss_flags(comments=Comment.objects.all(), moderator=staff) == 0

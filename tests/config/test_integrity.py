@@ -12,6 +12,7 @@ from comments import services as comments
 from comments.models import Comment, CommentBan, Notification
 from progress import services as progress
 from progress.models import Completion, ExerciseCompletion, LearnerProgress, Unlock, XPEntry
+from tests.comments.conftest import hide
 from tests.factories import LessonFactory, StaffFactory, UserFactory
 
 
@@ -43,7 +44,7 @@ def site(db):
     comments.post_comment(author=ada, lesson=first, body="Thanks! [m-3]", parent=answer)
     comments.post_comment(author=ada, lesson=first, body="And my own reply. [m-4]", parent=question)
     hidden = comments.post_comment(author=alan, lesson=first, body="Buy now [m-5]")
-    comments.hide_comment(comment=hidden, by=StaffFactory())
+    hide(hidden, by=StaffFactory())
     gone = comments.post_comment(author=grace, lesson=first, body="Oops [m-6]", parent=question)
     comments.delete_comment(user=grace, comment=gone)
     comments.follow(learner=late, lesson=first)  # after every comment: it is owed none of them

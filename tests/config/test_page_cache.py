@@ -9,9 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from comments.models import Comment
-from comments.services import hide_comment
 from config.page_cache import csrf_placeholder
-from tests.comments.conftest import verified
+from tests.comments.conftest import hide, verified
 from tests.conftest import is_cache_query
 from tests.factories import LessonFactory, StaffFactory, UserFactory
 
@@ -74,7 +73,7 @@ def test_visitors_see_a_new_comment_and_a_changed_lesson_at_once(lesson):
 def test_a_hidden_comment_leaves_the_visitors_page_at_once(lesson):
     comment = comment_on(lesson, "Buy my course")
     assert "Buy my course" in Client().get(lesson.get_absolute_url()).content.decode()
-    hide_comment(comment=comment, by=StaffFactory())
+    hide(comment, by=StaffFactory())
     assert "Buy my course" not in Client().get(lesson.get_absolute_url()).content.decode()
 
 
@@ -304,7 +303,7 @@ def test_a_comment_on_one_lesson_leaves_the_other_lessons_copies_fresh_for_every
         for url in (lesson.get_absolute_url(), other.get_absolute_url(), "/", "/courses/asyncio/"):
             client.get(url)
     comment = comment_on(lesson, "Only here")
-    hide_comment(comment=comment, by=StaffFactory())
+    hide(comment, by=StaffFactory())
     for client in (visitor, reader):
         assert from_the_cache(client, other.get_absolute_url())
         assert from_the_cache(client, "/") and from_the_cache(client, "/courses/asyncio/")
