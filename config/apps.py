@@ -15,7 +15,7 @@ class StreamConfig(AppConfig):
 
 
 # What the cached pages show every reader (config.page_cache): a save or a delete of any of these makes
-# them all stale. Bulk updates of these models call bump_content_generation themselves.
+# them all stale. Bulk updates of these models send courses.events.content_changed themselves.
 CONTENT_MODELS = [
     "courses.Course",
     "courses.Lesson",
@@ -48,6 +48,7 @@ def connect_content_signals() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from config.page_cache import bump_content_generation, bump_lessons, bump_reader
+    from courses.events import content_changed
 
     for label in CONTENT_MODELS:
         model = apps.get_model(label)
@@ -71,3 +72,4 @@ def connect_content_signals() -> None:
         post_delete.connect(bump, sender=model, weak=False, dispatch_uid=f"reader:{label}:delete")
     tags = apps.get_model("courses.Lesson").tags.through
     m2m_changed.connect(bump_content_generation, sender=tags, dispatch_uid="content:lesson-tags")
+    content_changed.connect(bump_content_generation, dispatch_uid="content:courses")

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from config.page_cache import bump_content_generation
+from courses.events import content_changed
 from courses.exercises import split_hints, validate_checks, validate_solution, validate_starter
 from courses.markdown import reading_minutes, render_code_block, render_markdown
 
@@ -101,7 +101,7 @@ class Course(models.Model):
                 lesson.course = self
                 lesson.render()
             Lesson.objects.bulk_update(lessons, fields=sorted(Lesson.RENDERED))
-            bump_content_generation()
+            content_changed.send(sender=__name__)
 
     def get_absolute_url(self) -> str:
         return reverse("courses:course", kwargs={"course": self.slug})

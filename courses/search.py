@@ -35,7 +35,7 @@ from django.db.models.functions import Cast
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from config.page_cache import bump_content_generation
+from courses.events import content_changed
 from courses.markdown import plain_text
 from courses.models import Course, Lesson, SearchEntry
 
@@ -318,4 +318,4 @@ def reindex_all() -> None:
     index_courses(Course.objects.iterator(chunk_size=BATCH_SIZE))
     lessons = Lesson.objects.only("title", "summary", "body", "exercise").prefetch_related("tags")
     index_lessons(lessons.iterator(chunk_size=BATCH_SIZE))
-    bump_content_generation()  # kept search results were made from the entries before
+    content_changed.send(sender=__name__)  # kept search results were made from the entries before

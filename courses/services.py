@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.db.models import QuerySet
 
-from config.page_cache import bump_content_generation
+from courses.events import content_changed
 from courses.models import Lesson, Status
 
 
@@ -25,5 +25,5 @@ def publish_lessons(*, lessons: QuerySet[Lesson]) -> int:
 @transaction.atomic
 def unpublish_lessons(*, lessons: QuerySet[Lesson]) -> int:
     """Turn ``lessons`` back into drafts (their first publication date is kept); returns how many."""
-    bump_content_generation()
+    content_changed.send(sender=__name__)
     return lessons.update(status=Status.DRAFT)

@@ -227,7 +227,7 @@ class Learner(Person):
                 headers={"Accept": "application/json"}, catch_response=True,
             ) as response:  # fmt: skip
                 answered = response.status_code == 200
-                if answered and marker not in answer(response).get("html", ""):
+                if answered and marker not in answer(response).get("comment", ""):  # the new comment's own HTML
                     response.failure("the comment is not in the answer")
         finally:
             with MARKERS.open("a", encoding="utf-8") as markers:
