@@ -5,7 +5,7 @@
 PYTHON ?=
 VENV := .venv
 PY := $(VENV)/bin/python
-DB := $(PY) -m config.embedded_db
+DB := $(PY) -m ops.embedded_db
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -25,12 +25,12 @@ test: install-dev messages lint
 serve: install messages
 	@$(DB) run -- $(MAKE) --no-print-directory _serve-prod
 
-# The production topology on one machine, in the foreground, under supervisord (config/cluster.py): nginx on
+# The production topology on one machine, in the foreground, under supervisord (ops/cluster.py): nginx on
 # 127.0.0.1:$(PORT) in front of two gunicorn instances, the task worker, Redis (unless REDIS_URL is set) and the
 # embedded PostgreSQL (unless DATABASE_URL is set); a process that dies is started again; Ctrl-C stops all of it.
 # nginx and redis-server come from Debian's packages, installed with apt-get when root on Debian.
 cluster: install messages
-	PORT=$(PORT) $(PY) -m config.cluster
+	PORT=$(PORT) $(PY) -m ops.cluster
 
 # Loads (or updates) the demo course into the configured database.
 demo: install messages
@@ -54,11 +54,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	@touch $@
 
 # The browser's packages from the npm registry, each checked against its pinned integrity: Pyodide
-# (config/pyodide.py) into .cache/pyodide/<version>/, the packages of package-lock.json (config/npm_assets.py)
+# (ops/pyodide.py) into .cache/pyodide/<version>/, the packages of package-lock.json (ops/npm_assets.py)
 # into .cache/vendor/. Once they are there, this checks them and does nothing else.
 assets: $(VENV)/.installed
-	@$(PY) -m config.pyodide
-	@$(PY) -m config.npm_assets
+	@$(PY) -m ops.pyodide
+	@$(PY) -m ops.npm_assets
 
 # Rebuilds both locks from requirements.in and requirements-dev.in (pip-tools, in a throwaway venv).
 lock:
@@ -127,13 +127,13 @@ db-reset: install
 		fi
 
 # A pg_dump of the configured database into backups/ (git-ignored); `make restore FILE=…` puts one
-# back after asking (CONFIRM=yes skips the question). The logic is in config/backup.py.
+# back after asking (CONFIRM=yes skips the question). The logic is in ops/backup.py.
 backup: install
-	@$(DB) run -- $(PY) -m config.backup backup
+	@$(DB) run -- $(PY) -m ops.backup backup
 
 restore: install
 	@if [ -z "$(FILE)" ]; then echo "usage: make restore FILE=backups/….dump [CONFIRM=yes]" >&2; exit 2; fi
-	@$(DB) run -- $(PY) -m config.backup restore $(if $(filter yes,$(CONFIRM)),--yes) -- "$(FILE)"
+	@$(DB) run -- $(PY) -m ops.backup restore $(if $(filter yes,$(CONFIRM)),--yes) -- "$(FILE)"
 
 # Times the public pages of the demo course, then those of a large site that lives in a database of
 # its own (<database>_bench on the same server), with one gunicorn worker's memory, then a lesson page

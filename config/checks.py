@@ -21,7 +21,7 @@ def production_database(app_configs, **kwargs) -> list[Warning]:
 @register()
 def pyodide_files(app_configs, **kwargs) -> list[Warning]:
     """Without Pyodide's files, Run on a lesson's Python blocks has nothing to load (and collectstatic misses them)."""
-    from config import pyodide
+    from ops import pyodide
 
     folder = pyodide.FOLDER / pyodide.VERSION
     missing = [name for name in pyodide.FILES if not (folder / name).is_file()]
@@ -30,7 +30,7 @@ def pyodide_files(app_configs, **kwargs) -> list[Warning]:
     return [
         Warning(
             f"Pyodide {pyodide.VERSION} is missing from {folder} ({', '.join(missing)}).",
-            hint="Run `make install` (or `python -m config.pyodide`), which fetches and checks them.",
+            hint="Run `make install` (or `python -m ops.pyodide`), which fetches and checks them.",
             id="stream.W002",
         )
     ]
@@ -39,7 +39,7 @@ def pyodide_files(app_configs, **kwargs) -> list[Warning]:
 @register()
 def npm_asset_files(app_configs, **kwargs) -> list[Warning]:
     """Without the npm packages of package-lock.json, the lesson form's code editors fall back to text boxes."""
-    from config import npm_assets
+    from ops import npm_assets
 
     try:
         packages = npm_assets.locked_packages()
@@ -50,7 +50,7 @@ def npm_asset_files(app_configs, **kwargs) -> list[Warning]:
     return [
         Warning(
             f"The browser's npm packages are missing or changed in {npm_assets.FOLDER}.",
-            hint="Run `make install` (or `python -m config.npm_assets`), which fetches and checks them.",
+            hint="Run `make install` (or `python -m ops.npm_assets`), which fetches and checks them.",
             id="stream.W003",
         )
     ]

@@ -122,7 +122,7 @@ class RequestLogMiddleware:
 class StaticFilesMiddleware(WhiteNoiseMiddleware):
     """WhiteNoise, without collectstatic's manifest (staticfiles.json): a map of every static file to its hashed
     name is of no use to a browser and lists the site's files for anyone who asks. nginx refuses it too
-    (deploy/nginx/stream.conf, config/cluster.nginx.conf)."""
+    (deploy/nginx/stream.conf, ops/cluster.nginx.conf)."""
 
     def add_file_to_dictionary(self, url, path, stat_cache=None):
         if url == self.static_prefix + ManifestFilesMixin.manifest_name:

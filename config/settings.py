@@ -1,7 +1,7 @@
 """Stream's settings: one module, everything that varies comes from the environment.
 
 Development needs nothing set: DEBUG is on, the database is the embedded PostgreSQL
-server (see ``config.embedded_db``), e-mail goes to the console. Production sets
+server (see ``ops.embedded_db``), e-mail goes to the console. Production sets
 ``DEBUG=false`` and must then provide ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 """
 
@@ -15,7 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from config import embedded_db, media, npm_assets, pyodide, static
+from config import media, static
+from ops import embedded_db, npm_assets, pyodide
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -294,8 +295,8 @@ MEDIA_URL = MEDIA.url
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 LESSON_IMAGE_MAX_BYTES = 5 * 1024 * 1024
 LESSON_IMAGE_MAX_PIXELS = 40_000_000
-# Pyodide's files, fetched by `make install` (config/pyodide.py), are served at {STATIC_URL}pyodide/<version>/,
-# and the npm packages of package-lock.json (config/npm_assets.py) at {STATIC_URL}vendor/.
+# Pyodide's files, fetched by `make install` (ops/pyodide.py), are served at {STATIC_URL}pyodide/<version>/,
+# and the npm packages of package-lock.json (ops/npm_assets.py) at {STATIC_URL}vendor/.
 PYODIDE_VERSION = pyodide.VERSION
 STATICFILES_DIRS = [BASE_DIR / "static", ("pyodide", pyodide.FOLDER), ("vendor", npm_assets.FOLDER)]
 STORAGES = {

@@ -18,7 +18,7 @@ def immutable_file_test(path: str, url: str) -> bool:
     """Whether ``url`` may be cached for good (``Cache-Control: immutable`` and a max-age of ten years).
 
     Pyodide requests its files by fixed names relative to its indexURL, so they cannot carry a hash; their
-    folder is named after the version, and a new version is a new folder (config/pyodide.py). Every other file
+    folder is named after the version, and a new version is a new folder (ops/pyodide.py). Every other file
     is immutable when its name carries a hash that the storage maps its unhashed name to, as in WhiteNoise's own
     test (WhiteNoiseMiddleware.immutable_file_test), which this setting replaces.
     """

@@ -364,7 +364,7 @@ class LessonAdmin(StreamModelAdmin):
         ]
 
     class Media:
-        # The editors (an ES module over CodeMirror, config/npm_assets.py) run before the preview, which uses them.
+        # The editors (an ES module over CodeMirror, ops/npm_assets.py) run before the preview, which uses them.
         js = [Script("js/admin-lesson-editor.js", type="module"), "js/admin-lesson-preview.js"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):

@@ -128,7 +128,7 @@ class Outage(threading.Thread):
         if supervised_pid(self.cluster_dir, "postgres"):
             supervisorctl(self.cluster_dir, action, "postgres")
         else:
-            subprocess.run([PYTHON, "-m", "config.embedded_db", action], env=self.env, cwd=BASE_DIR, check=True)
+            subprocess.run([PYTHON, "-m", "ops.embedded_db", action], env=self.env, cwd=BASE_DIR, check=True)
 
     def run(self) -> None:
         time.sleep(self.after)

@@ -67,7 +67,7 @@ COMPLETIONS_PER_LEARNER = 20
 
 def bench_database_url() -> tuple[str, str]:
     """The configured database's URL and that of its ``_bench`` sibling on the same server."""
-    from config import embedded_db
+    from ops import embedded_db
 
     configured = os.environ.get("DATABASE_URL") or embedded_db.database_url()
     parts = urlsplit(configured)

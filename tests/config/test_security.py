@@ -134,7 +134,7 @@ def test_collectstatics_manifest_is_not_served(client, settings, tmp_path):
     assert "/static/staticfiles.json" not in middleware.files
     nginx = [
         Path(__file__).parents[2] / "deploy/nginx/stream.conf",
-        Path(__file__).parents[2] / "config/cluster.nginx.conf",
+        Path(__file__).parents[2] / "ops/cluster.nginx.conf",
     ]
     for conf in nginx:
         assert "location = /static/staticfiles.json {" in conf.read_text(), conf

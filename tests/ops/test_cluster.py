@@ -1,4 +1,4 @@
-"""`make cluster` (config/cluster.py) and deploy/'s nginx site: nginx accepts both, and the cluster serves
+"""`make cluster` (ops/cluster.py) and deploy/'s nginx site: nginx accepts both, and the cluster serves
 through nginx from both gunicorn instances, as a real server does, and goes on when one of them dies."""
 
 import contextlib
@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
-from config import cluster
-from config.pyodide import VERSION
+from ops import cluster
+from ops.pyodide import VERSION
 from tests.accounts.live import Browser, free_port, site_environment
 from tests.factories import UserFactory
 
@@ -250,7 +250,7 @@ class Output:
 def running_cluster(folder: Path, environment: dict[str, str]):
     """`make cluster` in ``folder``; stopped as Ctrl-C stops it, and nothing of it may outlive that."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "config.cluster"],
+        [sys.executable, "-m", "ops.cluster"],
         cwd=BASE_DIR,
         env=environment | {"CLUSTER_DIR": str(folder)},
         stdout=subprocess.PIPE,

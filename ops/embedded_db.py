@@ -6,9 +6,9 @@ project and reached over a unix socket (no TCP port is opened).
 
 Command line (used by the Makefile)::
 
-    python -m config.embedded_db start        # init on first use, start, create the database
-    python -m config.embedded_db stop
-    python -m config.embedded_db run -- CMD   # start if needed, run CMD, then stop when no one else uses it
+    python -m ops.embedded_db start        # init on first use, start, create the database
+    python -m ops.embedded_db stop
+    python -m ops.embedded_db run -- CMD   # start if needed, run CMD, then stop when no one else uses it
 
 Several ``run`` commands may share the server (two ``make run`` in one checkout, or ``make run`` beside
 ``make test``): each registers itself in ``.pgdata.users/`` and only the last one to leave stops the
@@ -210,7 +210,7 @@ def run(command: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    usage = "usage: python -m config.embedded_db start|stop|status|url|run -- COMMAND…"
+    usage = "usage: python -m ops.embedded_db start|stop|status|url|run -- COMMAND…"
     if not argv:
         print(usage, file=sys.stderr)
         return 2

@@ -2,8 +2,8 @@
 
 Command line (used by the Makefile, with the embedded server up when there is no ``DATABASE_URL``)::
 
-    python -m config.backup backup [--directory DIR]   # backups/<database>-<UTC time>.dump, custom format
-    python -m config.backup restore FILE [--yes]       # asks first unless --yes; one transaction
+    python -m ops.backup backup [--directory DIR]   # backups/<database>-<UTC time>.dump, custom format
+    python -m ops.backup restore FILE [--yes]       # asks first unless --yes; one transaction
 
 The database is the one the site uses: ``DATABASE_URL``, parsed as ``config/settings.py`` parses
 it, else the embedded server. The PostgreSQL client programs are the system's when they are at
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from config import embedded_db
+from ops import embedded_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BACKUP_DIR = BASE_DIR / "backups"
@@ -245,7 +245,7 @@ def clear_shared_cache() -> None:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m config.backup", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ops.backup", description=__doc__.splitlines()[0])
     actions = parser.add_subparsers(dest="action", required=True)
     backup_parser = actions.add_parser("backup", help="dump the configured database into a new file")
     backup_parser.add_argument("--directory", type=Path, default=BACKUP_DIR, help="where to write (default: backups/)")

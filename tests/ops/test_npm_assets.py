@@ -1,4 +1,4 @@
-"""config/npm_assets.py, which `make install` runs: the packages of package-lock.json, checked, served as ES modules.
+"""ops/npm_assets.py, which `make install` runs: the packages of package-lock.json, checked, served as ES modules.
 
 Small packages built here stand in for CodeMirror's; they are downloaded over HTTP from a registry on this machine.
 """
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from config import checks, npm_assets
-from tests.config.test_pyodide import make_tarball
+from config import checks
+from ops import npm_assets
+from tests.ops.test_pyodide import make_tarball
 
 # Two packages as npm packs them: one imports the other by its bare name, and itself by a relative path.
 EDITOR = {

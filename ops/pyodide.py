@@ -3,10 +3,10 @@
 Command line (``make install`` runs it, and so do ``make run``, ``make test``, ``make serve`` and
 ``make cluster``)::
 
-    python -m config.pyodide
+    python -m ops.pyodide
 
 It takes the npm package pyodide@VERSION (``npm pack`` when npm is on PATH, else a direct download of the
-same tarball from $NPM_CONFIG_REGISTRY or the public npm registry, as config/npm_assets.py does), refuses it
+same tarball from $NPM_CONFIG_REGISTRY or the public npm registry, as ops/npm_assets.py does), refuses it
 unless it matches the pinned integrity, and extracts the files the browser needs into
 ``.cache/pyodide/VERSION/`` (git-ignored), which ``STATICFILES_DIRS`` serves at ``{STATIC_URL}pyodide/VERSION/``.
 The tarball stays in ``.cache/``, so the files can be extracted again without the network. A run that finds the
@@ -27,8 +27,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from config.npm_assets import FetchError, download, integrity_of, sha256_of
-from config.npm_assets import tarball_url as package_tarball_url
+from ops.npm_assets import FetchError, download, integrity_of, sha256_of
+from ops.npm_assets import tarball_url as package_tarball_url
 
 VERSION = "314.0.7"
 # What npm's registry gives as the tarball's dist.integrity (`npm view pyodide@VERSION dist.integrity`).
@@ -134,7 +134,7 @@ def verify(tarball: Path, source: str) -> None:
         tarball.unlink()
         raise PyodideError(
             f"{tarball.name} from {source} does not match the pinned integrity: it is {actual}, "
-            f"not {INTEGRITY} (config/pyodide.py). It was deleted and nothing was installed."
+            f"not {INTEGRITY} (ops/pyodide.py). It was deleted and nothing was installed."
         )
 
 

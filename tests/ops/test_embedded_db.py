@@ -18,12 +18,12 @@ def environment(tmp_path):
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env["STREAM_PGDATA"] = str(tmp_path / "pgdata")
     yield env
-    subprocess.run([sys.executable, "-m", "config.embedded_db", "stop"], cwd=BASE_DIR, env=env, check=False)
+    subprocess.run([sys.executable, "-m", "ops.embedded_db", "stop"], cwd=BASE_DIR, env=env, check=False)
 
 
 def embedded_db(environment, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "config.embedded_db", *args],
+        [sys.executable, "-m", "ops.embedded_db", *args],
         cwd=BASE_DIR,
         env=environment,
         capture_output=True,
@@ -37,7 +37,7 @@ def embedded_db(environment, *args: str) -> str:
 def start_user(environment) -> subprocess.Popen:
     """`embedded_db run -- sleep`, as `make run` does with the web server; returns once it is registered."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "config.embedded_db", "run", "--", "sleep", "300"], cwd=BASE_DIR, env=environment
+        [sys.executable, "-m", "ops.embedded_db", "run", "--", "sleep", "300"], cwd=BASE_DIR, env=environment
     )
     registration = Path(environment["STREAM_PGDATA"] + ".users") / str(process.pid)
     deadline = time.monotonic() + 60
@@ -74,7 +74,7 @@ def test_a_server_started_by_hand_outlives_the_runs_that_used_it(environment):
 
 def run_command(environment, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "config.embedded_db", *args],
+        [sys.executable, "-m", "ops.embedded_db", *args],
         cwd=BASE_DIR,
         env=environment,
         capture_output=True,
@@ -103,7 +103,7 @@ def test_ctrl_c_ends_run_without_an_error(environment):
     """Ctrl-C is how a developer stops `make run`: make must not report it as a failure."""
     environment["DATABASE_URL"] = "postgresql://stream@db.example.com/stream"
     process = subprocess.Popen(
-        [sys.executable, "-m", "config.embedded_db", "run", "--", "sleep", "300"],
+        [sys.executable, "-m", "ops.embedded_db", "run", "--", "sleep", "300"],
         cwd=BASE_DIR,
         env=environment,
         start_new_session=True,
@@ -119,4 +119,4 @@ def test_ctrl_c_ends_run_without_an_error(environment):
 def test_an_unknown_command_is_refused_with_the_usage(environment):
     result = run_command(environment, "restart")
     assert result.returncode == 2
-    assert "usage: python -m config.embedded_db start|stop|status|url|run" in result.stderr
+    assert "usage: python -m ops.embedded_db start|stop|status|url|run" in result.stderr

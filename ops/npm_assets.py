@@ -1,8 +1,8 @@
 """The browser's JavaScript packages from the npm registry (CodeMirror for the lesson editor), served as ES modules.
 
-Command line (``make install`` runs it, like config/pyodide.py)::
+Command line (``make install`` runs it, like ops/pyodide.py)::
 
-    python -m config.npm_assets
+    python -m ops.npm_assets
 
 ``package.json`` names the packages and ``package-lock.json`` pins every one of them, dependencies included,
 with the integrity the registry published (``npm install --package-lock-only`` rewrites it). Each tarball comes

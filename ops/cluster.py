@@ -7,7 +7,7 @@ as in production (DEBUG off) except that it speaks plain http (HTTPS=false) and 
 front of it (TRUSTED_PROXY_COUNT=1).
 
 supervisord runs them all, as systemd runs deploy/'s units on a server: a program that dies is started again,
-after a delay that grows while it keeps dying at once, and config/orphans.py kills what it left behind (a
+after a delay that grows while it keeps dying at once, and ops/orphans.py kills what it left behind (a
 gunicorn master's workers, PostgreSQL's backends) so that no orphan holds its port. Only Ctrl-C or SIGTERM
 stops the cluster.
 
@@ -15,7 +15,7 @@ What the cluster writes lives in the cluster folder, $CLUSTER_DIR or .cluster/ (
 nginx.conf, log/ (a file per program), the pid files, Redis's data (redis/) and, without SECRET_KEY in the
 environment, a key generated on the first run (secret_key).
 
-    python -m config.cluster                             # what `make cluster` runs
+    python -m ops.cluster                             # what `make cluster` runs
     supervisorctl -c .cluster/supervisord.conf status    # while it runs: each program, its pid and uptime
 """
 
@@ -38,7 +38,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from config import orphans
+from ops import orphans
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 NGINX_TEMPLATE = Path(__file__).with_name("cluster.nginx.conf")
@@ -81,7 +81,7 @@ def secret_key(folder: Path) -> tuple[str, str]:
 
 
 def nginx_config(*, folder: Path, port: int, web_ports: list[int], static_root: Path) -> str:
-    """The cluster's nginx configuration, from config/cluster.nginx.conf."""
+    """The cluster's nginx configuration, from ops/cluster.nginx.conf."""
     user = ""
     if os.geteuid() == 0:
         # nginx's workers would run as nobody; they read the project's static files, so they run as their owner.
@@ -118,7 +118,7 @@ class Program:
 
 
 def supervisord_config(folder: Path, programs: list[Program]) -> str:
-    """supervisord.conf for ``programs``, their output in log/<name>.log, config/orphans.py listening."""
+    """supervisord.conf for ``programs``, their output in log/<name>.log, ops/orphans.py listening."""
     parser = configparser.RawConfigParser()
     log = folder / "log"
     parser["supervisord"] = {
@@ -167,7 +167,7 @@ def supervisord_config(folder: Path, programs: list[Program]) -> str:
             section["user"] = program.user
         parser[f"program:{program.name}"] = section
     parser["eventlistener:orphans"] = {
-        "command": shlex.join([sys.executable, "-m", "config.orphans"]),
+        "command": shlex.join([sys.executable, "-m", "ops.orphans"]),
         "directory": str(BASE_DIR),
         "events": "PROCESS_STATE_EXITED,PROCESS_STATE_BACKOFF",
         "priority": "1",
@@ -194,7 +194,7 @@ def prepare_database(environment: dict[str, str]) -> Program | None:
     The embedded server is started as `make run` starts it (created on first use), migrated, then stopped for
     supervisord to start in the foreground. One that was running already (`make db`) is left as it is.
     """
-    from config import embedded_db
+    from ops import embedded_db
 
     takes_over = not environment.get("DATABASE_URL") and not embedded_db.is_running()
     if takes_over:
@@ -285,7 +285,7 @@ def main() -> int:
     config.chmod(0o600)
     config.write_text(supervisord_config(folder, programs))
 
-    # A session of its own, so that config/orphans.py finds the cluster's processes and nothing else; the
+    # A session of its own, so that ops/orphans.py finds the cluster's processes and nothing else; the
     # terminal's Ctrl-C reaches this process, which passes it on.
     supervisord = subprocess.Popen(
         [sys.executable, "-m", "supervisor.supervisord", "-c", str(config)],

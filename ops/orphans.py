@@ -4,7 +4,7 @@ supervisord starts each program in a process group of its own and starts it agai
 leaves the dead program's children running: gunicorn's workers, nginx's, PostgreSQL's backends. Those hold
 the port or the shared memory the new process needs, so it could never start. After each exit this kills
 (SIGKILL) every process of supervisord's session whose process group has lost its leader; it does nothing
-unless supervisord leads a session of its own, as config/cluster.py starts it.
+unless supervisord leads a session of its own, as ops/cluster.py starts it.
 """
 
 from __future__ import annotations

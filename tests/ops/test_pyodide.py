@@ -1,4 +1,4 @@
-"""config/pyodide.py, which `make install` runs: the pinned npm package of Pyodide, checked, extracted for the browser.
+"""ops/pyodide.py, which `make install` runs: the pinned npm package of Pyodide, checked, extracted for the browser.
 
 A small fake tarball stands in for the real one (the pinned integrity is patched to match it), and neither npm nor
 the download reaches the network: npm is a script on PATH, the download writes the fake tarball.
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from config import checks, pyodide
+from config import checks
+from ops import pyodide
 
 # The package's files as the fake tarball holds them: the served ones and some that are not.
 CONTENTS = {name: f"the bytes of {name}\n".encode() for name in pyodide.FILES}

@@ -1,4 +1,4 @@
-"""`make backup` and `make restore` (config/backup.py) against the real server of the tests.
+"""`make backup` and `make restore` (ops/backup.py) against the real server of the tests.
 
 The database the tests fill is committed (transactional tests), dumped by the real command, and
 restored into a database of its own on the same server, or back into itself.
@@ -19,8 +19,8 @@ from psycopg import sql
 
 from comments import services as comments
 from comments.models import Comment, Flag, Notification
-from config import backup
 from courses.models import Lesson
+from ops import backup
 from progress import services as progress
 from progress.models import Completion, Unlock, XPEntry
 from tests.accounts.live import database_url
@@ -32,7 +32,7 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 def run_backup(*args: str, url: str | None = None, stdin: str = "", env: dict | None = None):
     environment = (env or {}) | {"DATABASE_URL": url or database_url()}
     return subprocess.run(
-        [sys.executable, "-m", "config.backup", *args],
+        [sys.executable, "-m", "ops.backup", *args],
         cwd=BASE_DIR,
         env=os.environ | environment,
         input=stdin,
