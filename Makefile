@@ -107,9 +107,10 @@ _serve-prod: _migrate
 	DEBUG=$${DEBUG:-false} $(PY) manage.py collectstatic --no-input --if-changed
 	DEBUG=$${DEBUG:-false} $(HONCHO) -f Procfile
 
-# pytest-django creates and drops its own test database; the configured one is not touched.
+# pytest-django creates and drops its own test database; the configured one is not touched. The 25 slowest
+# tests are listed at the end, so what makes the suite slow stays in sight.
 _pytest:
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest --durations=25 $(PYTEST_ARGS)
 
 db: install
 	@$(DB) start
