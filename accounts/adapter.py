@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from accounts.mail import queue_email
 from accounts.services import supported_language
+from accounts.tasks import queue_email
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -1,8 +1,8 @@
 """Account e-mail: queued in the request, sent by the worker, kept on disk in development.
 
 The request renders the message (so links carry the request's host and the visitor's
-language) and queues it when its transaction commits; ``accounts.tasks.send_email`` sends
-it from ``manage.py db_worker``. A mail server that is down therefore never fails a
+language) and queues it when its transaction commits (``accounts.tasks.queue_email``);
+``accounts.tasks.send_email`` sends it from ``manage.py db_worker``. A mail server that is down therefore never fails a
 sign-up or a password reset: the worker retries with backoff and logs what went wrong.
 """
 
@@ -15,14 +15,12 @@ from email import policy
 from email.message import EmailMessage as ParsedMessage
 from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
-from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -71,37 +69,6 @@ def unsubscribable_email(*, templates: str, context: dict, to: str, unsubscribe_
     )
     message.attach_alternative(render_to_string(f"{templates}_message.html", context), "text/html")
     return message
-
-
-def queue_email(*, message: EmailMessage, kind: str, key: str | None = None) -> None:
-    """Send ``message`` from the worker once the current transaction commits.
-
-    ``kind`` names the e-mail in logs (e.g. ``account/email/password_reset_key``): logs never
-    show the body, which holds the links and their tokens. The message gets an idempotency key
-    here, so a task that runs twice (its worker died after sending) sends it once; a caller
-    that may itself run twice for one e-mail (a task) passes a ``key`` of its own (up to 64
-    characters, unique to that e-mail).
-    """
-    from accounts.tasks import send_email
-
-    key = key or uuid.uuid4().hex
-
-    html = next(
-        (content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), None
-    )
-    transaction.on_commit(
-        partial(
-            send_email.enqueue,
-            kind=kind,
-            subject=message.subject,
-            body=message.body,
-            html=html,
-            from_email=message.from_email,
-            to=list(message.to),
-            headers=dict(message.extra_headers),
-            key=key,
-        )
-    )
 
 
 # Headers whose value is a list of <URL>s (RFC 2369). The e-mail package folds a long header at

@@ -22,8 +22,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.mail import queue_email
 from accounts.models import User
+from accounts.tasks import queue_email
 from comments.models import Comment, CommentBan, Flag, Follow, Notification, ProblemReport
 from config.page_cache import bump_content_generation
 from progress.models import (

@@ -1,8 +1,13 @@
-"""The worker's side of account e-mail: send, and retry with backoff when the mail server fails."""
+"""Account e-mail through the worker: queued once the request's transaction commits, sent, and retried with
+backoff when the mail server fails."""
 
 import logging
+import uuid
 from datetime import timedelta
+from functools import partial
 
+from django.core.mail import EmailMessage
+from django.db import transaction
 from django.tasks import TaskContext, TaskResult, TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -86,4 +91,33 @@ def retry_failed_email(sender, task_result: TaskResult, **kwargs) -> None:
         status=TaskResultStatus.READY,
         run_after=timezone.now() + timedelta(seconds=RETRY_DELAYS[task_result.attempts - 1]),
         finished_at=None,
+    )
+
+
+def queue_email(*, message: EmailMessage, kind: str, key: str | None = None) -> None:
+    """Send ``message`` from the worker once the current transaction commits.
+
+    ``kind`` names the e-mail in logs (e.g. ``account/email/password_reset_key``): logs never
+    show the body, which holds the links and their tokens. The message gets an idempotency key
+    here, so a task that runs twice (its worker died after sending) sends it once; a caller
+    that may itself run twice for one e-mail (a task) passes a ``key`` of its own (up to 64
+    characters, unique to that e-mail).
+    """
+    key = key or uuid.uuid4().hex
+
+    html = next(
+        (content for content, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), None
+    )
+    transaction.on_commit(
+        partial(
+            send_email.enqueue,
+            kind=kind,
+            subject=message.subject,
+            body=message.body,
+            html=html,
+            from_email=message.from_email,
+            to=list(message.to),
+            headers=dict(message.extra_headers),
+            key=key,
+        )
     )

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts import mail
-from accounts.mail import queue_email, unsubscribable_email
+from accounts.mail import unsubscribable_email
+from accounts.tasks import queue_email
 from comments.models import Notification
 from comments.selectors import author_name
 from courses.models import Lesson

@@ -307,7 +307,7 @@ def report_problem(
 
 def _mail_staff_about(report: ProblemReport, *, base_url: str) -> None:
     """A plain-text e-mail to every active staff member, in the site's language, with a link to the report."""
-    from accounts.mail import queue_email
+    from accounts.tasks import queue_email
 
     recipients = sorted(
         set(User.objects.filter(is_staff=True, is_active=True).exclude(email="").values_list("email", flat=True))

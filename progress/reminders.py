@@ -26,8 +26,9 @@ from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from accounts import mail
-from accounts.mail import queue_email, unsubscribable_email
+from accounts.mail import unsubscribable_email
 from accounts.models import User, zone_named
+from accounts.tasks import queue_email
 from config.absolute_urls import absolute_url
 from progress.models import LearnerProgress, StreakReminder
 from progress.selectors import next_lesson

@@ -13,9 +13,8 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from accounts.mail import queue_email
 from accounts.models import User
-from accounts.tasks import MAX_ATTEMPTS
+from accounts.tasks import MAX_ATTEMPTS, queue_email
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_cache")]
 

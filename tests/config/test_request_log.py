@@ -10,7 +10,7 @@ from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.mail import queue_email
+from accounts.tasks import queue_email
 from tests.config.test_deploy import run_manage
 from tests.factories import LessonFactory
 

@@ -12,8 +12,8 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from accounts.mail import queue_email
 from accounts.models import SentEmail
+from accounts.tasks import queue_email
 from config import worker
 from config.models import WorkerHeartbeat
 

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from accounts.mail import queue_email
 from accounts.models import SentEmail
+from accounts.tasks import queue_email
 from tests.accounts.live import site_environment
 
 pytestmark = pytest.mark.django_db(transaction=True)

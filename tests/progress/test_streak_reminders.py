@@ -20,8 +20,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from accounts.mail import queue_email
 from accounts.models import User
+from accounts.tasks import queue_email
 from comments.notification_mail import unsubscribe_token as comments_unsubscribe_token
 from config.absolute_urls import site_protocol
 from config.worker import announce_start
