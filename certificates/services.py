@@ -1,6 +1,7 @@
 """Issuing, hiding and revoking certificates.
 
-``issue_completed`` runs inside the progress services' transactions, which hold the learner's lock
+``issue_completed`` runs when progress announces completions (``progress.events.lessons_completed``, received
+in ``certificates.apps``), inside the progress services' transactions, which hold the learner's lock
 (``progress.services.lock_progress``, which also makes the learner's cached pages stale); the unique
 constraint on (learner, course) keeps it to one certificate even where that lock was forgotten.
 """
@@ -15,6 +16,7 @@ from django.utils import timezone
 from certificates.models import Certificate
 from config.page_cache import bump_reader
 from courses.models import Lesson
+from progress.models import Completion
 
 
 def issue_completed(*, learner_id: int, course_ids: Iterable[int], at: datetime) -> list[Certificate]:
@@ -23,8 +25,6 @@ def issue_completed(*, learner_id: int, course_ids: Iterable[int], at: datetime)
     Returns the certificates issued now: none for a course certified before (even one revoked since).
     Three queries and an insert, however many courses.
     """
-    from progress.models import Completion  # progress.services imports this module
-
     course_ids = set(course_ids)
     course_ids -= set(
         Certificate.objects.filter(learner_id=learner_id, course_id__in=course_ids).values_list("course_id", flat=True)

@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from certificates.services import issue_completed
 from config.page_cache import bump_reader
 from courses.models import Lesson
+from progress.events import announce_completions
 from progress.models import (
     Achievement,
     ActivityDay,
@@ -59,7 +59,8 @@ class Outcome:
     xp_awarded: int = 0
     unlocked: list[Achievement] = field(default_factory=list)
     xp_total: int = 0  # the learner's XP afterwards
-    certificates: list = field(default_factory=list)  # the certificates it issued (certificates.Certificate)
+    # What the receivers of progress.events.lessons_completed made of it: the certificates issued.
+    certificates: list = field(default_factory=list)
 
     def add(self, other: "Outcome") -> None:
         self.xp_awarded += other.xp_awarded
@@ -168,8 +169,8 @@ def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None
     Invariants: one completion per learner and lesson; the lesson's XP is paid once (ledger source
     ``lesson:<id>``), even after the mark is removed and set again; ``LearnerProgress.xp`` equals the
     sum of the learner's ledger. Completing again does nothing. Raises ``LessonNotCompletable`` for a
-    lesson that is not published. The completion of a course's last published lesson issues its
-    certificate (``certificates.services.issue_completed``).
+    lesson that is not published. Completions are announced (``progress.events.lessons_completed``): the
+    completion of a course's last published lesson issues its certificate.
     """
     at = at or timezone.now()
     progress = lock_progress(learner)
@@ -177,7 +178,7 @@ def complete_lesson(*, learner: User, lesson: Lesson, at: datetime | None = None
         raise LessonNotCompletable
     outcome = _record_completion(progress, lesson=lesson, at=at)
     if outcome.completed:
-        outcome.certificates = issue_completed(learner_id=learner.pk, course_ids=[lesson.course_id], at=at)
+        outcome.certificates = announce_completions(learner_id=learner.pk, course_ids={lesson.course_id}, at=at)
         outcome.add(_unlock_achievements(progress, at=at))
         progress.save()
     outcome.xp_total = progress.xp
@@ -336,7 +337,7 @@ def sync_local_completions(
     if result.accepted or result.exercises_accepted:
         if result.accepted:
             courses = {lessons[lesson_id].course_id for lesson_id in result.accepted}
-            result.outcome.certificates = issue_completed(learner_id=learner.pk, course_ids=courses, at=at)
+            result.outcome.certificates = announce_completions(learner_id=learner.pk, course_ids=courses, at=at)
         result.outcome.add(_unlock_achievements(progress, at=at))
         progress.save()
     result.outcome.xp_total = progress.xp
