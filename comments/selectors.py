@@ -9,6 +9,7 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from comments.models import MAX_DEPTH, Comment, Follow, ProblemReport
@@ -51,8 +52,6 @@ class Thread:
 
 
 def author_name(comment: Comment) -> str:
-    from django.utils.translation import gettext
-
     if comment.author is None:
         return gettext("deleted learner")
     return comment.author.display_name or gettext("Learner #%(number)s") % {"number": comment.author_id}

@@ -9,6 +9,7 @@ failing mail server never fails the request.
 from datetime import datetime
 from uuid import UUID
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -19,17 +20,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.tasks import queue_email
 from comments.models import MAX_DEPTH, Comment, Flag, Follow, Notification, ProblemReport
 from comments.sanitize import render_comment
 from comments.selectors import code_block_titles
+from comments.tasks import queue_notification_emails
 from config.page_cache import bump_lessons, bump_reader
 from courses.models import Lesson, LessonRevision
+from progress.services import record_comment_written
 
 
 def check_can_comment(*, learner: User, lesson: Lesson) -> None:
     """Raise ``ValidationError`` with the reason ``learner`` cannot comment on ``lesson``."""
-    from allauth.account.models import EmailAddress
-
     if not lesson.is_published():
         raise ValidationError(_("Comments are open on published lessons only."), code="draft")
     # One query for both: a moderator's bar, and a confirmed address.
@@ -129,8 +131,6 @@ def post_comment(
     _count_comment_for_progress(author)
     if notification_ids:
         # Whether to send is decided again when the task runs (the comment may be hidden by then).
-        from comments.tasks import queue_notification_emails
-
         transaction.on_commit(lambda: queue_notification_emails(notification_ids=notification_ids, base_url=base_url))
     return comment
 
@@ -142,8 +142,6 @@ def posted_from(author: User, submission: UUID, *, body: str, parent_id: int | N
 
 def _count_comment_for_progress(author: User) -> None:
     """Comments count toward the comment achievements of the progress app."""
-    from progress.services import record_comment_written
-
     record_comment_written(learner=author)
 
 
@@ -307,7 +305,6 @@ def report_problem(
 
 def _mail_staff_about(report: ProblemReport, *, base_url: str) -> None:
     """A plain-text e-mail to every active staff member, in the site's language, with a link to the report."""
-    from accounts.tasks import queue_email
 
     recipients = sorted(
         set(User.objects.filter(is_staff=True, is_active=True).exclude(email="").values_list("email", flat=True))

@@ -2,6 +2,8 @@
 
 from django.tasks import task
 
+from comments.notification_mail import send_notification
+
 
 def queue_notification_emails(*, notification_ids: list[int], base_url: str) -> None:
     """Queue one e-mail task per notification; each decides when it runs whether to send."""
@@ -16,6 +18,4 @@ def send_notification_email(*, notification_id: int, base_url: str) -> None:
     Checked now, not when the comment was posted: a comment hidden or deleted in the meantime
     mails nobody. The message names the author, the lesson and a link, never the comment's text.
     """
-    from comments.notification_mail import send_notification
-
     send_notification(notification_id=notification_id, base_url=base_url)
