@@ -58,7 +58,7 @@ def say_beside(request: HttpRequest, region: str, text: str, level: int = messag
     than at the top of the page (base.html leaves out messages tagged "beside"; ``{% said_beside %}`` shows them).
 
     A message lives in its cookie, and a request with one is never answered from the page cache nor kept in it
-    (``config.page_cache.reader_of``): the page that shows it is rendered for this reader alone.
+    (``config.page_cache.may_use_copy``): the page that shows it is rendered for this reader alone.
     """
     messages.add_message(request, level, text, extra_tags=f"beside {region}")
 

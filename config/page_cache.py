@@ -170,10 +170,18 @@ def render_with_placeholder(response: TemplateResponse) -> bytes:
     return response.content
 
 
-def reader_of(request) -> tuple[str, str] | bool | None:
-    """Whose copy of the page this request may get: None for anyone not signed in, a signed-in reader's
-    (id, session hash), or False when it must be rendered afresh (not a plain GET, or a message waiting to be
-    shown: messages live in their cookie, which also says when more wait in the session).
+def may_use_copy(request) -> bool:
+    """Whether this request may be answered from a kept copy, and its page kept: a GET or HEAD with no query string
+    but ``?page=``, and no message waiting to be shown (messages live in their cookie, which also says when more
+    wait in the session)."""
+    return (
+        request.method in {"GET", "HEAD"} and not set(request.GET) - {"page"} and not request.COOKIES.get("messages")
+    )
+
+
+def reader_of(request) -> tuple[str, str] | None:
+    """Whose copy of the page this request gets: None for anyone not signed in, else the signed-in reader's
+    (id, session hash).
 
     Read from the session alone, without loading the user (the request is then answered without a query).
     A change to the account (a new password, deactivation) bumps the reader's version, so a session it
@@ -181,8 +189,6 @@ def reader_of(request) -> tuple[str, str] | bool | None:
     is for no one. Copies are kept under the session's hash of the password, so a new session's copy is
     never an old session's. Without a session cookie nobody is signed in, and the session is not even loaded.
     """
-    if request.method not in {"GET", "HEAD"} or set(request.GET) - {"page"} or request.COOKIES.get("messages"):
-        return False
     if settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return None
     user_id = request.session.get(SESSION_KEY)
@@ -226,9 +232,9 @@ def cached_page(view=None, *, versions=None):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        reader = reader_of(request) if settings.PAGE_CACHE_SECONDS else False
-        if reader is False:
+        if not settings.PAGE_CACHE_SECONDS or not may_use_copy(request):
             return view(request, *args, **kwargs)
+        reader = reader_of(request)
         key = page_key(request, reader)
         version_keys = [GENERATION_KEY, *(versions(**kwargs) if versions else [])]
         version_keys += [reader_key(reader[0])] if reader else []

@@ -265,7 +265,7 @@ class SyncResult:
     outcome: Outcome = field(default_factory=Outcome)
 
 
-def _sort_ids(
+def _accepted_and_ignored(
     ids: list[int],
     known: dict[int, Lesson],
     done: set[int],
@@ -315,7 +315,7 @@ def sync_local_completions(
 
     lessons = published.in_bulk(set(lesson_ids))
     done = set(Completion.objects.filter(learner=learner, lesson_id__in=lessons).values_list("lesson_id", flat=True))
-    result.accepted, result.ignored = _sort_ids(lesson_ids, lessons, done)
+    result.accepted, result.ignored = _accepted_and_ignored(lesson_ids, lessons, done)
     for lesson_id in result.accepted:
         result.outcome.add(_record_completion(progress, lesson=lessons[lesson_id], at=at))
 
@@ -325,7 +325,7 @@ def sync_local_completions(
     )
     exercises = published.only("course_id", "exercise_checks", "exercise_xp").in_bulk(set(exercise_ids))
     passed = ExerciseCompletion.objects.filter(learner=learner, lesson_id__in=exercises)
-    result.exercises_accepted, result.exercises_ignored = _sort_ids(
+    result.exercises_accepted, result.exercises_ignored = _accepted_and_ignored(
         exercise_ids,
         exercises,
         set(passed.values_list("lesson_id", flat=True)),
