@@ -4,8 +4,8 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from config.admin import ValidatedActionsMixin
 from progress.admin import LearnerProgressInline
+from web.admin import ValidatedActionsMixin
 
 
 class UserCreationForm(AdminUserCreationForm):

@@ -25,7 +25,6 @@ from django.utils import timezone, translation
 from accounts.models import User
 from accounts.tasks import queue_email
 from comments.models import Comment, CommentBan, Flag, Follow, Notification, ProblemReport
-from config.page_cache import bump_content_generation
 from progress.models import (
     ActivityDay,
     Completion,
@@ -36,6 +35,7 @@ from progress.models import (
     Unlock,
     XPEntry,
 )
+from web.page_cache import bump_content_generation
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from certificates import services
 from certificates.models import Certificate
-from config.admin import ReadOnlyAdminMixin, StreamModelAdmin
+from web.admin import ReadOnlyAdminMixin, StreamModelAdmin
 
 
 class RevokeForm(forms.Form):

@@ -14,9 +14,9 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from certificates.models import Certificate
-from config.page_cache import bump_reader
 from courses.models import Lesson
 from progress.models import Completion
+from web.page_cache import bump_reader
 
 
 def issue_completed(*, learner_id: int, course_ids: Iterable[int], at: datetime) -> list[Certificate]:

@@ -22,8 +22,8 @@ from accounts.models import User
 from comments import services
 from comments.models import Comment, CommentBan, Flag, ProblemReport
 from comments.selectors import author_name
-from config.admin import ReadOnlyAdminMixin, StreamModelAdmin
 from courses.models import Course, Lesson
+from web.admin import ReadOnlyAdminMixin, StreamModelAdmin
 
 EXCERPT_LENGTH = 80
 REASON_LENGTH = 60

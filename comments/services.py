@@ -25,9 +25,9 @@ from comments.models import MAX_DEPTH, Comment, Flag, Follow, Notification, Prob
 from comments.sanitize import render_comment
 from comments.selectors import code_block_titles
 from comments.tasks import queue_notification_emails
-from config.page_cache import bump_lessons, bump_reader
 from courses.models import Lesson, LessonRevision
 from progress.services import record_comment_written
+from web.page_cache import bump_lessons, bump_reader
 
 
 def check_can_comment(*, learner: User, lesson: Lesson) -> None:

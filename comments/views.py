@@ -23,9 +23,9 @@ from comments.models import Comment, Notification, ProblemReport
 from comments.notification_mail import unsubscribe_user_id
 from comments.sanitize import render_comment
 from comments.selectors import FIRST_THREADS, Node, lesson_thread, threads_before
-from config.http import wants_json
 from courses.models import Lesson
 from courses.views import paginate
+from web.http import wants_json
 
 NOTIFICATIONS_PAGE_SIZE = 30
 
@@ -58,7 +58,7 @@ def say_beside(request: HttpRequest, region: str, text: str, level: int = messag
     than at the top of the page (base.html leaves out messages tagged "beside"; ``{% said_beside %}`` shows them).
 
     A message lives in its cookie, and a request with one is never answered from the page cache nor kept in it
-    (``config.page_cache.may_use_copy``): the page that shows it is rendered for this reader alone.
+    (``web.page_cache.may_use_copy``): the page that shows it is rendered for this reader alone.
     """
     messages.add_message(request, level, text, extra_tags=f"beside {region}")
 

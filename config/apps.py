@@ -14,7 +14,7 @@ class StreamConfig(AppConfig):
         connect_content_signals()
 
 
-# What the cached pages show every reader (config.page_cache): a save or a delete of any of these makes
+# What the cached pages show every reader (web.page_cache): a save or a delete of any of these makes
 # them all stale. Bulk updates of these models send courses.events.content_changed themselves.
 CONTENT_MODELS = [
     "courses.Course",
@@ -47,8 +47,8 @@ def connect_content_signals() -> None:
     from django.apps import apps
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from config.page_cache import bump_content_generation, bump_lessons, bump_reader
     from courses.events import content_changed
+    from web.page_cache import bump_content_generation, bump_lessons, bump_reader
 
     for label in CONTENT_MODELS:
         model = apps.get_model(label)

@@ -8,18 +8,18 @@ site's URLs plus these views) and counting the page cache's work with ``PageCoun
 
 from django.http import HttpResponse, JsonResponse
 
-from config.cache import ResilientRedisCache
+from web.cache import ResilientRedisCache
 
 # This process's page-cache work: copies looked up, and copies stored (each one a page rendered afresh).
 page_cache_counts = {"lookups": 0, "renders": 0}
 
 
 def is_page_key(key) -> bool:
-    return isinstance(key, str) and key.startswith("page:")  # config.page_cache.page_key
+    return isinstance(key, str) and key.startswith("page:")  # web.page_cache.page_key
 
 
 class PageCountingCache(ResilientRedisCache):
-    """The production cache, counting in this process (no extra round trip) what ``config.page_cache`` asks of it:
+    """The production cache, counting in this process (no extra round trip) what ``web.page_cache`` asks of it:
     each lookup of a page's copy (one ``get_many`` per request of a cached page) and each copy stored (a page
     that was not fresh in the cache, rendered)."""
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.views.defaults import bad_request
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from config.logs import log_fields, request_logger
 from config.views import UNAVAILABLE_ERRORS, database_unavailable
+from web.logs import log_fields, request_logger
 
 NUL = "\x00"
 ADMIN_PREFIX = "/admin/"  # config/urls.py

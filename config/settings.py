@@ -15,8 +15,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from config import media, static
+from config import static
 from ops import embedded_db, npm_assets, pyodide
+from web import media
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    # Before django_tasks_db: its db_worker (worker/management/commands) extends django-tasks-db's.
+    "worker",
     "django_tasks_db",
     "courses",
     "progress",
@@ -84,7 +87,7 @@ for provider, prefix in [("github", "GITHUB"), ("google", "GOOGLE")]:
         SOCIALACCOUNT_PROVIDERS[provider] = {"APPS": [{"client_id": client_id, "secret": secret}]}
 
 MIDDLEWARE = [
-    # First: one log line per request, timing everything below (config/logs.py).
+    # First: one log line per request, timing everything below (web/logs.py).
     "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Early, so every answer carries them: the 400 page of RejectNullCharactersMiddleware and the 503 page too.
@@ -158,7 +161,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds allauth's rate limits, so every web process must see the same one: Redis when
 # REDIS_URL is set, else a table in the database (created after every migrate, see accounts/apps.py).
-# A Redis that goes away degrades the site instead of failing it (config/cache.py); the short timeouts keep a
+# A Redis that goes away degrades the site instead of failing it (web/cache.py); the short timeouts keep a
 # dead one from holding each request for seconds.
 DATABASE_CACHE = {
     "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -170,11 +173,11 @@ DATABASE_CACHE = {
 if REDIS_URL := os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
+            "BACKEND": "web.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
         },
-        # Where the rate limits go while Redis is unreachable (config.cache.FALLBACK_CACHE): they fail closed.
+        # Where the rate limits go while Redis is unreachable (web.cache.FALLBACK_CACHE): they fail closed.
         "database": DATABASE_CACHE,
     }
 else:
@@ -184,7 +187,7 @@ else:
 # per signed-in request.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# How long a rendered page may be kept in the cache (config/page_cache.py). Off in development, where
+# How long a rendered page may be kept in the cache (web/page_cache.py). Off in development, where
 # templates change under the developer's hands.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS") or (0 if DEBUG else 60))
 
@@ -289,7 +292,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Uploaded lesson images (courses/images.py), through the default storage: MEDIA_ROOT, or with MEDIA_S3_BUCKET
-# and its companions an S3-compatible object store that several web servers share (config/media.py).
+# and its companions an S3-compatible object store that several web servers share (web/media.py).
 MEDIA = media.from_environment(os.environ)
 MEDIA_URL = MEDIA.url
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
@@ -362,7 +365,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
-        "json": {"()": "config.logs.JsonFormatter"},
+        "json": {"()": "web.logs.JsonFormatter"},
     },
     # LOG_FORMAT=json: one JSON object per line, for a log collector.
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},

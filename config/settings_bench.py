@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.settings import *  # noqa: F403
 from config.settings import CACHES
 
-if CACHES["default"]["BACKEND"] != "config.cache.ResilientRedisCache":
+if CACHES["default"]["BACKEND"] != "web.cache.ResilientRedisCache":
     raise ImproperlyConfigured("The HTTP bench counts the page cache in Redis: set REDIS_URL.")
 
 ROOT_URLCONF = "config.bench_urls"

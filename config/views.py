@@ -20,9 +20,9 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.static import serve as static_serve
 
-from config.absolute_urls import absolute_url
-from config.http import wants_json
-from config.worker import queue_state, worker_state
+from web.absolute_urls import absolute_url
+from web.http import wants_json
+from worker.heartbeat import queue_state, worker_state
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from config.admin import StreamModelAdmin
 from courses import images, revisions
 from courses.exercises import split_hints
 from courses.lint import Problem, lint
@@ -38,6 +37,7 @@ from courses.models import (
     lesson_address_exists,
 )
 from courses.services import publish_lessons, unpublish_lessons
+from web.admin import StreamModelAdmin
 
 GUIDES = settings.BASE_DIR / "docs" / "authors"
 

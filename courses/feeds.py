@@ -13,8 +13,8 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from config.absolute_urls import absolute_url
 from courses.models import Course, Lesson, Tag
+from web.absolute_urls import absolute_url
 
 FEED_SIZE = 20  # the newest lessons a feed lists: a reader polling daily misses none
 

@@ -141,7 +141,7 @@ def _inline_problems(inline, start: int, lesson_exists) -> list[Problem]:
         if child.type == "image":
             source = child.attrGet("src") or ""
             parts = urlsplit(source)
-            # The site's own images, and uploads in an object store of its own (MEDIA_URL; config/media.py).
+            # The site's own images, and uploads in an object store of its own (MEDIA_URL; web/media.py).
             ours = source.startswith("/") or source.startswith(settings.MEDIA_URL) or source.startswith("data:image/")
             if ".." in unquote(parts.path).split("/") or not ours or (source.startswith("/") and parts.netloc):
                 problems.append(

@@ -13,8 +13,8 @@ from django.contrib.sitemaps import Sitemap
 from django.db.models import Max, OuterRef, Subquery
 from django.db.models.functions import Greatest
 
-from config.absolute_urls import site_protocol
 from courses.models import Course, Lesson, Tag
+from web.absolute_urls import site_protocol
 
 
 def lesson_changed_at(prefix: str = ""):

@@ -1,9 +1,9 @@
 from django.urls import path, register_converter
 
-from config.page_cache import cached_page, lesson_versions
 from courses import views
 from courses.converters import UnicodeSlugConverter
 from courses.feeds import CourseLessonsFeed, SiteLessonsFeed
+from web.page_cache import cached_page, lesson_versions
 
 app_name = "courses"
 

@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView
 
-from config.http import too_many_requests
-from config.page_cache import cached_page, keep, kept, shared_copy
 from courses.forms import SearchForm
 from courses.models import Course, CourseRedirect, Lesson, SearchEntry, Tag
 from courses.search import Query, index_scans, search
 from courses.selectors import course_outline, neighbours
 from courses.sitemaps import SiteSitemap, sitemaps
+from web.http import too_many_requests
+from web.page_cache import cached_page, keep, kept, shared_copy
 
 # Page sizes a reader expects of each list:
 # - the catalogue's cards fill rows of 1, 2, 3 or 4 columns, and 24 fills every such row;

@@ -239,7 +239,7 @@ def clear_shared_cache() -> None:
     from django.core.cache import caches
 
     for alias in settings.CACHES:
-        if caches[alias].clear() is False:  # config.cache.ResilientRedisCache, with Redis unreachable
+        if caches[alias].clear() is False:  # web.cache.ResilientRedisCache, with Redis unreachable
             print(f"The {alias!r} cache could not be cleared: clear it when it is back (redis-cli FLUSHDB).")
     print("The shared cache was cleared: pages are rendered afresh from the restored data.")
 

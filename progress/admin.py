@@ -19,7 +19,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config.admin import ReadOnlyAdminMixin, StreamModelAdmin
 from progress.models import (
     Achievement,
     Completion,
@@ -32,6 +31,7 @@ from progress.models import (
 )
 from progress.selectors import standing
 from progress.services import adjust_xp
+from web.admin import ReadOnlyAdminMixin, StreamModelAdmin
 
 # The largest grant or deduction in one go: far above any real adjustment, far below the column's limit.
 MAX_ADJUSTMENT = 1_000_000

@@ -7,7 +7,7 @@ class ProgressConfig(AppConfig):
     verbose_name = _("Progress")
 
     def ready(self) -> None:
-        from config.worker import worker_started
         from progress.reminders import schedule_on_worker_start
+        from worker.heartbeat import worker_started
 
         worker_started.connect(schedule_on_worker_start, dispatch_uid="progress:streak-reminder-round")

@@ -29,9 +29,9 @@ from accounts import mail
 from accounts.mail import unsubscribable_email
 from accounts.models import User, zone_named
 from accounts.tasks import queue_email
-from config.absolute_urls import absolute_url
 from progress.models import LearnerProgress, StreakReminder
 from progress.selectors import next_lesson
+from web.absolute_urls import absolute_url
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ def schedule_round(*, after: timedelta = ROUND_EVERY) -> bool:
 
     Under a transaction-level advisory lock (SCHEDULE_LOCK), so two workers that start together, or two rounds
     that end together, leave one round waiting. A round left RUNNING by a dead worker is put back in the queue
-    (config.worker) and found waiting.
+    (worker.heartbeat) and found waiting.
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCHEDULE_LOCK])
@@ -249,7 +249,7 @@ def schedule_round(*, after: timedelta = ROUND_EVERY) -> bool:
 
 
 def schedule_on_worker_start(sender, **kwargs) -> None:
-    """``config.worker.worker_started``: a worker that starts makes sure a round waits in the queue.
+    """``worker.heartbeat.worker_started``: a worker that starts makes sure a round waits in the queue.
 
     The first round comes ROUND_EVERY after the first worker's start; each round queues the next, and restarts
     leave the waiting one alone.

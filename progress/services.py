@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from config.page_cache import bump_reader
 from courses.models import Lesson
 from progress.events import announce_completions
 from progress.models import (
@@ -35,6 +34,7 @@ from progress.models import (
     XPEntry,
 )
 from progress.rules import EARLY_BIRD_BEFORE_HOUR, NIGHT_OWL_FROM_HOUR, Measure
+from web.page_cache import bump_reader
 
 # More than a browser could have gathered from every lesson of a large site.
 MAX_SYNC_ITEMS = 1000

@@ -14,14 +14,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from config.http import wants_json
-from config.page_cache import cached_page
 from courses.models import Lesson
 from courses.selectors import neighbours
 from courses.views import paginate
 from progress import selectors, services
 from progress.models import Achievement, Level, XPEntry
 from progress.selectors import lesson_panel, standing
+from web.http import wants_json
+from web.page_cache import cached_page
 
 # Rows of the XP history on each page of /me/
 XP_HISTORY_PAGE_SIZE = 25

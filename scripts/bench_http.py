@@ -21,7 +21,7 @@ What it measures, and why so:
   from /proc/<pid>/stat; a worker that exited counts through its master's cutime/cstime) over the run,
   divided by the requests wrk completed. Another process busy on the same core lowers requests a second
   but not this figure. Redis, PostgreSQL and wrk are not counted.
-- **Cold render**: each cached page (config/page_cache.py) also from a second instance with
+- **Cold render**: each cached page (web/page_cache.py) also from a second instance with
   PAGE_CACHE_SECONDS=0, which renders every request afresh, in the same rounds.
 - **Mixed loads** (``scripts/bench_http_mixed.lua``): signed-in learners reading lessons, with 1 % and with
   10 % of the requests writes (half comments, half marking the learner's lesson complete and not complete
@@ -83,7 +83,7 @@ class Page:
     name: str
     path: str
     signed_in: bool = False
-    cached: bool = False  # behind config.page_cache.cached_page: measured cold too
+    cached: bool = False  # behind web.page_cache.cached_page: measured cold too
     mixed: int | None = None  # per cent of writes: a mixed load (the Lua script), not one page
 
 

@@ -56,5 +56,5 @@ def ago(moment) -> str:
 @register.simple_tag(takes_context=True)
 def submission_key(context) -> str:
     """A form's key, which makes posting it again store nothing more: new for each form of each page sent. A page
-    rendered for the page cache holds its placeholder instead, replaced in every copy sent (config.page_cache)."""
+    rendered for the page cache holds its placeholder instead, replaced in every copy sent (web.page_cache)."""
     return context.get("submission_key") or uuid.uuid4().hex

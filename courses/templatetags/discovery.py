@@ -3,7 +3,7 @@
 from django import template
 from django.conf import settings
 
-from config.absolute_urls import absolute_url
+from web.absolute_urls import absolute_url
 
 register = template.Library()
 

@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 
 from comments.models import Comment, Notification
-from config.integrity import run_checks
 from loadtest.prepare import PASSWORD, prepare
+from ops.integrity import run_checks
 from progress.models import Completion
 
 # Locust patches the standard library for gevent when imported, so the scenarios run in a process of their own.

@@ -1,4 +1,4 @@
-"""Lesson images in an S3-compatible object store (config/media.py), against an S3 server on 127.0.0.1 (moto's)."""
+"""Lesson images in an S3-compatible object store (web/media.py), against an S3 server on 127.0.0.1 (moto's)."""
 
 import json
 import socket
@@ -8,10 +8,10 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from config import media
 from courses.lint import lint
 from courses.models import LessonImage
 from tests.courses.test_images import image_bytes, upload
+from web import media
 
 pytestmark = pytest.mark.django_db
 

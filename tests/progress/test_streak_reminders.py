@@ -23,11 +23,11 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import User
 from accounts.tasks import queue_email
 from comments.notification_mail import unsubscribe_token as comments_unsubscribe_token
-from config.absolute_urls import site_protocol
-from config.worker import announce_start
 from progress import reminders, selectors, services
 from progress.models import LearnerProgress, StreakReminder
 from tests.factories import CourseFactory, LessonFactory, UserFactory
+from web.absolute_urls import site_protocol
+from worker.heartbeat import announce_start
 
 pytestmark = pytest.mark.usefixtures("clean_cache")
 

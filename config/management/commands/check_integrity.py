@@ -1,11 +1,11 @@
-"""`manage.py check_integrity`: one line per rule the data must keep, PASS or FAIL with counts (config.integrity)."""
+"""`manage.py check_integrity`: one line per rule the data must keep, PASS or FAIL with counts (ops.integrity)."""
 
 from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.integrity import FOLLOW_GRACE, run_checks
+from ops.integrity import FOLLOW_GRACE, run_checks
 
 
 class Command(BaseCommand):

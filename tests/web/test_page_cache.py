@@ -9,10 +9,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from comments.models import Comment
-from config.page_cache import csrf_placeholder
 from tests.comments.conftest import hide, verified
 from tests.conftest import is_cache_query
 from tests.factories import LessonFactory, StaffFactory, UserFactory
+from web.page_cache import csrf_placeholder
 
 pytestmark = pytest.mark.django_db
 
@@ -286,7 +286,7 @@ def test_no_copies_are_kept_when_the_setting_is_zero_as_in_development(lesson, s
     assert queries  # rendered again: a template just edited shows at once
 
 
-# Only what changed goes stale (config/page_cache.py's table)
+# Only what changed goes stale (web/page_cache.py's table)
 
 
 def from_the_cache(client, url: str) -> bool:

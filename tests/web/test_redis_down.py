@@ -8,11 +8,11 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.test import Client
 
-from config import cache as resilient_cache
 from progress.models import Completion
 from tests.accounts.live import free_port
 from tests.config.tiny_redis import TinyRedis
 from tests.factories import LessonFactory, UserFactory
+from web import cache as resilient_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +23,12 @@ PASSWORD = "correct horse battery"
 def redis_port(settings, monkeypatch, learner_with_password):
     """The site's cache and sessions on a Redis at a free port, as REDIS_URL configures them; nothing listens yet.
 
-    The learner is made first: saving an account writes to the cache (config.page_cache), which would find
+    The learner is made first: saving an account writes to the cache (web.page_cache), which would find
     Redis away before the test begins."""
     port = free_port()
     settings.CACHES = {
         "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
+            "BACKEND": "web.cache.ResilientRedisCache",
             "LOCATION": f"redis://127.0.0.1:{port}/0",
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
         },
@@ -56,7 +56,7 @@ def test_pages_and_sign_in_work_while_redis_is_unreachable_and_the_log_says_so_o
 ):
     lesson = LessonFactory()
     client = Client()
-    caplog.set_level(logging.INFO, logger="config.cache")
+    caplog.set_level(logging.INFO, logger="web.cache")
 
     assert client.get("/").status_code == 200
     assert client.get(lesson.get_absolute_url()).status_code == 200
@@ -113,13 +113,13 @@ def test_a_redis_that_never_answers_costs_one_timeout_not_one_per_cache_call(red
 
 
 def cache_log(caplog) -> list[str]:
-    return [record.levelname for record in caplog.records if record.name == "config.cache"]
+    return [record.levelname for record in caplog.records if record.name == "web.cache"]
 
 
 def test_redis_going_away_and_coming_back_mid_run(redis_port, learner_with_password, monkeypatch, caplog):
     """A sign-out while Redis is away must not leave the cached session to sign the visitor in again later."""
     monkeypatch.setattr(resilient_cache, "RETRY_AFTER", 0)
-    caplog.set_level(logging.INFO, logger="config.cache")
+    caplog.set_level(logging.INFO, logger="web.cache")
     redis = TinyRedis(redis_port)
     redis.start()
     try:

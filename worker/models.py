@@ -5,7 +5,7 @@ class WorkerHeartbeat(models.Model):
     """The last sign of life of each task worker (`manage.py db_worker`), written every few seconds.
 
     In the database, so the web processes can report it (/healthz?format=json) and another worker can tell a
-    worker that died with a task in hand from one still sending (config.worker.release_abandoned_tasks).
+    worker that died with a task in hand from one still sending (worker.heartbeat.release_abandoned_tasks).
     """
 
     worker_id = models.CharField(primary_key=True, max_length=64)

@@ -14,8 +14,8 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import SentEmail
 from accounts.tasks import queue_email
-from config import worker
-from config.models import WorkerHeartbeat
+from worker import heartbeat as worker
+from worker.models import WorkerHeartbeat
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,7 +90,7 @@ def test_healthz_json_is_503_while_the_database_is_down(client, database_down):
 
 def test_the_worker_writes_its_heartbeat_while_a_long_task_runs(deliver_mail, settings, monkeypatch):
     monkeypatch.setattr(worker, "HEARTBEAT_INTERVAL", timedelta(seconds=0.05))
-    settings.MAILERS = {"default": {"BACKEND": "tests.config.slow_mail.SlowEmailBackend"}}
+    settings.MAILERS = {"default": {"BACKEND": "tests.worker.slow_mail.SlowEmailBackend"}}
     task = queue()
 
     deliver_mail()

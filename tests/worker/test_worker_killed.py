@@ -1,6 +1,6 @@
 """A worker killed (SIGKILL) while the mail server is still taking an e-mail: another worker sends it, once.
 
-Real processes: two `manage.py db_worker` in turn (tests/config/quick_worker.py, the heartbeat's timings cut
+Real processes: two `manage.py db_worker` in turn (tests/worker/quick_worker.py, the heartbeat's timings cut
 to tenths of a second) and a mail server in this process that keeps the first message waiting for its answer.
 """
 
@@ -80,7 +80,7 @@ class SlowMailServer:
 
 def start_worker(mail_server: SlowMailServer) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.config.quick_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"],
+        [sys.executable, "-m", "tests.worker.quick_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"],
         cwd=BASE_DIR,
         env=site_environment(
             DEBUG="true", EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(mail_server.port), EMAIL_USE_TLS="false"

@@ -1,9 +1,9 @@
 """`manage.py db_worker` with the heartbeat's timings cut from seconds to tenths, for tests that start real workers.
 
-    python -m tests.config.quick_worker --no-reload --no-startup-delay --interval 0.2
+    python -m tests.worker.quick_worker --no-reload --no-startup-delay --interval 0.2
 
 A worker beats every 0.2 s, is taken as dead after 1 s of silence, and releases dead workers' tasks every 0.5 s:
-what takes about a minute with the real timings (config/worker.py) takes seconds.
+what takes about a minute with the real timings (worker/heartbeat.py) takes seconds.
 """
 
 import os
@@ -17,7 +17,7 @@ if __name__ == "__main__":
     django.setup()
     from django.core.management import execute_from_command_line
 
-    from config import worker
+    from worker import heartbeat as worker
 
     worker.HEARTBEAT_INTERVAL = timedelta(seconds=0.2)
     worker.STALE_AFTER = timedelta(seconds=1)

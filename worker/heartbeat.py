@@ -1,6 +1,6 @@
 """The task worker's heartbeat, the release of tasks left behind by a worker that died, and the queue's state.
 
-Each worker (config/management/commands/db_worker.py) writes a heartbeat row every HEARTBEAT_INTERVAL
+Each worker (worker/management/commands/db_worker.py) writes a heartbeat row every HEARTBEAT_INTERVAL
 seconds from a thread of its own, so a long task does not silence it. A worker whose heartbeat is older
 than STALE_AFTER is taken as dead: the tasks it left RUNNING go back to the queue, when a worker starts
 and every RELEASE_EVERY seconds after, instead of after ABANDONED_AFTER as before heartbeats.
@@ -20,7 +20,7 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from config.models import WorkerHeartbeat
+from worker.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 

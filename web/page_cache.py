@@ -58,12 +58,12 @@ GENERATION_KEY = "content-generation"
 
 @cache
 def csrf_placeholder() -> str:
-    return "csrf" + salted_hmac("config.page_cache", "csrf placeholder", algorithm="sha256").hexdigest()
+    return "csrf" + salted_hmac("web.page_cache", "csrf placeholder", algorithm="sha256").hexdigest()
 
 
 @cache
 def submission_placeholder() -> str:
-    return salted_hmac("config.page_cache", "submission placeholder", algorithm="sha256").hexdigest()[:32]
+    return salted_hmac("web.page_cache", "submission placeholder", algorithm="sha256").hexdigest()[:32]
 
 
 def with_submission_keys(content: bytes) -> bytes:

@@ -6,12 +6,12 @@ options. Added:
 - A database that goes away (a restart, a failover) no longer ends the worker with an OperationalError:
   it logs, waits and carries on when the database is back. Under honcho (`make run`, `make serve`) a
   worker that exits stops the web server too, so this keeps the whole site up through a restart.
-- A heartbeat in the database every few seconds (config.worker), and a task left RUNNING by a worker
+- A heartbeat in the database every few seconds (worker.heartbeat), and a task left RUNNING by a worker
   whose heartbeat stopped (kill -9, out of memory, a lost machine) is put back in the queue when a worker
   starts, after an outage and every half minute: no worker would take it up otherwise. E-mail is sent
   once all the same (accounts.tasks.send_email).
 - One log line per task: which task, how it ended, how long it took.
-- ``config.worker.worker_started`` once a worker that keeps running (not ``--batch``) has started, for the apps
+- ``worker.heartbeat.worker_started`` once a worker that keeps running (not ``--batch``) has started, for the apps
   that keep a recurring task in the queue (the streak reminders' round).
 """
 
@@ -23,8 +23,8 @@ from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
-from config.logs import log_fields, task_logger
-from config.worker import Heartbeat, announce_start, beat, forget_old_workers, release_abandoned_tasks
+from web.logs import log_fields, task_logger
+from worker.heartbeat import Heartbeat, announce_start, beat, forget_old_workers, release_abandoned_tasks
 
 logger = logging.getLogger(__name__)
 
