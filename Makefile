@@ -178,9 +178,11 @@ loadtest-outage: install-dev messages
 loadtest-faults: install-dev messages
 	LOADTEST_FAULTS=1 LOADTEST_TIME=$${LOADTEST_TIME:-120} $(PY) -m loadtest.run
 
+# lint-imports: the layers of docs/developers/architecture.md ([tool.importlinter] in pyproject.toml).
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

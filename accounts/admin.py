@@ -4,7 +4,6 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from progress.admin import LearnerProgressInline
 from web.admin import ValidatedActionsMixin
 
 
@@ -38,7 +37,6 @@ class UserAdmin(ValidatedActionsMixin, DjangoUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "display_name"]
     ordering = ["email"]
-    inlines = [LearnerProgressInline]
 
     # Who may do what is a superuser's decision: staff with the right to change accounts (the "Admin" group)
     # cannot give themselves or anyone else more, nor change a superuser's account (its e-mail, its password).
@@ -59,5 +57,5 @@ class UserAdmin(ValidatedActionsMixin, DjangoUserAdmin):
         return super().has_delete_permission(request, obj)
 
     def get_inlines(self, request, obj):
-        """A new account has no progress yet: its add page shows none."""
+        """A new account has nothing of its own yet: its add page shows none of the apps' inlines."""
         return self.inlines if obj is not None else []

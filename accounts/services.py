@@ -3,6 +3,7 @@ from allauth.core import ratelimit
 from django.http import HttpRequest
 from django.utils import translation
 
+from accounts import mail
 from accounts.models import User
 
 
@@ -58,6 +59,20 @@ def stop_notification_emails(*, user_id: int) -> bool:
     found = User.objects.filter(pk=user_id).exists()
     User.objects.filter(pk=user_id, email_notifications=True).update(email_notifications=False)
     return found
+
+
+# The streak reminders' one-click unsubscribe links (progress.reminders sends them). The salt's name is older
+# than this place: links already sent keep working.
+STREAK_REMINDERS_SALT = "progress.streak-reminders.unsubscribe"
+
+
+def streak_reminders_unsubscribe_token(*, user_id: int) -> str:
+    return mail.unsubscribe_token(user_id=user_id, salt=STREAK_REMINDERS_SALT)
+
+
+def streak_reminders_user_id(token: str) -> int | None:
+    """The learner a streak reminder's unsubscribe token names, or None for one we did not sign."""
+    return mail.unsubscribe_user_id(token, salt=STREAK_REMINDERS_SALT)
 
 
 def stop_streak_reminders(*, user_id: int) -> bool:

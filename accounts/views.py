@@ -21,8 +21,12 @@ from accounts import privacy
 from accounts.forms import AccountSettingsForm, DeleteAccountForm, ResendConfirmationForm
 from accounts.mail import development_mail_folder, stored_message, stored_messages
 from accounts.models import User
-from accounts.services import remember_language, send_new_confirmation, stop_streak_reminders
-from progress.reminders import unsubscribe_user_id
+from accounts.services import (
+    remember_language,
+    send_new_confirmation,
+    stop_streak_reminders,
+    streak_reminders_user_id,
+)
 
 
 def _pending_email(request: HttpRequest) -> str:
@@ -92,7 +96,7 @@ def unsubscribe_streak_reminders(request: HttpRequest, token: str) -> HttpRespon
     (RFC 8058) posts ``List-Unsubscribe=One-Click`` without a CSRF token, so that post is exempt: all it can
     ever do is turn the reminders off for the token's learner. The page's own form is CSRF-protected.
     """
-    user_id = unsubscribe_user_id(token)
+    user_id = streak_reminders_user_id(token)
     subscribed = None
     if user_id is not None:
         subscribed = User.objects.filter(pk=user_id).values_list("email_streak_reminders", flat=True).first()

@@ -7,4 +7,8 @@ class CertificatesConfig(AppConfig):
     verbose_name = _("Certificates")
 
     def ready(self) -> None:
+        from accounts import privacy as account_privacy
+        from certificates import privacy
+
+        account_privacy.register("certificates", export=privacy.export)
         from certificates import receivers  # noqa: F401  (connects them)

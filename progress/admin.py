@@ -19,6 +19,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.admin import UserAdmin
+from accounts.models import User
 from progress.models import (
     Achievement,
     Completion,
@@ -323,3 +325,13 @@ class LearnerProgressInline(ReadOnlyAdminMixin, admin.StackedInline):
             urlencode({"learner": progress.learner_id}),
             _("Grant or deduct XP"),
         )
+
+
+# A learner's account page shows where they stand: the accounts app knows nothing of progress, so progress
+# extends its admin (importing accounts.admin registers it first).
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class LearnerAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, LearnerProgressInline]

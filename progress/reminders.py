@@ -25,9 +25,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
-from accounts import mail
 from accounts.mail import unsubscribable_email
 from accounts.models import User, zone_named
+from accounts.services import streak_reminders_unsubscribe_token
 from accounts.tasks import queue_email
 from progress.models import LearnerProgress, StreakReminder
 from progress.selectors import next_lesson
@@ -46,7 +46,6 @@ ROUND_EVERY = timedelta(minutes=15)
 # The key of the PostgreSQL advisory lock under which a round is scheduled ("STRK"): two workers that start
 # together, or two rounds that end together, take turns, so one round waits in the queue.
 SCHEDULE_LOCK = 0x5354524B
-UNSUBSCRIBE_SALT = "progress.streak-reminders.unsubscribe"
 
 
 @dataclass(frozen=True)
@@ -131,14 +130,6 @@ def queue_reminders(*, now: datetime | None = None) -> list[StreakReminder]:
     return queued
 
 
-def unsubscribe_token(*, user_id: int) -> str:
-    return mail.unsubscribe_token(user_id=user_id, salt=UNSUBSCRIBE_SALT)
-
-
-def unsubscribe_user_id(token: str) -> int | None:
-    return mail.unsubscribe_user_id(token, salt=UNSUBSCRIBE_SALT)
-
-
 def still_due(*, reminder: StreakReminder, progress: LearnerProgress | None, now: datetime) -> bool:
     """Whether the reminder's learner still wants it and still has a streak to save on the reminder's day.
 
@@ -193,7 +184,10 @@ def reminder_email(*, learner: User, streak: int, to: str) -> EmailMultiAlternat
     """The message, in the learner's language: their streak, where to pick up, and how to stop these e-mails."""
     lesson = next_lesson(learner=learner)
     unsubscribe_url = absolute_url(
-        reverse("account_unsubscribe_streak_reminders", kwargs={"token": unsubscribe_token(user_id=learner.pk)})
+        reverse(
+            "account_unsubscribe_streak_reminders",
+            kwargs={"token": streak_reminders_unsubscribe_token(user_id=learner.pk)},
+        )
     )
     with translation.override(learner.language):
         return unsubscribable_email(

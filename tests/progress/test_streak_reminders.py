@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import User
+from accounts.services import STREAK_REMINDERS_SALT, streak_reminders_unsubscribe_token
 from accounts.tasks import queue_email
 from comments.notification_mail import unsubscribe_token as comments_unsubscribe_token
 from progress import reminders, selectors, services
@@ -455,7 +456,7 @@ def csrf_client() -> Client:
 
 
 def link(user_id: int) -> str:
-    return f"/accounts/reminders/unsubscribe/{reminders.unsubscribe_token(user_id=user_id)}/"
+    return f"/accounts/reminders/unsubscribe/{streak_reminders_unsubscribe_token(user_id=user_id)}/"
 
 
 def wants_reminders(user: User) -> bool:
@@ -511,10 +512,10 @@ def test_a_mail_clients_one_click_post_turns_reminders_off_and_nothing_else(ada)
 @pytest.mark.parametrize(
     "token",
     [
-        pytest.param(lambda ada: reminders.unsubscribe_token(user_id=ada.pk)[:-1], id="cut-short"),
-        pytest.param(lambda ada: reminders.unsubscribe_token(user_id=ada.pk)[:-1] + "x", id="changed"),
+        pytest.param(lambda ada: streak_reminders_unsubscribe_token(user_id=ada.pk)[:-1], id="cut-short"),
+        pytest.param(lambda ada: streak_reminders_unsubscribe_token(user_id=ada.pk)[:-1] + "x", id="changed"),
         pytest.param(lambda ada: comments_unsubscribe_token(user_id=ada.pk), id="the-comment-emails-link"),
-        pytest.param(lambda ada: signing.Signer(salt=reminders.UNSUBSCRIBE_SALT).sign_object("1"), id="not-an-id"),
+        pytest.param(lambda ada: signing.Signer(salt=STREAK_REMINDERS_SALT).sign_object("1"), id="not-an-id"),
         pytest.param(lambda ada: "nonsense", id="nonsense"),
     ],
 )
