@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -45,7 +46,6 @@ READER_MODELS = {
 
 def connect_content_signals() -> None:
     from django.apps import apps
-    from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from courses.events import content_changed
     from web.page_cache import bump_content_generation, bump_lessons, bump_reader
@@ -55,21 +55,20 @@ def connect_content_signals() -> None:
         post_save.connect(bump_content_generation, sender=model, dispatch_uid=f"content:{label}:save")
         post_delete.connect(bump_content_generation, sender=model, dispatch_uid=f"content:{label}:delete")
     for label, field in LESSON_MODELS.items():
-
-        def bump_lesson(instance, field=field, **signal_arguments) -> None:
-            bump_lessons(getattr(instance, field))
-
-        model = apps.get_model(label)
-        post_save.connect(bump_lesson, sender=model, weak=False, dispatch_uid=f"lesson:{label}:save")
-        post_delete.connect(bump_lesson, sender=model, weak=False, dispatch_uid=f"lesson:{label}:delete")
+        _connect_by_field(apps.get_model(label), field, bump_lessons, "lesson")
     for label, field in READER_MODELS.items():
-
-        def bump(instance, field=field, **signal_arguments) -> None:
-            bump_reader(getattr(instance, field))
-
-        model = apps.get_model(label)
-        post_save.connect(bump, sender=model, weak=False, dispatch_uid=f"reader:{label}:save")
-        post_delete.connect(bump, sender=model, weak=False, dispatch_uid=f"reader:{label}:delete")
+        _connect_by_field(apps.get_model(label), field, bump_reader, "reader")
     tags = apps.get_model("courses.Lesson").tags.through
     m2m_changed.connect(bump_content_generation, sender=tags, dispatch_uid="content:lesson-tags")
     content_changed.connect(bump_content_generation, dispatch_uid="content:courses")
+
+
+def _connect_by_field(model, field: str, bump, kind: str) -> None:
+    """Call ``bump(value of field)`` after each save and delete of ``model``."""
+
+    def receiver(instance, **signal_arguments) -> None:
+        bump(getattr(instance, field))
+
+    label = model._meta.label
+    post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"{kind}:{label}:save")
+    post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"{kind}:{label}:delete")

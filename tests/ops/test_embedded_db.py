@@ -21,8 +21,8 @@ def environment(tmp_path):
     subprocess.run([sys.executable, "-m", "ops.embedded_db", "stop"], cwd=BASE_DIR, env=env, check=False)
 
 
-def embedded_db(environment, *args: str) -> str:
-    result = subprocess.run(
+def run_command(environment, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "-m", "ops.embedded_db", *args],
         cwd=BASE_DIR,
         env=environment,
@@ -30,6 +30,11 @@ def embedded_db(environment, *args: str) -> str:
         text=True,
         check=False,
     )
+
+
+def embedded_db(environment, *args: str) -> str:
+    """``python -m ops.embedded_db <args>``'s output, once it has succeeded."""
+    result = run_command(environment, *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout.strip()
 
@@ -70,17 +75,6 @@ def test_a_server_started_by_hand_outlives_the_runs_that_used_it(environment):
     embedded_db(environment, "start")
     finish(start_user(environment))
     assert embedded_db(environment, "status") == "running"
-
-
-def run_command(environment, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ops.embedded_db", *args],
-        cwd=BASE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_with_database_url_set_no_embedded_server_is_made(environment):
