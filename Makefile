@@ -107,10 +107,13 @@ _serve-prod: _migrate
 	DEBUG=$${DEBUG:-false} $(PY) manage.py collectstatic --no-input --if-changed
 	DEBUG=$${DEBUG:-false} $(HONCHO) -f Procfile
 
-# pytest-django creates and drops its own test database; the configured one is not touched. The 25 slowest
-# tests are listed at the end, so what makes the suite slow stays in sight.
+# pytest-django creates and drops its own test databases; the configured one is not touched. The tests run in
+# TEST_WORKERS processes (pytest-xdist; auto: one per core), each with its own database, live server and browser;
+# a worker that is done takes tests from the others. The 25 slowest tests are listed at the end, so what makes the
+# suite slow stays in sight.
+TEST_WORKERS ?= auto
 _pytest:
-	$(VENV)/bin/pytest --durations=25 $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal --durations=25 $(PYTEST_ARGS)
 
 db: install
 	@$(DB) start

@@ -61,9 +61,9 @@ import time
 async def main():
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
-    loop.call_later(0.05, lambda: print(f"timer at {time.perf_counter() - started:.1f}"))
+    loop.call_later(0.05, lambda: print("timer", "after" if time.perf_counter() - started >= 0.5 else "during"))
     time.sleep(0.5)  # blocks the loop: the timer waits
-    print(f"slept {time.perf_counter() - started:.1f}")
+    print("slept", "enough" if time.perf_counter() - started >= 0.5 else "too little")
     await asyncio.sleep(0)
 
 
@@ -208,7 +208,8 @@ def test_input_asks_in_the_page(page, programs):
 def test_time_sleep_blocks_the_event_loop_as_on_a_desktop(page, programs):
     page.goto(programs.get_absolute_url())
     run(page, "Blocking")
-    assert finished(page, "Blocking") == "slept 0.5\ntimer at 0.5"
+    # Timings, not rounded figures: a busy machine makes them later, never earlier.
+    assert finished(page, "Blocking") == "slept enough\ntimer after"
 
 
 def test_a_program_that_exits_normally_finishes_without_a_traceback(page, programs):
