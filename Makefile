@@ -145,7 +145,8 @@ restore: install
 # with 200 comments beside one without, then search at 500 and 5,000 lessons in a database of its own
 # (scripts/bench_pages.py); then Python's start in the learner's browser, headless Chromium against the site
 # served as `make serve` serves it: the first Run on a first and a second lesson page, and a later Run
-# (scripts/bench_python.py; docs/developers/performance.md says how to read it).
+# (scripts/bench_python.py; docs/developers/performance.md says how to read it); then a restart of `make serve`
+# with nothing changed, to its first 200 (scripts/bench_start.py).
 bench: install-dev messages
 	@$(DB) run -- $(MAKE) --no-print-directory _bench
 
@@ -156,6 +157,7 @@ _bench: _demo
 	$(PY) scripts/bench_pages.py --comments
 	$(PY) scripts/bench_pages.py --search
 	$(PY) scripts/bench_python.py
+	$(PY) scripts/bench_start.py
 
 # Throughput over HTTP with wrk (Debian's wrk package): one and two gunicorn instances, each pinned to a core,
 # on the bench database of `make bench`, in A/B rounds against a bare view, with server CPU per request, cold
