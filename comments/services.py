@@ -13,7 +13,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -56,44 +56,66 @@ def can_change(*, user: User, comment: Comment) -> bool:
 def _notify(comment: Comment) -> list[int]:
     """In-app notifications for a new comment: its parent's author, then the lesson's followers; never its author.
 
-    Returns the ids of those whose recipient wants e-mail too. ``bulk_create`` with ``ignore_conflicts``
-    sets no ids on PostgreSQL, so they are read back: the comment is new, every notification of it was made here.
+    Returns the ids of those whose recipient wants e-mail too. One statement: the recipients chosen, the rows
+    inserted (a recipient once, a reply before a follow) and those ids read back, with PostgreSQL's INSERT …
+    SELECT … RETURNING, which the ORM cannot write; a comment post pays one round trip for all of it.
     """
-    recipients: dict[int, str] = {}
-    if comment.parent_id and comment.parent.author_id and not comment.parent.is_deleted:
-        recipients[comment.parent.author_id] = Notification.Kind.REPLY
-    for learner_id in Follow.objects.filter(lesson_id=comment.lesson_id).values_list("learner_id", flat=True):
-        recipients.setdefault(learner_id, Notification.Kind.COMMENT)
-    recipients.pop(comment.author_id, None)
-    notifications = [
-        Notification(recipient_id=learner_id, kind=kind, comment=comment) for learner_id, kind in recipients.items()
-    ]
-    if not notifications:
-        return []
-    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
-    bump_reader(*recipients)
-    to_email = Notification.objects.filter(comment=comment, recipient__email_notifications=True)
-    return list(to_email.values_list("pk", flat=True))
+    parent = comment.parent
+    replied_to = parent.author_id if parent is not None and not parent.is_deleted else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH recipients AS (
+                SELECT %(replied_to)s::bigint AS recipient_id, %(reply)s AS kind WHERE %(replied_to)s IS NOT NULL
+                UNION ALL
+                SELECT learner_id, %(follow)s FROM {Follow._meta.db_table} WHERE lesson_id = %(lesson)s
+            ), chosen AS (
+                SELECT DISTINCT ON (recipient_id) recipient_id, kind FROM recipients
+                WHERE recipient_id <> %(author)s
+                ORDER BY recipient_id, kind = %(reply)s DESC
+            ), inserted AS (
+                INSERT INTO {Notification._meta.db_table} (recipient_id, kind, comment_id, created_at)
+                SELECT recipient_id, kind, %(comment)s, %(now)s FROM chosen
+                ON CONFLICT DO NOTHING
+                RETURNING id, recipient_id
+            )
+            SELECT inserted.id, inserted.recipient_id, learner.email_notifications
+            FROM inserted JOIN {User._meta.db_table} learner ON learner.id = inserted.recipient_id
+            """,  # table names from the models, every value a parameter
+            {
+                "replied_to": replied_to,
+                "reply": Notification.Kind.REPLY,
+                "follow": Notification.Kind.COMMENT,
+                "lesson": comment.lesson_id,
+                "author": comment.author_id,
+                "comment": comment.pk,
+                "now": timezone.now(),
+            },
+        )
+        rows = cursor.fetchall()
+    bump_reader(*(recipient_id for _, recipient_id, _ in rows))
+    return [notification_id for notification_id, _, wants_email in rows if wants_email]
 
 
 @transaction.atomic
 def post_comment(
     *, author: User, lesson: Lesson, body: str, parent: Comment | None = None, code_block: int | None = None,
-    base_url: str = "", submission: UUID | None = None,
+    base_url: str = "", submission: UUID | None = None, submission_is_new: bool = False,
 ) -> Comment:  # fmt: skip
     """Post a comment (or a reply to ``parent``) on ``lesson``, follow the lesson, and notify.
 
     ``submission`` is the key of the form it comes from: the same form posted again with the same words (a
     retry after a lost answer, or a double press, even at the same moment) answers the comment it already
     made. The same key with other words is a form shown again from the browser's cache: a new comment.
+    ``submission_is_new``: the caller has just looked (``made_from_form``) and found no comment of that key.
 
     A reply to a comment at the deepest level is stored under that comment's own parent, so
     threads are at most three levels deep and the reply names whom it answers. A comment on the
     lesson's ``code_block`` (its position, from 1) quotes that block's title as the lesson has it,
     never a title the commenter sent; a reply is about its thread's block.
     """
-    if submission is not None and (earlier := Comment.objects.filter(author=author, submission=submission).first()):
-        if earlier.body == body and earlier.parent_id == (parent.pk if parent else None):
+    if submission is not None and not submission_is_new and (earlier := made_from_form(author, submission)):
+        if is_retry(earlier, body=body, parent_id=parent.pk if parent else None):
             return earlier
         submission = None
     check_can_comment(learner=author, lesson=lesson)
@@ -135,9 +157,14 @@ def post_comment(
     return comment
 
 
-def posted_from(author: User, submission: UUID, *, body: str, parent_id: int | None) -> Comment | None:
-    """The comment ``author`` already posted from the form of key ``submission``, with these very words."""
-    return Comment.objects.filter(author=author, submission=submission, body=body, parent_id=parent_id).first()
+def made_from_form(author: User, submission: UUID) -> Comment | None:
+    """The comment ``author`` already posted from the form of key ``submission``, whatever its words; or None."""
+    return Comment.objects.filter(author=author, submission=submission).first()
+
+
+def is_retry(earlier: Comment, *, body: str, parent_id: int | None) -> bool:
+    """Whether a post of the same form as ``earlier`` is the same post again (not the form reused for another)."""
+    return earlier.body == body and earlier.parent_id == parent_id
 
 
 def _count_comment_for_progress(author: User) -> None:

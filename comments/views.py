@@ -156,11 +156,10 @@ def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
     if "preview" in request.POST:
         return _form_page(request, lesson, form, preview=render_comment(form.cleaned_data["body"]))
     data = form.cleaned_data
-    if data["submission"] and (
-        posted := services.posted_from(request.user, data["submission"], body=data["body"], parent_id=data["parent"])
-    ):
+    earlier = services.made_from_form(request.user, data["submission"]) if data["submission"] else None
+    if earlier is not None and services.is_retry(earlier, body=data["body"], parent_id=data["parent"]):
         # This form was posted already (its answer was lost, or it was pressed twice): the same answer again.
-        return posted_response(request, lesson, posted)
+        return posted_response(request, lesson, earlier)
     if not ratelimit.consume(request, action="comment", user=request.user):
         return _form_page(
             request, lesson, form, status=429,
@@ -181,7 +180,9 @@ def post_comment(request: HttpRequest, lesson_id: int) -> HttpResponse:
             parent=parent,
             code_block=form.cleaned_data["code_block"],
             base_url=request.build_absolute_uri("/"),
-            submission=form.cleaned_data["submission"],
+            # The same form with other words (shown again from the browser's cache) makes a comment of its own.
+            submission=None if earlier is not None else data["submission"],
+            submission_is_new=True,
         )
     except ValidationError as error:
         return _form_page(request, lesson, form, status=403, error=error.messages[0])

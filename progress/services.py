@@ -71,8 +71,7 @@ class Outcome:
 
 def lock_progress(learner: User) -> LearnerProgress:
     """The learner's progress row, created if need be, locked until the end of the transaction."""
-    LearnerProgress.objects.bulk_create([LearnerProgress(learner=learner)], ignore_conflicts=True)
-    progress = LearnerProgress.objects.select_for_update().get(learner=learner)
+    progress = LearnerProgress.objects.lock(learner)
     progress.learner = learner  # its time zone is read for every lesson it completes
     bump_reader(learner.pk)  # every change to a learner's progress comes through here
     return progress

@@ -103,9 +103,11 @@ def test_a_comment_posted_from_the_page_comes_back_as_its_own_html_alone(lesson)
     assert "Grace" in answer["comment"] and "Thread 1<" not in answer["comment"]
     assert answer["title"] == f"{THREADS * 2 + 2} comments"
     assert re.fullmatch(r"[0-9a-f]{32}", answer["submission"]) and answer["submission"] != "a" * 32
-    # The session, the learner, the lesson, the earlier posts of this form, the parent, whether they may comment,
-    # the comment, its notifications, their progress and achievements, and the thread sent back.
-    assert len(queries) <= 19, "\n".join(queries)
+    # The session, the learner, the lesson, an earlier post of this form (once), the parent, whether they may
+    # comment, the comment, following, its notifications (one statement), their progress (locked in one) and
+    # achievements, and the thread sent back with its levels and counts.
+    assert len(queries) <= 15, "\n".join(queries)
+    assert sum("comments_notification" in query for query in queries) == 1
 
     again, _ = post_for_json(learner, lesson, body="An answer", parent=root.pk, submission="a" * 32)
     assert again["anchor"] == answer["anchor"] and Comment.objects.filter(body="An answer").count() == 1
