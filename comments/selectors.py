@@ -15,7 +15,7 @@ from accounts.models import User
 from comments.models import MAX_DEPTH, Comment, Follow, ProblemReport
 from courses.models import Lesson, Status
 from progress.models import Level
-from progress.selectors import standing
+from progress.selectors import level_ladder, standing
 
 
 @dataclass
@@ -83,7 +83,7 @@ def lesson_thread(
         .order_by("created_at", "id")
     )
     if ladder is None:
-        ladder = Level.objects.ladder()
+        ladder = level_ladder()
     reader = _reader(user, lesson) if reader is None else reader
     nodes: dict[int, Node] = {}
     for comment in comments:

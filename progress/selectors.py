@@ -21,6 +21,19 @@ from progress.models import (
     Unlock,
     XPEntry,
 )
+from web.page_cache import keep, kept
+
+LADDER_KEY = "progress:ladder"
+
+
+def level_ladder() -> list[Level]:
+    """The levels, lowest first, as every page shows them: kept in the shared cache until the content changes
+    (a level saved or deleted bumps the content generation), so a page does not ask the database each time."""
+    levels, generation = kept(LADDER_KEY)
+    if levels is None:
+        levels = Level.objects.ladder()
+        keep(LADDER_KEY, levels, generation=generation, seconds=24 * 60 * 60)
+    return levels
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,7 @@ def lesson_panel(*, lesson: Lesson, user) -> Panel:
     For a visitor who is not signed in the learner's own counts are 0: their progress lives in the
     browser, and the page's script adds it.
     """
-    ladder = Level.objects.ladder()
+    ladder = level_ladder()
     published = Lesson.objects.published()
     counts = {
         "lessons_published": count(published),
@@ -317,7 +330,7 @@ def learner_summary(*, learner, today: date) -> LearnerSummary:
         .only("title", "slug", "language", "status")
     )
     return LearnerSummary(
-        standing=standing(progress.xp, Level.objects.ladder()),
+        standing=standing(progress.xp, level_ladder()),
         current_streak=current_streak(progress, today=today),
         best_streak=progress.best_streak,
         achievements=achievements,

@@ -141,7 +141,7 @@ def complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
 
 def _levels(outcome: services.Outcome) -> dict[str, Level]:
     """The learner's level before and after the change."""
-    ladder = Level.objects.ladder()
+    ladder = selectors.level_ladder()
     return {
         "level_before": standing(outcome.xp_total - outcome.xp_awarded, ladder).level,
         "level_after": standing(outcome.xp_total, ladder).level,
@@ -314,7 +314,7 @@ def me(request: HttpRequest) -> HttpResponse:
 def leaderboard(request: HttpRequest) -> HttpResponse:
     """This week's top learners by the XP they earned, and the reader's own place if they are further down."""
     week = selectors.Week.of(timezone.now())
-    board = selectors.leaderboard(week=week, ladder=Level.objects.ladder(), reader=request.user)
+    board = selectors.leaderboard(week=week, ladder=selectors.level_ladder(), reader=request.user)
     in_top = any(leader.learner_id == request.user.pk for leader in board.leaders)
     return render(
         request,
@@ -330,7 +330,7 @@ def how_xp_works(request: HttpRequest) -> HttpResponse:
         request,
         "progress/how_xp_works.html",
         {
-            "levels": Level.objects.ladder(),
+            "levels": selectors.level_ladder(),
             "achievements": [achievement for achievement in achievements if not achievement.hidden],
             "secret_count": sum(1 for achievement in achievements if achievement.hidden),
         },

@@ -14,7 +14,7 @@ from comments.management.commands.build_comments_bench import build_threads
 from comments.models import Comment, Notification
 from progress.models import LearnerProgress
 from tests.comments.conftest import verified
-from tests.conftest import is_cache_query
+from tests.conftest import is_cache_query, keep_ladder
 from tests.factories import LessonFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +23,7 @@ CODE_BLOCKS = "".join(f'```python title="Step {n}"\nprint({n})\n```\n\n' for n i
 
 
 def lesson_page_queries(client, lesson) -> int:
+    keep_ladder()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(lesson.get_absolute_url())
     assert response.status_code == 200
@@ -92,8 +93,10 @@ def test_the_threads_are_two_queries_with_the_ladder_the_panel_already_read(less
         assert lesson_thread(lesson=busy, user=AnonymousUser(), ladder=ladder).count == 198
     with django_assert_num_queries(3):  # and whether the reader follows the lesson
         lesson_thread(lesson=busy, user=reader, ladder=ladder)
-    with django_assert_num_queries(3):  # the ladder, where the page has not read it (a thread sent to the script)
+    keep_ladder()
+    with CaptureQueriesContext(connection) as queries:  # the ladder, where the page has not read it: from the cache
         lesson_thread(lesson=busy, user=AnonymousUser())
+    assert sum(not is_cache_query(query["sql"]) for query in queries) == 2
 
 
 # How threads are shown

@@ -14,6 +14,7 @@ from django.utils import timezone
 from courses.models import Status
 from progress import services
 from progress.models import Achievement, ActivityDay, ExerciseCompletion, LearnerProgress, Reason, Rule, XPEntry
+from tests.conftest import keep_ladder
 from tests.factories import AchievementFactory, LessonFactory, StaffFactory, UserFactory
 from tests.progress.test_pages import heatmap_squares, main_html, section, text
 
@@ -251,6 +252,7 @@ def test_the_panel_reads_the_exercise_state_without_a_query_more(learner):
     lesson = exercise()
 
     def panel_queries() -> int:
+        keep_ladder()
         with CaptureQueriesContext(connection) as queries:
             render(PANEL, lesson, learner)
         return len(queries)

@@ -6,7 +6,8 @@ from django.core.cache import cache
 
 from courses.models import Lesson, Status
 from progress import services
-from progress.models import Achievement, Completion, LearnerProgress, Rule, Unlock, XPEntry
+from progress.models import Achievement, Completion, LearnerProgress, Level, Rule, Unlock, XPEntry
+from tests.conftest import keep_ladder
 from tests.factories import AchievementFactory, LessonFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -209,6 +210,7 @@ def lesson_page_queries(client, lesson, django_assert_max_num_queries) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    keep_ladder()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(lesson.get_absolute_url()).status_code == 200
     return len(queries)
@@ -524,3 +526,16 @@ def test_the_completion_buttons_say_the_right_thing_in_korean(client, learner):
     assert shown_completion_button(client.get(lesson.get_absolute_url(), **korean).text) == "완료로 표시"
     services.complete_lesson(learner=learner, lesson=lesson)
     assert shown_completion_button(client.get(lesson.get_absolute_url(), **korean).text) == "완료 취소"
+
+
+def test_a_level_renamed_in_the_admin_shows_at_once_on_the_pages_that_list_levels(client, learner):
+    """The levels are kept in the shared cache; a change to one makes that copy stale like the cached pages."""
+    client.force_login(learner)
+    lowest = Level.objects.order_by("xp_required").first()
+    assert lowest.title in client.get("/xp/").text and lowest.title in client.get("/me/").text  # now kept
+
+    lowest.title_en = "Hatchling"
+    lowest.save()
+
+    assert "Hatchling" in client.get("/xp/").text
+    assert "Hatchling" in client.get("/me/").text
