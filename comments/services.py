@@ -53,19 +53,24 @@ def can_change(*, user: User, comment: Comment) -> bool:
     return user.is_authenticated and (user.is_staff or comment.author_id == user.pk)
 
 
-def _notify(comment: Comment) -> list[int]:
-    """In-app notifications for a new comment: its parent's author, then the lesson's followers; never its author.
+def _follow_and_notify(comment: Comment) -> list[int]:
+    """The author follows the lesson; in-app notifications for the new comment go to its parent's author, then the
+    lesson's followers, never its author.
 
-    Returns the ids of those whose recipient wants e-mail too. One statement: the recipients chosen, the rows
-    inserted (a recipient once, a reply before a follow) and those ids read back, with PostgreSQL's INSERT …
-    SELECT … RETURNING, which the ORM cannot write; a comment post pays one round trip for all of it.
+    Returns the ids of those whose recipient wants e-mail too. One statement: the follow, the recipients chosen,
+    the rows inserted (a recipient once, a reply before a follow) and those ids read back, with PostgreSQL's
+    INSERT … SELECT … RETURNING in WITH, which the ORM cannot write; a comment post pays one round trip for it.
     """
     parent = comment.parent
     replied_to = parent.author_id if parent is not None and not parent.is_deleted else None
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH recipients AS (
+            WITH following AS (
+                INSERT INTO {Follow._meta.db_table} (learner_id, lesson_id, created_at)
+                VALUES (%(author)s, %(lesson)s, %(now)s)
+                ON CONFLICT DO NOTHING
+            ), recipients AS (
                 SELECT %(replied_to)s::bigint AS recipient_id, %(reply)s AS kind WHERE %(replied_to)s IS NOT NULL
                 UNION ALL
                 SELECT learner_id, %(follow)s FROM {Follow._meta.db_table} WHERE lesson_id = %(lesson)s
@@ -148,8 +153,7 @@ def post_comment(
             comment.save()
     except IntegrityError:  # the same form, posted twice at the same moment: the other request stored it
         return Comment.objects.get(author=author, submission=submission)
-    Follow.objects.bulk_create([Follow(learner=author, lesson=lesson)], ignore_conflicts=True)
-    notification_ids = _notify(comment)
+    notification_ids = _follow_and_notify(comment)
     _count_comment_for_progress(author)
     if notification_ids:
         # Whether to send is decided again when the task runs (the comment may be hidden by then).

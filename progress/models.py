@@ -179,20 +179,26 @@ class Achievement(Bilingual, models.Model):
 
 
 class LearnerProgressQuerySet(models.QuerySet):
-    def lock(self, learner) -> "LearnerProgress":
+    def lock(self, learner, **add: int) -> "LearnerProgress":
         """The learner's row, created if need be, locked until the end of the transaction: one round trip.
 
         INSERT … ON CONFLICT DO UPDATE locks the row it finds (as FOR NO KEY UPDATE, which two requests of one
-        learner cannot both hold) and returns it; creating, then SELECT … FOR UPDATE, took two.
+        learner cannot both hold) and returns it; creating, then SELECT … FOR UPDATE, took two. ``add`` adds to
+        counters in the same statement (``comments_written=1``), so a change of one counter needs no save.
         """
         fields = self.model._meta.concrete_fields
         fresh = self.model(learner=learner)
+        for name, amount in add.items():
+            setattr(fresh, name, getattr(fresh, name) + amount)
         quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
         columns = ", ".join(quote(field.column) for field in fields)
         key = quote(self.model._meta.pk.column)
+        counters = {quote(self.model._meta.get_field(name).column): int(amount) for name, amount in add.items()}
+        updates = [f"{key} = EXCLUDED.{key}", *(f"{col} = {table}.{col} + {n}" for col, n in counters.items())]
         sql = (
-            f"INSERT INTO {quote(self.model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"ON CONFLICT ({key}) DO UPDATE SET {key} = EXCLUDED.{key} RETURNING {columns}"
+            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({key}) DO UPDATE SET {', '.join(updates)} RETURNING {columns}"
         )
         values = [field.get_db_prep_save(getattr(fresh, field.attname), connection) for field in fields]
         [progress] = self.raw(sql, values)

@@ -69,9 +69,10 @@ class Outcome:
         self.xp_total = other.xp_total or self.xp_total
 
 
-def lock_progress(learner: User) -> LearnerProgress:
-    """The learner's progress row, created if need be, locked until the end of the transaction."""
-    progress = LearnerProgress.objects.lock(learner)
+def lock_progress(learner: User, **add: int) -> LearnerProgress:
+    """The learner's progress row, created if need be, locked until the end of the transaction; ``add`` adds to its
+    counters as it is locked (``LearnerProgress.objects.lock``)."""
+    progress = LearnerProgress.objects.lock(learner, **add)
     progress.learner = learner  # its time zone is read for every lesson it completes
     bump_reader(learner.pk)  # every change to a learner's progress comes through here
     return progress
@@ -379,9 +380,9 @@ def adjust_xp(*, learner: User, amount: int, note: str, by: User, at: datetime |
 def record_comment_written(*, learner: User, at: datetime | None = None) -> Outcome:
     """Count a comment the learner wrote toward the comment achievements (called by the comments app)."""
     at = at or timezone.now()
-    progress = lock_progress(learner)
-    progress.comments_written += 1
+    progress = lock_progress(learner, comments_written=1)  # counted as it is locked: no save unless XP changes
     outcome = _unlock_achievements(progress, at=at, rules={Rule.COMMENTS_WRITTEN, Rule.XP_REACHED})
-    progress.save()
+    if outcome.xp_awarded:
+        progress.save(update_fields=["xp"])
     outcome.xp_total = progress.xp
     return outcome

@@ -104,9 +104,9 @@ def test_a_comment_posted_from_the_page_comes_back_as_its_own_html_alone(lesson)
     assert answer["title"] == f"{THREADS * 2 + 2} comments"
     assert re.fullmatch(r"[0-9a-f]{32}", answer["submission"]) and answer["submission"] != "a" * 32
     # The session, the learner, the lesson, an earlier post of this form (once), the parent, whether they may
-    # comment, the comment, following, its notifications (one statement), their progress (locked in one) and
-    # achievements, and the thread sent back with its counts (the levels come from the shared cache).
-    assert len(queries) <= 14, "\n".join(queries)
+    # comment, the comment, following and its notifications (one statement), their progress (locked and counted
+    # in one) and achievements, and the thread sent back with its counts (the levels from the shared cache).
+    assert len(queries) <= 12, "\n".join(queries)
     assert sum("comments_notification" in query for query in queries) == 1
 
     again, _ = post_for_json(learner, lesson, body="An answer", parent=root.pk, submission="a" * 32)
