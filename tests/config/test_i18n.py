@@ -72,7 +72,15 @@ def test_sign_in_page_in_korean(client):
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 KOREAN_CATALOG = BASE_DIR / "locale" / "ko" / "LC_MESSAGES" / "django.po"
-SOURCE_FOLDERS = ["accounts", "comments", "config", "courses", "progress", "templates"]
+# Every package of the site (its apps, config/, web/, worker/) and the templates; not the tests or the tools.
+SOURCE_FOLDERS = [
+    *sorted(
+        path.name
+        for path in BASE_DIR.iterdir()
+        if (path / "__init__.py").exists() and path.name not in {"tests", "loadtest", "ops"}
+    ),
+    "templates",
+]
 KEYWORDS = {
     **DEFAULT_KEYWORDS,
     "gettext_lazy": None,
