@@ -1,14 +1,13 @@
 """A learner's own data: everything Stream keeps about them as one document, and the deletion of their account.
 
-Each app that keeps rows about a learner registers its part here from its ``AppConfig.ready`` (``register``):
-what of it goes into the export, and what must happen before the account's rows go. This module knows the
+Each app that keeps rows about a learner registers its part of the export here from its ``AppConfig.ready``
+(``register``); what its rows do when the account goes, its models say (on_delete). This module knows the
 account alone, and imports no app above it. ``export_data`` reads each kind of row in one query, whatever the
 number of rows; ``delete_account`` removes them in one transaction.
 """
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -35,25 +34,17 @@ DELETION_SALT = "accounts.delete-account"
 DELETION_LINK_MAX_AGE = 60 * 60
 
 
-@dataclass(frozen=True)
-class Part:
-    """One app's part of a learner's data.
+_exports: dict[str, Callable[..., dict[str, Any]]] = {}
 
-    ``export(user=, base_url=)`` returns the app's sections of the export (JSON-ready, links absolute), each
-    in one query. ``before_delete(user=)`` runs in the deletion's transaction before the account goes, for
-    rows that must outlive it (anonymised); rows that point at the account with on_delete=CASCADE need none.
+
+def register(app_label: str, *, export: Callable[..., dict[str, Any]]) -> None:
+    """Add ``app_label``'s part to the export (again for the same label: replaced).
+
+    ``export(user=, base_url=)`` returns the app's sections of the export (JSON-ready, links absolute), each in
+    one query. The deletion needs nothing registered: each app's models say with on_delete what goes with the
+    account (CASCADE) and what stays without it (SET_NULL).
     """
-
-    export: Callable[..., dict[str, Any]]
-    before_delete: Callable[..., None] | None = None
-
-
-_parts: dict[str, Part] = {}
-
-
-def register(app_label: str, *, export: Callable[..., dict[str, Any]], before_delete=None) -> None:
-    """Add ``app_label``'s part to the export and the deletion (again for the same label: replaced)."""
-    _parts[app_label] = Part(export=export, before_delete=before_delete)
+    _exports[app_label] = export
 
 
 def timestamp(value: datetime | date | None) -> str | None:
@@ -107,8 +98,8 @@ def export_data(*, user: User, base_url: str) -> dict[str, Any]:
             for account in SocialAccount.objects.filter(user=user).order_by("id")
         ],
     }
-    for part in _parts.values():
-        data |= part.export(user=user, base_url=base_url)
+    for export in _exports.values():
+        data |= export(user=user, base_url=base_url)
     return data
 
 
@@ -155,15 +146,13 @@ def _queue(*, user: User, to: str, template: str, context: dict) -> None:
 def delete_account(*, user: User) -> None:
     """Delete ``user`` and every row of theirs, in one transaction; a confirmation e-mail goes out on commit.
 
-    Each registered part first keeps what must outlive the account (comments keep other learners' threads
-    whole, without their author); the rest goes with the account (on_delete=CASCADE).
+    Each app's models say what goes with the account (on_delete=CASCADE: progress, follows, notifications…)
+    and what stays without it (SET_NULL): comments, so other learners' threads stay whole, shown as "deleted
+    learner", and problem reports, which keep no address of a signed-in sender.
     Their sessions need no search: a session names the account by id, and one whose account is gone
     signs nobody in (ids are never reused); the view flushes the current one.
     """
     user_id, address = user.pk, user.email
-    for part in _parts.values():
-        if part.before_delete is not None:
-            part.before_delete(user=user)
     # Pages show learners' names (comments, the leaderboard): they must say "deleted learner" at once.
     bump_content_generation()
     user.delete()  # its post_delete bumps the reader's version (config.apps.READER_MODELS): no cached copy is left

@@ -10,4 +10,4 @@ class CommentsConfig(AppConfig):
         from accounts import privacy as account_privacy
         from comments import privacy
 
-        account_privacy.register("comments", export=privacy.export, before_delete=privacy.before_delete)
+        account_privacy.register("comments", export=privacy.export)

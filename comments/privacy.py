@@ -1,8 +1,7 @@
-"""Comments' part of a learner's data (accounts.privacy): what it exports, and what outlives the account.
+"""Comments' part of a learner's data (accounts.privacy): what it exports.
 
-Their comments stay, to keep other learners' threads whole, but lose their author (shown as "deleted
-learner"); their problem reports stay for the authors, without sender or the address they gave. Follows,
-notifications, flags and a ban go with the account.
+When the account goes, its comments and problem reports stay without it (on_delete=SET_NULL), to keep other
+learners' threads whole; follows, notifications, flags and a ban go with it.
 """
 
 from typing import Any
@@ -70,8 +69,3 @@ def export(*, user: User, base_url: str) -> dict[str, Any]:
         ],
         "comment_ban": None if ban is None else {"reason": ban.reason, "created_at": timestamp(ban.created_at)},
     }
-
-
-def before_delete(*, user: User) -> None:
-    Comment.objects.filter(author=user).update(author=None)
-    ProblemReport.objects.filter(reporter=user).update(reporter=None, email="")
