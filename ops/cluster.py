@@ -253,6 +253,8 @@ def main() -> int:
         "TRUSTED_PROXY_COUNT": "1",
         "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
+        # Written by the web processes themselves, not relayed by supervisord line by line.
+        "REQUEST_LOG_FILE": str(folder / "log" / "requests.log"),
     }
     print(key_source, flush=True)
     postgres = prepare_database(environment)

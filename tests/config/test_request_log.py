@@ -67,6 +67,19 @@ def test_log_format_json_writes_each_line_as_a_json_object():
     }
 
 
+def test_with_request_log_file_the_request_lines_go_to_the_file_alone(tmp_path):
+    log = tmp_path / "requests.log"
+    script = (
+        "import logging; from django.test import Client; Client().get('/healthz/live', HTTP_HOST='localhost'); "
+        "logging.getLogger('stream.other').warning('not a request line')"
+    )
+    result = run_manage("shell", "--no-imports", "-c", script, REQUEST_LOG_FILE=str(log))
+    [line] = log.read_text().splitlines()
+    assert "stream.request: method=GET path=/healthz/live status=200" in line
+    assert "stream.request" not in result.stderr, "each line written once, by the web process, not relayed"
+    assert "not a request line" in result.stderr and "not a request line" not in log.read_text()
+
+
 def test_an_unknown_log_format_stops_the_start():
     result = run_manage("check", LOG_FORMAT="yaml")
     assert result.returncode != 0

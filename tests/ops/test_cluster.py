@@ -324,6 +324,9 @@ def test_the_cluster_serves_through_nginx_from_both_instances_and_starts_again_w
 
         status, headers, page = get(browser.opener, f"{site}/")
         assert status == 200
+        # Each web process writes its request lines to the file itself; none is relayed into its program's log.
+        assert "path=/ status=200" in (tmp_path / "log" / "requests.log").read_text()
+        assert "stream.request" not in (tmp_path / "log" / "web-1.log").read_text()
         stylesheet = re.search(r'href="(/static/css/site\.[0-9a-f]{12}\.css)"', page.decode())[1]
         status, headers, _ = get(browser.opener, f"{site}{stylesheet}", **{"Accept-Encoding": "gzip"})
         assert status == 200
