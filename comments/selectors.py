@@ -167,6 +167,11 @@ def _reader(user, lesson: Lesson) -> dict:
     }
 
 
+# The standing of a reader who has just posted, in ``_reader``'s shape, known without its query: they may comment
+# (the post was accepted), and posting made them follow the lesson.
+JUST_POSTED = {"following": True, "barred": False, "barred_reason": "", "unverified": False}
+
+
 def _keep(node: Node) -> bool:
     """A placeholder stays only while it holds replies that are shown."""
     node.replies = [reply for reply in node.replies if _keep(reply)]

@@ -22,7 +22,7 @@ from comments.forms import CommentForm, EditCommentForm, FlagForm, ProblemReport
 from comments.models import Comment, Notification, ProblemReport
 from comments.notification_mail import unsubscribe_user_id
 from comments.sanitize import render_comment
-from comments.selectors import FIRST_THREADS, Node, lesson_thread, threads_before
+from comments.selectors import FIRST_THREADS, JUST_POSTED, Node, lesson_thread, threads_before
 from courses.models import Lesson
 from courses.views import paginate
 from web.http import wants_json
@@ -104,9 +104,7 @@ def posted_response(request: HttpRequest, lesson: Lesson, comment: Comment) -> H
     counts, and a key for the form's next post); without it, the page that shows it."""
     if not wants_json(request):
         return redirect(comment_location(lesson, comment))
-    # They just commented: they may, and posting made them follow the lesson.
-    standing = {"following": True, "barred": False, "barred_reason": "", "unverified": False}
-    thread = lesson_thread(lesson=lesson, user=request.user, part=[comment.root_id or comment.pk], reader=standing)
+    thread = lesson_thread(lesson=lesson, user=request.user, part=[comment.root_id or comment.pk], reader=JUST_POSTED)
     node, holder = find_node(thread.roots, comment.pk)
     html = render_to_string(
         "comments/comment.html", {"lesson": lesson, "thread": thread, "node": node}, request=request
